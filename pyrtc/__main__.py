@@ -1,0 +1,5 @@
+import sys
+
+from pyrtc.cli import main
+
+sys.exit(main())

@@ -12,7 +12,7 @@ from rich.table import Table
 import pyrtc
 from pyrtc import bench
 
-console = Console()
+console = Console(width=max(Console().width, 120))
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -27,9 +27,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     failed = 0
     for case in cases:
         result = bench.run_case(case, rounds=args.rounds, min_time=args.min_time)
-        mbps = (
-            f"{result.ours_ops * case.bytes_per_op / 1e6:,.0f}" if case.bytes_per_op else ""
-        )
+        mbps = f"{result.ours_ops * case.bytes_per_op / 1e6:,.0f}" if case.bytes_per_op else ""
         base = f"{result.baseline_ops:,.0f}" if result.baseline_ops else "not installed"
         ratio = f"{result.ratio:.2f}x" if result.ratio is not None else "-"
         target = ""

@@ -15,6 +15,7 @@ def cases() -> list[Case]:
     except ImportError:
         baseline = None
     else:
+
         def baseline() -> object:
             return baseline_module.crc32c(data)
 

@@ -4,5 +4,36 @@ The connectivity-check agent itself (RFC 8445 sections 6-8) and the TURN client 
 """
 
 from pyrtc.ice.candidate import CANDIDATE_TYPES, TCP_TYPES, Candidate, CandidateError
+from pyrtc.ice.pairs import (
+    MAX_CHECKLIST_PAIRS,
+    CandidatePair,
+    can_pair,
+    candidate_base,
+    form_checklist,
+    pair_priority,
+)
+from pyrtc.ice.priority import (
+    MAX_LOCAL_PREFERENCE,
+    TYPE_PREFERENCES,
+    candidate_foundation,
+    candidate_priority,
+    local_preferences,
+)
 
-__all__ = ["CANDIDATE_TYPES", "TCP_TYPES", "Candidate", "CandidateError"]
+__all__ = [
+    "CANDIDATE_TYPES",
+    "MAX_CHECKLIST_PAIRS",
+    "MAX_LOCAL_PREFERENCE",
+    "TCP_TYPES",
+    "TYPE_PREFERENCES",
+    "Candidate",
+    "CandidateError",
+    "CandidatePair",
+    "can_pair",
+    "candidate_base",
+    "candidate_foundation",
+    "candidate_priority",
+    "form_checklist",
+    "local_preferences",
+    "pair_priority",
+]

@@ -19,6 +19,7 @@ from pyrtc.ice.priority import (
     candidate_priority,
     local_preferences,
 )
+from pyrtc.ice.urls import IceServerUrl, IceUrlError, RTCIceServer, parse_ice_server_url
 
 __all__ = [
     "CANDIDATE_TYPES",
@@ -29,6 +30,9 @@ __all__ = [
     "Candidate",
     "CandidateError",
     "CandidatePair",
+    "IceServerUrl",
+    "IceUrlError",
+    "RTCIceServer",
     "can_pair",
     "candidate_base",
     "candidate_foundation",
@@ -36,4 +40,5 @@ __all__ = [
     "form_checklist",
     "local_preferences",
     "pair_priority",
+    "parse_ice_server_url",
 ]

@@ -1,0 +1,406 @@
+"""Sans-I/O DTLS 1.2 connection: records, flights, retransmission timers, events.
+
+:class:`DtlsConnection` is a :class:`pyrtc.sansio.ConnectionCore`. It frames and protects
+records (RFC 6347 §4.1), packs handshake flights into datagrams no larger than the MTU,
+retransmits them on a doubling timer (RFC 6347 §4.2.4) and fails after a bounded total time.
+The handshake itself lives in :mod:`pyrtc.dtls.handshake`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from enum import Enum, auto
+from typing import Literal, TextIO
+
+from pyrtc.dtls.certificate import RTCCertificate, RTCDtlsFingerprint
+from pyrtc.dtls.errors import AlertError, DtlsError, DtlsParseError
+from pyrtc.dtls.events import (
+    ApplicationDataReceived,
+    ConnectionClosed,
+    ConnectionFailed,
+    HandshakeCompleted,
+)
+from pyrtc.dtls.fragments import (
+    HANDSHAKE_HEADER_LENGTH,
+    Reassembler,
+    parse_fragments,
+    split_message,
+)
+from pyrtc.dtls.handshake import FlightItem, Handshake12
+from pyrtc.dtls.keying import SrtpKeyingMaterial
+from pyrtc.dtls.messages import AlertDescription, ContentType
+from pyrtc.dtls.record import (
+    HEADER_LENGTH,
+    MAX_SEQUENCE,
+    Record,
+    RecordProtection,
+    ReplayWindow,
+    build_record,
+    parse_records,
+)
+from pyrtc.dtls.suites import DEFAULT_CIPHER_SUITES, DEFAULT_SRTP_PROFILES
+from pyrtc.sansio import Event
+
+MAX_PLAINTEXT = 2**14
+ALERT_LEVEL_WARNING = 1
+ALERT_LEVEL_FATAL = 2
+
+
+class _Phase(Enum):
+    HANDSHAKE = auto()
+    ESTABLISHED = auto()
+    CLOSED = auto()
+    FAILED = auto()
+
+
+class DtlsConnection:
+    """One DTLS 1.2 association with a single peer, client or server role.
+
+    ``remote_fingerprints`` are the peer's SDP fingerprints (RFC 8122); when given, the
+    certificate the peer presents must match one of them or the handshake fails.
+    ``hello_verify`` makes a server demand a cookie round trip (RFC 6347 §4.2.1) before it
+    commits any state. ``key_log`` receives NSS key log lines for Wireshark.
+    """
+
+    def __init__(
+        self,
+        role: Literal["client", "server"],
+        certificate: RTCCertificate,
+        *,
+        remote_fingerprints: list[RTCDtlsFingerprint] | None = None,
+        srtp_profiles: Sequence[int] = DEFAULT_SRTP_PROFILES,
+        cipher_suites: Sequence[int] = DEFAULT_CIPHER_SUITES,
+        mtu: int = 1200,
+        hello_verify: bool = False,
+        initial_timeout: float = 1.0,
+        max_timeout: float = 60.0,
+        handshake_timeout: float = 30.0,
+        key_log: TextIO | None = None,
+    ) -> None:
+        if role not in ("client", "server"):
+            raise DtlsError(f"role must be 'client' or 'server', not {role!r}")
+        if mtu < 256:
+            raise DtlsError("mtu below 256 bytes cannot carry a handshake")
+        self.role = role
+        self._mtu = mtu
+        self._initial_timeout = initial_timeout
+        self._max_timeout = max_timeout
+        self._handshake_timeout = handshake_timeout
+        self._phase = _Phase.HANDSHAKE
+        self._events: deque[Event] = deque()
+        self._outgoing: list[bytes] = []
+        self._read: dict[int, RecordProtection | None] = {0: None}
+        self._replay: dict[int, ReplayWindow] = {0: ReplayWindow()}
+        self._write: dict[int, RecordProtection | None] = {0: None}
+        self._write_seq: dict[int, int] = {0: 0}
+        self._write_epoch = 0
+        self._reassembler = Reassembler()
+        self._flight: list[FlightItem] = []
+        self._timer: float | None = None
+        self._timeout = initial_timeout
+        self._deadline: float | None = None
+        self._now = 0.0
+        self._handshake = Handshake12(
+            self,
+            role == "client",
+            certificate,
+            remote_fingerprints,
+            cipher_suites,
+            srtp_profiles,
+            hello_verify,
+            key_log,
+        )
+        self.dropped_records = 0
+        """Records discarded: garbled, unauthenticated, replayed, unknown epoch or stale."""
+
+    # -- ConnectionCore ------------------------------------------------------------------
+
+    def connect(self, now: float) -> None:
+        """Client: start the handshake by sending the ClientHello."""
+        if self.role != "client":
+            raise DtlsError("only the client role initiates the handshake")
+        self._now = now
+        self._deadline = now + self._handshake_timeout
+        self._handshake.start()
+
+    def receive(self, data: bytes, now: float) -> None:
+        """Feed one datagram from the peer; never raises on bad input."""
+        self._now = now
+        if self._phase in (_Phase.CLOSED, _Phase.FAILED):
+            return
+        try:
+            records = parse_records(data)
+        except DtlsParseError:
+            self.dropped_records += 1
+            return
+        retransmit = False
+        for record in records:
+            if self._phase in (_Phase.CLOSED, _Phase.FAILED):
+                break
+            retransmit |= self._receive_record(record)
+        if retransmit and self._timer is None and self._flight:
+            self._transmit_flight()
+
+    def datagrams_to_send(self, now: float) -> list[bytes]:
+        """Datagrams to put on the wire, in order."""
+        self._now = now
+        out, self._outgoing = self._outgoing, []
+        return out
+
+    def get_timer(self) -> float | None:
+        """When :meth:`handle_timer` should next run, or ``None``."""
+        if self._phase != _Phase.HANDSHAKE:
+            return None
+        candidates = [t for t in (self._timer, self._deadline) if t is not None]
+        return min(candidates) if candidates else None
+
+    def handle_timer(self, now: float) -> None:
+        """Retransmit the current flight or give up once the handshake deadline has passed."""
+        self._now = now
+        if self._phase != _Phase.HANDSHAKE:
+            return
+        if self._deadline is not None and now >= self._deadline:
+            self._fail("handshake timed out", None)
+            return
+        if self._timer is not None and now >= self._timer:
+            self._timeout = min(self._timeout * 2, self._max_timeout)
+            self._transmit_flight()
+
+    def next_event(self) -> Event | None:
+        """The next event for the application, or ``None``."""
+        return self._events.popleft() if self._events else None
+
+    # -- application API -----------------------------------------------------------------
+
+    def send(self, data: bytes) -> None:
+        """Send ``data`` as one application_data record (at most 2^14 bytes)."""
+        if self._phase != _Phase.ESTABLISHED:
+            raise DtlsError("cannot send application data before the handshake completes")
+        if len(data) > MAX_PLAINTEXT:
+            raise DtlsError(f"application data of {len(data)} bytes exceeds one record")
+        self._outgoing.append(self._protect(ContentType.APPLICATION_DATA, self._write_epoch, data))
+
+    def close(self) -> None:
+        """Send close_notify and stop (RFC 5246 §7.2.1)."""
+        if self._phase in (_Phase.CLOSED, _Phase.FAILED):
+            return
+        self._send_alert(ALERT_LEVEL_WARNING, AlertDescription.CLOSE_NOTIFY)
+        self._finish(_Phase.CLOSED)
+        self._events.append(ConnectionClosed())
+
+    @property
+    def is_established(self) -> bool:
+        return self._phase == _Phase.ESTABLISHED
+
+    @property
+    def cipher_suite(self) -> int | None:
+        """The negotiated cipher suite number, once the ServerHello is settled."""
+        return self._handshake.cipher_suite
+
+    def export_keying_material(self, label: str, length: int) -> bytes:
+        """RFC 5705 exporter (no context) once the handshake is complete."""
+        return self._handshake.export_keying_material(label, length)
+
+    def srtp_keying_material(self) -> SrtpKeyingMaterial | None:
+        """DTLS-SRTP master keys and salts (RFC 5764 §4.2), or ``None`` without use_srtp."""
+        return self._handshake.srtp_keying_material()
+
+    # -- HandshakeDriver -----------------------------------------------------------------
+
+    def send_flight(self, items: list[FlightItem], expect_reply: bool) -> None:
+        self._flight = items
+        self._timeout = self._initial_timeout
+        self._transmit_flight()
+        if not expect_reply:
+            self._timer = None
+        if self._deadline is None:
+            self._deadline = self._now + self._handshake_timeout
+
+    def send_stateless(self, item: FlightItem, record_sequence: int) -> None:
+        """HelloVerifyRequest: reuse the ClientHello's record number (RFC 6347 §4.2.1)."""
+        fragment = split_message(item.msg_type, item.message_seq, item.body, self._mtu)[0]
+        self._outgoing.append(build_record(ContentType.HANDSHAKE, 0, record_sequence, fragment))
+        self._write_seq[0] = max(self._write_seq[0], record_sequence + 1)
+
+    def install_keys(self, read: RecordProtection, write: RecordProtection) -> None:
+        self._read[1] = read
+        self._replay[1] = ReplayWindow()
+        self._write[1] = write
+        self._write_seq[1] = 0
+
+    def handshake_done(self) -> None:
+        self._phase = _Phase.ESTABLISHED
+        self._write_epoch = 1
+        self._timer = None
+        self._deadline = None
+        handshake = self._handshake
+        assert handshake.cipher_suite is not None
+        self._events.append(
+            HandshakeCompleted(
+                peer_certificate=handshake.peer_certificate_der,
+                cipher_suite=handshake.cipher_suite,
+                srtp_profile=handshake.srtp_profile,
+                srtp_keys=handshake.srtp_keying_material(),
+            )
+        )
+
+    # -- records out ---------------------------------------------------------------------
+
+    def _protect(self, content_type: int, epoch: int, payload: bytes) -> bytes:
+        sequence = self._write_seq[epoch]
+        if sequence > MAX_SEQUENCE:
+            raise DtlsError("record sequence numbers exhausted for this epoch")
+        self._write_seq[epoch] = sequence + 1
+        protection = self._write[epoch]
+        if protection is not None:
+            payload = protection.encrypt(content_type, epoch, sequence, payload)
+        return build_record(content_type, epoch, sequence, payload)
+
+    def _transmit_flight(self) -> None:
+        """Send the current flight, packing records into datagrams of at most ``mtu`` bytes."""
+        records: list[bytes] = []
+        for item in self._flight:
+            if item.content_type != ContentType.HANDSHAKE:
+                records.append(self._protect(item.content_type, item.epoch, item.body))
+                continue
+            protection = self._write[item.epoch]
+            overhead = HEADER_LENGTH + HANDSHAKE_HEADER_LENGTH
+            overhead += protection.overhead if protection is not None else 0
+            for fragment in split_message(
+                item.msg_type, item.message_seq, item.body, self._mtu - overhead
+            ):
+                records.append(self._protect(ContentType.HANDSHAKE, item.epoch, fragment))
+        datagram = b""
+        for record in records:
+            if datagram and len(datagram) + len(record) > self._mtu:
+                self._outgoing.append(datagram)
+                datagram = b""
+            datagram += record
+        if datagram:
+            self._outgoing.append(datagram)
+        self._timer = self._now + self._timeout
+
+    def _send_alert(self, level: int, description: int) -> None:
+        self._outgoing.append(
+            self._protect(ContentType.ALERT, self._write_epoch, bytes([level, description]))
+        )
+
+    # -- records in ----------------------------------------------------------------------
+
+    def _receive_record(self, record: Record) -> bool:
+        """Handle one record; True when it shows the peer is retransmitting an old flight."""
+        if record.version >> 8 != 0xFE or record.epoch not in self._read:
+            self.dropped_records += 1
+            return False
+        window = self._replay[record.epoch]
+        if window.is_duplicate(record.sequence):
+            self.dropped_records += 1
+            return False
+        protection = self._read[record.epoch]
+        payload = record.fragment
+        if protection is not None:
+            try:
+                payload = protection.decrypt(record)
+            except DtlsParseError:
+                self.dropped_records += 1
+                return False
+        window.mark(record.sequence)
+        content_type = record.content_type
+        if content_type == ContentType.HANDSHAKE:
+            return self._receive_handshake(record, payload)
+        if content_type == ContentType.CHANGE_CIPHER_SPEC:
+            if payload == b"\x01" and record.epoch == 0 and 1 in self._read:
+                self._handshake.peer_ccs_received = True
+                self._process_handshake(record.sequence)
+            else:
+                self.dropped_records += 1
+        elif content_type == ContentType.ALERT:
+            self._receive_alert(record, payload)
+        elif content_type == ContentType.APPLICATION_DATA and record.epoch > 0:
+            if self._phase == _Phase.ESTABLISHED:
+                self._events.append(ApplicationDataReceived(payload))
+            else:
+                self.dropped_records += 1
+        else:
+            self.dropped_records += 1
+        return False
+
+    def _receive_alert(self, record: Record, payload: bytes) -> None:
+        if len(payload) != 2 or (self._phase == _Phase.ESTABLISHED and record.epoch == 0):
+            self.dropped_records += 1
+            return
+        level, description = payload
+        if description == AlertDescription.CLOSE_NOTIFY:
+            if self._phase == _Phase.ESTABLISHED:
+                self._send_alert(ALERT_LEVEL_WARNING, AlertDescription.CLOSE_NOTIFY)
+            self._finish(_Phase.CLOSED)
+            self._events.append(ConnectionClosed())
+        elif level == ALERT_LEVEL_FATAL:
+            try:
+                name = AlertDescription(description).name.lower()
+            except ValueError:
+                name = str(description)
+            self._finish(_Phase.FAILED)
+            self._events.append(
+                ConnectionFailed(f"peer sent fatal alert {name}", description, remote=True)
+            )
+
+    def _receive_handshake(self, record: Record, payload: bytes) -> bool:
+        try:
+            fragments = parse_fragments(payload)
+        except DtlsParseError:
+            self.dropped_records += 1
+            return False
+        retransmit = False
+        for fragment in fragments:
+            if self._handshake.accepts_any_message_seq and fragment.message_seq > (
+                self._reassembler.next_seq
+            ):
+                self._reassembler.reset(fragment.message_seq)
+            if fragment.message_seq < self._reassembler.next_seq:
+                retransmit = True
+            elif not self._reassembler.add(fragment):
+                self.dropped_records += 1
+        if self._phase == _Phase.HANDSHAKE:
+            self._process_handshake(record.sequence)
+        return retransmit
+
+    def _process_handshake(self, record_sequence: int) -> None:
+        """Feed every complete in-order message to the handshake; fail on its alerts."""
+        while self._phase == _Phase.HANDSHAKE:
+            message = self._reassembler.peek()
+            if message is None:
+                return
+            if self._handshake.needs_ccs and not self._handshake.peer_ccs_received:
+                return
+            msg_type, body = message
+            seq = self._reassembler.next_seq
+            self._reassembler.advance()
+            try:
+                self._handshake.handle(msg_type, seq, body, record_sequence)
+            except AlertError as exc:
+                self._fail(exc.reason, exc.description)
+            except DtlsParseError as exc:
+                self._fail(f"malformed handshake message: {exc}", AlertDescription.DECODE_ERROR)
+            if self._handshake.accepts_any_message_seq:
+                self._reassembler.reset(seq + 1)
+
+    def _fail(self, reason: str, alert: int | None) -> None:
+        if alert is not None:
+            self._send_alert(ALERT_LEVEL_FATAL, alert)
+        self._finish(_Phase.FAILED)
+        self._events.append(ConnectionFailed(reason, alert, remote=False))
+
+    def _finish(self, phase: _Phase) -> None:
+        """Leave the connection for good: no timers, no flight, no secrets."""
+        self._phase = phase
+        self._timer = None
+        self._deadline = None
+        self._flight = []
+        self._reassembler.reset(0)
+        self._handshake.wipe()
+        if phase == _Phase.FAILED:
+            self._read = {}
+            self._write = {0: None}
+            self._write_seq = {0: self._write_seq.get(0, 0)}

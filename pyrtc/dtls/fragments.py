@@ -1,0 +1,143 @@
+"""DTLS handshake message framing: 12-byte header, fragmentation and reassembly (RFC 6347 §4.2.3).
+
+A handshake message may be split into fragments carried in several records and datagrams;
+fragments arrive out of order, overlap or repeat, and are reassembled per ``message_seq``.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from pyrtc.dtls.errors import DtlsParseError
+
+HANDSHAKE_HEADER_LENGTH = 12
+MAX_HANDSHAKE_LENGTH = 1 << 16
+"""Largest handshake message we accept; WebRTC certificates are far smaller."""
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """One handshake fragment as carried in a record."""
+
+    msg_type: int
+    length: int
+    message_seq: int
+    offset: int
+    data: bytes
+
+
+def _u24(value: int) -> bytes:
+    return value.to_bytes(3, "big")
+
+
+def handshake_header(msg_type: int, length: int, seq: int, offset: int, frag_len: int) -> bytes:
+    return bytes([msg_type]) + _u24(length) + struct.pack("!H", seq) + _u24(offset) + _u24(frag_len)
+
+
+def whole_message(msg_type: int, seq: int, body: bytes) -> bytes:
+    """The message as a single fragment: the form that enters the transcript (RFC 6347 §4.2.6)."""
+    return handshake_header(msg_type, len(body), seq, 0, len(body)) + body
+
+
+def parse_fragments(data: bytes) -> list[Fragment]:
+    """All handshake fragments in one record's plaintext."""
+    fragments = []
+    pos = 0
+    while pos < len(data):
+        if len(data) - pos < HANDSHAKE_HEADER_LENGTH:
+            raise DtlsParseError("truncated handshake header")
+        msg_type = data[pos]
+        length = int.from_bytes(data[pos + 1 : pos + 4], "big")
+        seq = int.from_bytes(data[pos + 4 : pos + 6], "big")
+        offset = int.from_bytes(data[pos + 6 : pos + 9], "big")
+        frag_len = int.from_bytes(data[pos + 9 : pos + 12], "big")
+        pos += HANDSHAKE_HEADER_LENGTH
+        if pos + frag_len > len(data):
+            raise DtlsParseError("handshake fragment runs past its record")
+        if offset + frag_len > length:
+            raise DtlsParseError("handshake fragment runs past its message")
+        if length > MAX_HANDSHAKE_LENGTH:
+            raise DtlsParseError(f"handshake message of {length} bytes is too large")
+        fragments.append(Fragment(msg_type, length, seq, offset, data[pos : pos + frag_len]))
+        pos += frag_len
+    return fragments
+
+
+def split_message(msg_type: int, seq: int, body: bytes, max_fragment: int) -> list[bytes]:
+    """The message as fragments (header included) of at most ``max_fragment`` body bytes."""
+    if len(body) <= max_fragment:
+        return [whole_message(msg_type, seq, body)]
+    step = max(1, max_fragment)
+    return [
+        handshake_header(msg_type, len(body), seq, offset, len(body[offset : offset + step]))
+        + body[offset : offset + step]
+        for offset in range(0, len(body), step)
+    ]
+
+
+class _Partial:
+    def __init__(self, msg_type: int, length: int) -> None:
+        self.msg_type = msg_type
+        self.body = bytearray(length)
+        self.ranges: list[tuple[int, int]] = []
+
+    def add(self, offset: int, data: bytes) -> None:
+        self.body[offset : offset + len(data)] = data
+        merged: list[tuple[int, int]] = []
+        start, end = offset, offset + len(data)
+        for lo, hi in self.ranges:
+            if hi < start or lo > end:
+                merged.append((lo, hi))
+            else:
+                start, end = min(lo, start), max(hi, end)
+        merged.append((start, end))
+        self.ranges = sorted(merged)
+
+    @property
+    def complete(self) -> bool:
+        return self.ranges == [(0, len(self.body))]
+
+
+class Reassembler:
+    """Collects fragments until the next expected handshake message is whole.
+
+    Only messages from ``next_seq`` up to ``window`` ahead are buffered so a flood of
+    fragments cannot grow memory without bound.
+    """
+
+    def __init__(self, window: int = 16) -> None:
+        self.next_seq = 0
+        self._window = window
+        self._partial: dict[int, _Partial] = {}
+
+    def add(self, fragment: Fragment) -> bool:
+        """Buffer ``fragment``; False when it is stale, too far ahead or inconsistent."""
+        if not self.next_seq <= fragment.message_seq < self.next_seq + self._window:
+            return False
+        partial = self._partial.get(fragment.message_seq)
+        if partial is None:
+            partial = self._partial[fragment.message_seq] = _Partial(
+                fragment.msg_type, fragment.length
+            )
+        elif partial.msg_type != fragment.msg_type or len(partial.body) != fragment.length:
+            return False
+        partial.add(fragment.offset, fragment.data)
+        return True
+
+    def peek(self) -> tuple[int, bytes] | None:
+        """Type and body of the next expected message once it is complete."""
+        partial = self._partial.get(self.next_seq)
+        if partial is None or not partial.complete:
+            return None
+        return partial.msg_type, bytes(partial.body)
+
+    def advance(self) -> None:
+        """Consume the message returned by :meth:`peek`."""
+        self._partial.pop(self.next_seq, None)
+        self.next_seq += 1
+
+    def reset(self, next_seq: int) -> None:
+        """Expect ``next_seq`` next and drop everything buffered."""
+        self._partial.clear()
+        self.next_seq = next_seq

@@ -1,0 +1,1257 @@
+"""The sans-I/O SCTP association (RFC 9260) with the WebRTC extensions (RFC 8261, 3758, 6525).
+
+An :class:`Association` is a :class:`pyrtc.sansio.ConnectionCore`: feed it packets with
+``receive(data, now)``, drive its timers with ``get_timer()`` / ``handle_timer(now)``, drain
+``datagrams_to_send(now)`` (each item one SCTP packet, ready for DTLS) and ``next_event()``.
+Both peers may call :meth:`Association.connect` at once (the WebRTC case); the INIT collision
+is resolved as RFC 9260 §5.2.1 and §5.2.4 case D describe. A side that never calls
+``connect`` answers the peer's INIT statelessly with a signed cookie.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import struct
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pyrtc.sansio import Event
+from pyrtc.sctp.chunks import (
+    COMMON_HEADER_LENGTH,
+    DATA_HEADER_LENGTH,
+    FLAG_BEGINNING,
+    FLAG_END,
+    FLAG_IMMEDIATE,
+    FLAG_T,
+    FLAG_UNORDERED,
+    FORWARD_TSN,
+    PARAM_FORWARD_TSN_SUPPORTED,
+    PARAM_STATE_COOKIE,
+    PARAM_SUPPORTED_EXTENSIONS,
+    RECONFIG,
+    RESULT_ERROR_BAD_SEQ,
+    RESULT_IN_PROGRESS,
+    RESULT_SUCCESS_NOTHING,
+    RESULT_SUCCESS_PERFORMED,
+    AbortChunk,
+    Chunk,
+    CookieAckChunk,
+    CookieEchoChunk,
+    DataChunk,
+    ErrorChunk,
+    ForwardTsnChunk,
+    HeartbeatAckChunk,
+    HeartbeatChunk,
+    InitAckChunk,
+    InitChunk,
+    OutgoingResetRequest,
+    ReconfigChunk,
+    ReconfigResponse,
+    SackChunk,
+    ShutdownAckChunk,
+    ShutdownChunk,
+    ShutdownCompleteChunk,
+    UnknownChunk,
+    find_param,
+    parse_packet,
+    serialize_packet,
+)
+from pyrtc.sctp.cookie import CookieState, StaleCookieError, open_cookie, seal_cookie
+from pyrtc.sctp.errors import SctpError, SctpParseError
+from pyrtc.sctp.events import (
+    AssociationClosed,
+    AssociationEstablished,
+    BufferedAmountLow,
+    MessageReceived,
+    OutgoingStreamsReset,
+    StreamsReset,
+)
+from pyrtc.sctp.receiver import Receiver
+from pyrtc.sctp.serial import tsn_ge, tsn_gt
+
+_MASK = 0xFFFFFFFF
+_Adder = Callable[[bytes], None]
+_data_header = struct.Struct("!BBHIHHI")
+_heartbeat_info = struct.Struct("!d8s")
+
+# Error cause codes (RFC 9260 §3.3.10).
+CAUSE_UNRECOGNIZED_CHUNK = 6
+CAUSE_USER_ABORT = 12
+CAUSE_PROTOCOL_VIOLATION = 13
+
+
+class State(enum.Enum):
+    """Association states (RFC 9260 §4)."""
+
+    CLOSED = "closed"
+    COOKIE_WAIT = "cookie-wait"
+    COOKIE_ECHOED = "cookie-echoed"
+    ESTABLISHED = "established"
+    SHUTDOWN_PENDING = "shutdown-pending"
+    SHUTDOWN_SENT = "shutdown-sent"
+    SHUTDOWN_RECEIVED = "shutdown-received"
+    SHUTDOWN_ACK_SENT = "shutdown-ack-sent"
+
+
+_SENDING_STATES = (State.CLOSED, State.COOKIE_WAIT, State.COOKIE_ECHOED, State.ESTABLISHED)
+
+
+@dataclass(frozen=True)
+class SctpConfig:
+    """Tunables of an association; defaults follow RFC 9260 §16 and common WebRTC practice.
+
+    ``mtu`` is the largest SCTP packet produced (1200 bytes leaves room for DTLS, UDP and IP
+    on any path). ``rto_min`` defaults to 0.4 s rather than RFC 9260's 1 s, as WebRTC stacks
+    do. ``max_message_size`` is the largest message the *peer* accepts (from its SDP
+    ``a=max-message-size``); :meth:`Association.send` refuses anything larger.
+    ``receive_buffer`` bounds what we hold for the application and is our advertised window.
+    """
+
+    local_port: int = 5000
+    remote_port: int = 5000
+    mtu: int = 1200
+    receive_buffer: int = 1024 * 1024
+    outbound_streams: int = 65535
+    inbound_streams: int = 65535
+    max_message_size: int = 262144
+    rto_initial: float = 1.0
+    rto_min: float = 0.4
+    rto_max: float = 60.0
+    max_init_retransmits: int = 8
+    max_retransmits: int = 10
+    delayed_ack: float = 0.2
+    cookie_lifetime: float = 60.0
+    heartbeat_interval: float = 30.0
+
+
+@dataclass(frozen=True)
+class AssociationStats:
+    """Counters for diagnostics and tests."""
+
+    packets_received: int
+    packets_dropped: int
+    packets_sent: int
+    retransmissions: int
+    fast_retransmissions: int
+    t3_expirations: int
+    abandoned_messages: int
+    cwnd: int
+    ssthresh: int
+    rto: float
+    srtt: float | None
+
+
+class _Message:
+    """One user message queued by :meth:`Association.send`."""
+
+    __slots__ = (
+        "abandoned",
+        "chunks",
+        "expires",
+        "lifetime",
+        "max_retransmits",
+        "ordered",
+        "ssn",
+        "stream_id",
+    )
+
+    def __init__(
+        self, stream_id: int, ordered: bool, max_retransmits: int | None, lifetime: float | None
+    ) -> None:
+        self.stream_id = stream_id
+        self.ordered = ordered
+        self.max_retransmits = max_retransmits
+        self.lifetime = lifetime
+        self.expires: float | None = None
+        self.ssn = 0
+        self.abandoned = False
+        self.chunks: list[_OutChunk] = []
+
+
+class _OutChunk:
+    """A DATA chunk of an outgoing message plus its retransmission bookkeeping."""
+
+    __slots__ = (
+        "acked",
+        "data",
+        "fast_retransmitted",
+        "flags",
+        "in_flight",
+        "message",
+        "misses",
+        "ppid",
+        "retransmit",
+        "sends",
+        "sent_at",
+        "tsn",
+    )
+
+    def __init__(self, message: _Message, ppid: int, data: bytes, flags: int) -> None:
+        self.message = message
+        self.ppid = ppid
+        self.data = data
+        self.flags = flags
+        self.tsn = 0
+        self.sent_at = 0.0
+        self.sends = 0
+        self.misses = 0
+        self.acked = False
+        self.in_flight = False
+        self.retransmit = False
+        self.fast_retransmitted = False
+
+    def encode(self) -> bytes:
+        message = self.message
+        length = DATA_HEADER_LENGTH + len(self.data)
+        return (
+            _data_header.pack(
+                0, self.flags, length, self.tsn, message.stream_id, message.ssn, self.ppid
+            )
+            + self.data
+            + bytes(-length % 4)
+        )
+
+
+class Association:
+    """One SCTP association over a single path (the DTLS transport of RFC 8261)."""
+
+    def __init__(self, config: SctpConfig | None = None) -> None:
+        self.config = config or SctpConfig()
+        cfg = self.config
+        self.state = State.CLOSED
+        self._ever_established = False
+        self._cookie_key = os.urandom(32)
+        self._local_tag = 0
+        self._peer_tag = 0
+        self._local_tsn = int.from_bytes(os.urandom(4), "big")
+        self._initiated = False
+        self._init_packet: bytes | None = None
+        self._cookie_echo: bytes | None = None
+        self._init_retransmits = 0
+        self._outbound_streams = cfg.outbound_streams
+        self._inbound_streams = cfg.inbound_streams
+        self._peer_forward_tsn = False
+        self._peer_reconfig = False
+
+        self._events: deque[Event] = deque()
+        self._undelivered_bytes = 0
+        self._outbox: list[bytes] = []
+
+        # Sender (RFC 9260 §6, §7).
+        self._next_tsn = self._local_tsn
+        self._cum_ack = (self._local_tsn - 1) & _MASK
+        self._pending: deque[_OutChunk] = deque()
+        self._outstanding: list[_OutChunk] = []
+        self._retransmit_count = 0
+        self._flight_size = 0
+        self._peer_rwnd = 0
+        self._cwnd = min(4 * cfg.mtu, max(2 * cfg.mtu, 4380))
+        self._ssthresh = 0
+        self._partial_bytes_acked = 0
+        self._fast_recovery_exit: int | None = None
+        self._next_ssn: dict[int, int] = {}
+        self._buffered: dict[int, int] = {}
+        self._low_threshold: dict[int, int] = {}
+        self._forward_tsn_due = False
+        self._fast_retransmit_budget = False
+        self._unstamped: list[_Message] = []
+        self._max_payload = cfg.mtu - COMMON_HEADER_LENGTH - DATA_HEADER_LENGTH
+
+        # RTO (RFC 9260 §6.3).
+        self._rto = cfg.rto_initial
+        self._srtt: float | None = None
+        self._rttvar = 0.0
+        self._error_count = 0
+
+        # Receiver.
+        self._receiver: Receiver | None = None
+        self._sack_due = False
+        self._sack_now = False
+        self._packets_unacked = 0
+
+        # Stream reconfiguration (RFC 6525).
+        self._reconfig_seq = self._local_tsn
+        self._peer_reconfig_seq = 0
+        self._last_reconfig_response: ReconfigResponse | None = None
+        self._closing_streams: set[int] = set()
+        self._reset_request: OutgoingResetRequest | None = None
+        self._reset_request_sent = False
+
+        # Timers (absolute times or None).
+        self._t1_at: float | None = None
+        self._t2_at: float | None = None
+        self._t3_at: float | None = None
+        self._sack_at: float | None = None
+        self._heartbeat_at: float | None = None
+        self._reconfig_at: float | None = None
+        self._heartbeat_nonce: bytes | None = None
+
+        # Statistics.
+        self._packets_received = 0
+        self._packets_dropped = 0
+        self._packets_sent = 0
+        self._retransmissions = 0
+        self._fast_retransmissions = 0
+        self._t3_expirations = 0
+        self._abandoned_messages = 0
+
+    # ------------------------------------------------------------------ public API
+
+    def connect(self) -> None:
+        """Start the handshake by sending INIT (RFC 9260 §5.1 step A)."""
+        if self.state is not State.CLOSED or self._ever_established or self._initiated:
+            raise SctpError(f"cannot connect in state {self.state.value}")
+        self._initiated = True
+        self._local_tag = self._random_tag()
+        init = InitChunk(
+            self._local_tag,
+            self.config.receive_buffer,
+            self.config.outbound_streams,
+            self.config.inbound_streams,
+            self._local_tsn,
+            self._extension_params(),
+        )
+        self._init_packet = self._packet(0, [init.encode()])
+        self.state = State.COOKIE_WAIT
+        self._outbox.append(self._init_packet)
+        self._t1_at = -1.0  # armed when the INIT is actually handed out
+
+    def send(
+        self,
+        stream_id: int,
+        data: bytes,
+        ppid: int,
+        *,
+        ordered: bool = True,
+        max_retransmits: int | None = None,
+        lifetime: float | None = None,
+    ) -> None:
+        """Queue one user message on ``stream_id`` with payload protocol identifier ``ppid``.
+
+        ``max_retransmits`` or ``lifetime`` (seconds, counted from the next
+        :meth:`datagrams_to_send`) make the message partially reliable (RFC 3758) when the
+        peer supports FORWARD TSN; without them it is reliable. Empty messages are not
+        allowed by SCTP (RFC 9260 §6.1); WebRTC sends one zero byte with a special PPID.
+        """
+        if self.state not in _SENDING_STATES or (self._ever_established and not self.established):
+            raise SctpError(f"cannot send in state {self.state.value}")
+        if not data:
+            raise SctpError("SCTP cannot carry an empty message")
+        if len(data) > self.config.max_message_size:
+            raise SctpError(
+                f"message of {len(data)} bytes exceeds the peer's maximum message size "
+                f"{self.config.max_message_size}"
+            )
+        if not 0 <= stream_id < 65536:
+            raise SctpError(f"invalid stream id {stream_id}")
+        if self.state is State.ESTABLISHED and stream_id >= self._outbound_streams:
+            raise SctpError(f"stream {stream_id} beyond the {self._outbound_streams} negotiated")
+        if stream_id in self._closing_streams:
+            raise SctpError(f"stream {stream_id} is being reset")
+        message = _Message(stream_id, ordered, max_retransmits, lifetime)
+        flags_u = 0 if ordered else FLAG_UNORDERED
+        step = self._max_payload
+        size = len(data)
+        view = memoryview(data)
+        for pos in range(0, size, step):
+            flags = flags_u
+            if pos == 0:
+                flags |= FLAG_BEGINNING
+            if pos + step >= size:
+                flags |= FLAG_END
+            chunk = _OutChunk(
+                message, ppid, bytes(view[pos : pos + step]) if size > step else data, flags
+            )
+            message.chunks.append(chunk)
+            self._pending.append(chunk)
+        self._buffered[stream_id] = self._buffered.get(stream_id, 0) + size
+        if lifetime is not None:
+            self._unstamped.append(message)
+
+    def buffered_amount(self, stream_id: int) -> int:
+        """Bytes queued on ``stream_id`` that were not yet transmitted once."""
+        return self._buffered.get(stream_id, 0)
+
+    def set_buffered_amount_low_threshold(self, stream_id: int, threshold: int) -> None:
+        """Emit :class:`BufferedAmountLow` when ``stream_id`` drains to ``threshold`` or less."""
+        self._low_threshold[stream_id] = threshold
+
+    def reset_streams(self, stream_ids: list[int]) -> None:
+        """Reset our outgoing ``stream_ids`` (RFC 6525 §5.1.2), e.g. to close data channels.
+
+        Queued messages on those streams are sent first; new sends on them are refused until
+        :class:`OutgoingStreamsReset` is reported.
+        """
+        if self.state is not State.ESTABLISHED:
+            raise SctpError(f"cannot reset streams in state {self.state.value}")
+        if not self._peer_reconfig:
+            raise SctpError("the peer does not support stream reconfiguration")
+        self._closing_streams.update(stream_ids)
+
+    def shutdown(self) -> None:
+        """Close gracefully once everything queued is acknowledged (RFC 9260 §9.2)."""
+        if self.state is State.ESTABLISHED:
+            self.state = State.SHUTDOWN_PENDING
+        elif self.state in (State.COOKIE_WAIT, State.COOKIE_ECHOED):
+            self.abort("shutdown before the association was established")
+
+    def abort(self, reason: str = "") -> None:
+        """Send ABORT with a User-Initiated Abort cause and close at once (RFC 9260 §9.1)."""
+        if self.state is State.CLOSED:
+            return
+        causes = [(CAUSE_USER_ABORT, reason.encode())] if reason else []
+        if self._peer_tag:
+            self._outbox.append(self._packet(self._peer_tag, [AbortChunk(causes).encode()]))
+        self._close(reason or "aborted")
+
+    @property
+    def established(self) -> bool:
+        return self.state is State.ESTABLISHED
+
+    @property
+    def peer_supports_forward_tsn(self) -> bool:
+        return self._peer_forward_tsn
+
+    def stats(self) -> AssociationStats:
+        """Current counters and congestion state."""
+        return AssociationStats(
+            self._packets_received,
+            self._packets_dropped,
+            self._packets_sent,
+            self._retransmissions,
+            self._fast_retransmissions,
+            self._t3_expirations,
+            self._abandoned_messages,
+            self._cwnd,
+            self._ssthresh,
+            self._rto,
+            self._srtt,
+        )
+
+    # ------------------------------------------------------------------ sans-I/O interface
+
+    def next_event(self) -> Event | None:
+        """The next event for the application, or ``None``."""
+        if not self._events:
+            return None
+        event = self._events.popleft()
+        if type(event) is MessageReceived:
+            self._undelivered_bytes -= len(event.data)
+        return event
+
+    def get_timer(self) -> float | None:
+        """Earliest pending deadline, or ``None``."""
+        timers = [
+            t
+            for t in (
+                self._t1_at,
+                self._t2_at,
+                self._t3_at,
+                self._sack_at,
+                self._heartbeat_at,
+                self._reconfig_at,
+            )
+            if t is not None and t >= 0
+        ]
+        return min(timers) if timers else None
+
+    def handle_timer(self, now: float) -> None:
+        """Run every timer that is due at ``now``."""
+        if self._t1_at is not None and 0 <= self._t1_at <= now:
+            self._on_t1(now)
+        if self._t3_at is not None and self._t3_at <= now:
+            self._on_t3(now)
+        if self._t2_at is not None and self._t2_at <= now:
+            self._on_t2(now)
+        if self._sack_at is not None and self._sack_at <= now:
+            self._sack_at = None
+            self._sack_now = True
+        if self._heartbeat_at is not None and self._heartbeat_at <= now:
+            self._on_heartbeat_timer(now)
+        if self._reconfig_at is not None and self._reconfig_at <= now:
+            self._reconfig_at = None
+            self._reset_request_sent = False
+
+    def receive(self, data: bytes, now: float) -> None:
+        """Process one SCTP packet; malformed or unexpected packets are dropped and counted."""
+        self._packets_received += 1
+        try:
+            packet = parse_packet(data)
+        except SctpParseError:
+            self._packets_dropped += 1
+            return
+        if (
+            packet.source_port != self.config.remote_port
+            or packet.destination_port != self.config.local_port
+            or not packet.chunks
+        ):
+            self._packets_dropped += 1
+            return
+        try:
+            self._process(packet.verification_tag, packet.chunks, now)
+        except SctpParseError:
+            self._packets_dropped += 1
+
+    def datagrams_to_send(self, now: float) -> list[bytes]:
+        """Packets to send now: control packets, SACK, FORWARD TSN, RE-CONFIG and DATA."""
+        out = self._outbox
+        self._outbox = []
+        if self._t1_at is not None and self._t1_at < 0 and out:
+            self._t1_at = now + self._rto
+        if self._unstamped:
+            for message in self._unstamped:
+                assert message.lifetime is not None
+                message.expires = now + message.lifetime
+            self._unstamped.clear()
+        if self.state in (
+            State.ESTABLISHED,
+            State.SHUTDOWN_PENDING,
+            State.SHUTDOWN_SENT,
+            State.SHUTDOWN_RECEIVED,
+        ):
+            self._flush(now, out)
+        self._packets_sent += len(out)
+        return out
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _random_tag() -> int:
+        while True:
+            tag = int.from_bytes(os.urandom(4), "big")
+            if tag:
+                return tag
+
+    def _extension_params(self) -> list[tuple[int, bytes]]:
+        return [
+            (PARAM_SUPPORTED_EXTENSIONS, bytes([RECONFIG, FORWARD_TSN])),
+            (PARAM_FORWARD_TSN_SUPPORTED, b""),
+        ]
+
+    def _packet(self, tag: int, chunks: list[bytes]) -> bytes:
+        return serialize_packet(self.config.local_port, self.config.remote_port, tag, chunks)
+
+    def _emit(self, event: Event) -> None:
+        self._events.append(event)
+
+    def _close(self, reason: str | None) -> None:
+        self.state = State.CLOSED
+        self._ever_established = True  # a closed association never comes back
+        self._t1_at = self._t2_at = self._t3_at = None
+        self._sack_at = self._heartbeat_at = self._reconfig_at = None
+        self._sack_due = self._sack_now = False
+        self._pending.clear()
+        self._outstanding.clear()
+        self._emit(AssociationClosed(reason))
+
+    def _rx_room(self) -> int:
+        assert self._receiver is not None
+        return max(
+            0, self.config.receive_buffer - self._receiver.held_bytes - self._undelivered_bytes
+        )
+
+    def _update_rto(self, rtt: float) -> None:
+        """RTO calculation of RFC 9260 §6.3.1."""
+        cfg = self.config
+        if self._srtt is None:
+            self._srtt = rtt
+            self._rttvar = rtt / 2
+        else:
+            self._rttvar = 0.75 * self._rttvar + 0.25 * abs(self._srtt - rtt)
+            self._srtt = 0.875 * self._srtt + 0.125 * rtt
+        self._rto = min(cfg.rto_max, max(cfg.rto_min, self._srtt + 4 * self._rttvar))
+
+    def _backoff(self) -> None:
+        self._rto = min(self.config.rto_max, self._rto * 2)
+
+    def _count_error(self) -> bool:
+        """Count one unanswered retransmission; abort past Association.Max.Retrans (§8.1)."""
+        self._error_count += 1
+        if self._error_count > self.config.max_retransmits:
+            self.abort("too many retransmissions")
+            return True
+        return False
+
+    # ------------------------------------------------------------------ input
+
+    def _process(self, tag: int, chunks: list[Chunk], now: float) -> None:
+        first = chunks[0]
+        if isinstance(first, InitChunk) and not isinstance(first, InitAckChunk):
+            if len(chunks) != 1 or tag != 0:
+                raise SctpParseError("INIT must be alone with a zero verification tag")
+            self._on_init(first, now)
+            return
+        for chunk in chunks:
+            if isinstance(chunk, CookieEchoChunk):
+                if not self._on_cookie_echo(tag, chunk, now):
+                    return
+                continue
+            if isinstance(chunk, AbortChunk | ShutdownCompleteChunk):
+                expected = self._peer_tag if chunk.flags & FLAG_T else self._local_tag
+                if not expected or tag != expected:
+                    raise SctpParseError("wrong verification tag")
+                if isinstance(chunk, AbortChunk):
+                    self._on_abort(chunk)
+                elif self.state is State.SHUTDOWN_ACK_SENT:
+                    self._close(None)
+                return
+            if not self._local_tag or tag != self._local_tag:
+                raise SctpParseError("wrong verification tag")
+            if self.state is State.CLOSED:
+                return
+            if not self._dispatch(chunk, now):
+                return
+        if self._sack_due:
+            self._schedule_sack(now)
+
+    def _dispatch(self, chunk: Chunk, now: float) -> bool:
+        """Handle one chunk of an authenticated packet; ``False`` stops the packet."""
+        kind = type(chunk)
+        if kind is DataChunk:
+            assert isinstance(chunk, DataChunk)
+            self._on_data(chunk)
+        elif kind is SackChunk:
+            assert isinstance(chunk, SackChunk)
+            self._on_sack(chunk, now)
+        elif kind is InitAckChunk:
+            assert isinstance(chunk, InitAckChunk)
+            self._on_init_ack(chunk, now)
+        elif kind is CookieAckChunk:
+            if self.state is State.COOKIE_ECHOED:
+                self._establish(now)
+        elif kind is HeartbeatChunk:
+            assert isinstance(chunk, HeartbeatChunk)
+            self._outbox.append(
+                self._packet(self._peer_tag, [HeartbeatAckChunk(chunk.info).encode()])
+            )
+        elif kind is HeartbeatAckChunk:
+            assert isinstance(chunk, HeartbeatAckChunk)
+            self._on_heartbeat_ack(chunk, now)
+        elif kind is ForwardTsnChunk:
+            assert isinstance(chunk, ForwardTsnChunk)
+            self._on_forward_tsn(chunk)
+        elif kind is ReconfigChunk:
+            assert isinstance(chunk, ReconfigChunk)
+            self._on_reconfig(chunk)
+        elif kind is ShutdownChunk:
+            assert isinstance(chunk, ShutdownChunk)
+            self._on_shutdown(chunk, now)
+        elif kind is ShutdownAckChunk:
+            if self.state in (State.SHUTDOWN_SENT, State.SHUTDOWN_ACK_SENT):
+                self._outbox.append(
+                    self._packet(self._peer_tag, [ShutdownCompleteChunk().encode()])
+                )
+                self._close(None)
+                return False
+        elif kind is ErrorChunk:
+            pass  # reported errors do not change our state (RFC 9260 §3.3.10)
+        elif kind is UnknownChunk:
+            assert isinstance(chunk, UnknownChunk)
+            return self._on_unknown(chunk)
+        return self.state is not State.CLOSED
+
+    def _on_unknown(self, chunk: UnknownChunk) -> bool:
+        """Apply the action bits of an unrecognized chunk type (RFC 9260 §3.2)."""
+        action = chunk.chunk_type >> 6
+        if action in (1, 3):
+            cause = (CAUSE_UNRECOGNIZED_CHUNK, chunk.encode())
+            self._outbox.append(self._packet(self._peer_tag, [ErrorChunk([cause]).encode()]))
+        return action >= 2
+
+    # ---- handshake (RFC 9260 §5)
+
+    def _on_init(self, init: InitChunk, now: float) -> None:
+        if init.initiate_tag == 0 or init.outbound_streams == 0 or init.inbound_streams == 0:
+            raise SctpParseError("invalid INIT parameters")
+        if self._ever_established and self.state is State.CLOSED:
+            return
+        if self.state in (State.CLOSED,):
+            local_tag, local_tsn = self._random_tag(), self._local_tsn
+        else:
+            # Collision or a late INIT: answer with our existing tag and TSN (§5.2.1, §5.2.2).
+            local_tag, local_tsn = self._local_tag, self._local_tsn
+        fwd, reconfig = self._peer_extensions(init.params)
+        state = CookieState(
+            expires=now + self.config.cookie_lifetime,
+            local_tag=local_tag,
+            peer_tag=init.initiate_tag,
+            local_tsn=local_tsn,
+            peer_tsn=init.initial_tsn,
+            peer_rwnd=init.a_rwnd,
+            outbound_streams=min(self.config.outbound_streams, init.inbound_streams),
+            inbound_streams=min(self.config.inbound_streams, init.outbound_streams),
+            peer_forward_tsn=fwd,
+            peer_reconfig=reconfig,
+        )
+        cookie = seal_cookie(self._cookie_key, state)
+        ack = InitAckChunk(
+            local_tag,
+            self.config.receive_buffer,
+            self.config.outbound_streams,
+            self.config.inbound_streams,
+            local_tsn,
+            [(PARAM_STATE_COOKIE, cookie), *self._extension_params()],
+        )
+        self._outbox.append(self._packet(init.initiate_tag, [ack.encode()]))
+
+    @staticmethod
+    def _peer_extensions(params: list[tuple[int, bytes]]) -> tuple[bool, bool]:
+        extensions = find_param(params, PARAM_SUPPORTED_EXTENSIONS) or b""
+        fwd = (
+            FORWARD_TSN in extensions or find_param(params, PARAM_FORWARD_TSN_SUPPORTED) is not None
+        )
+        return fwd, RECONFIG in extensions
+
+    def _on_init_ack(self, ack: InitAckChunk, now: float) -> None:
+        if self.state is not State.COOKIE_WAIT:
+            return  # duplicate or late INIT ACK (RFC 9260 §5.2.3)
+        cookie = find_param(ack.params, PARAM_STATE_COOKIE)
+        if cookie is None or ack.initiate_tag == 0:
+            raise SctpParseError("INIT ACK without a State Cookie")
+        self._peer_tag = ack.initiate_tag
+        self._peer_forward_tsn, self._peer_reconfig = self._peer_extensions(ack.params)
+        self._outbound_streams = min(self.config.outbound_streams, ack.inbound_streams)
+        self._inbound_streams = min(self.config.inbound_streams, ack.outbound_streams)
+        self._start_receiver(ack.initial_tsn, ack.a_rwnd)
+        self._cookie_echo = self._packet(self._peer_tag, [CookieEchoChunk(cookie).encode()])
+        self._outbox.append(self._cookie_echo)
+        self.state = State.COOKIE_ECHOED
+        self._init_retransmits = 0
+        self._t1_at = now + self._rto
+
+    def _start_receiver(self, peer_tsn: int, peer_rwnd: int) -> None:
+        self._receiver = Receiver(peer_tsn, self.config.receive_buffer)
+        self._peer_reconfig_seq = peer_tsn
+        self._peer_rwnd = peer_rwnd
+        self._ssthresh = peer_rwnd
+
+    def _on_cookie_echo(self, tag: int, chunk: CookieEchoChunk, now: float) -> bool:
+        """Validate a COOKIE ECHO and establish if appropriate (RFC 9260 §5.1.5, §5.2.4)."""
+        try:
+            state = open_cookie(self._cookie_key, chunk.cookie, now)
+        except StaleCookieError:
+            return False
+        if tag != state.local_tag:
+            raise SctpParseError("COOKIE ECHO verification tag does not match its cookie")
+        if self.state is State.CLOSED:
+            if self._ever_established:
+                return False
+            self._local_tag = state.local_tag
+            self._local_tsn = state.local_tsn
+            self._next_tsn = state.local_tsn
+            self._cum_ack = (state.local_tsn - 1) & _MASK
+            self._reconfig_seq = state.local_tsn
+        elif state.local_tag != self._local_tag:
+            return False  # a restart (§5.2.4 case A/C) is not supported
+        elif state.peer_tag != self._peer_tag and self.state is State.ESTABLISHED:
+            return False
+        if self.state is not State.ESTABLISHED:
+            self._peer_tag = state.peer_tag
+            self._peer_forward_tsn = state.peer_forward_tsn
+            self._peer_reconfig = state.peer_reconfig
+            self._outbound_streams = state.outbound_streams
+            self._inbound_streams = state.inbound_streams
+            self._start_receiver(state.peer_tsn, state.peer_rwnd)
+            self._establish(now)
+        self._outbox.append(self._packet(self._peer_tag, [CookieAckChunk().encode()]))
+        return True
+
+    def _establish(self, now: float) -> None:
+        self.state = State.ESTABLISHED
+        self._ever_established = True
+        self._t1_at = None
+        self._init_packet = self._cookie_echo = None
+        self._error_count = 0
+        self._heartbeat_at = now + self.config.heartbeat_interval
+        self._emit(
+            AssociationEstablished(
+                self._outbound_streams, self._inbound_streams, self.config.max_message_size
+            )
+        )
+
+    def _on_t1(self, now: float) -> None:
+        """T1-init / T1-cookie expiry: retransmit INIT or COOKIE ECHO (RFC 9260 §5.1)."""
+        packet = self._init_packet if self.state is State.COOKIE_WAIT else self._cookie_echo
+        if packet is None:
+            self._t1_at = None
+            return
+        self._init_retransmits += 1
+        if self._init_retransmits > self.config.max_init_retransmits:
+            self._t1_at = None
+            self.abort("handshake timed out")
+            return
+        self._backoff()
+        self._outbox.append(packet)
+        self._t1_at = now + self._rto
+
+    def _on_abort(self, chunk: AbortChunk) -> None:
+        reason = "aborted by peer"
+        for code, value in chunk.causes:
+            if code == CAUSE_USER_ABORT and value:
+                reason = f"aborted by peer: {value.decode('utf-8', 'replace')}"
+        self._close(reason)
+
+    # ---- heartbeat (RFC 9260 §8.3)
+
+    def _on_heartbeat_timer(self, now: float) -> None:
+        if self.state is not State.ESTABLISHED:
+            self._heartbeat_at = None
+            return
+        if self._heartbeat_nonce is not None and self._count_error():
+            return
+        self._heartbeat_nonce = os.urandom(8)
+        info = _heartbeat_info.pack(now, self._heartbeat_nonce)
+        self._outbox.append(self._packet(self._peer_tag, [HeartbeatChunk(info).encode()]))
+        self._heartbeat_at = now + self.config.heartbeat_interval + self._rto
+
+    def _on_heartbeat_ack(self, chunk: HeartbeatAckChunk, now: float) -> None:
+        if len(chunk.info) != _heartbeat_info.size or self._heartbeat_nonce is None:
+            return
+        sent_at, nonce = _heartbeat_info.unpack(chunk.info)
+        if nonce != self._heartbeat_nonce:
+            return
+        self._heartbeat_nonce = None
+        self._error_count = 0
+        if now - sent_at >= 0:
+            self._update_rto(now - sent_at)
+
+    # ---- data receiver (RFC 9260 §6.2)
+
+    def _on_data(self, chunk: DataChunk) -> None:
+        if self._receiver is None or self.state not in (
+            State.ESTABLISHED,
+            State.SHUTDOWN_PENDING,
+            State.SHUTDOWN_SENT,
+        ):
+            return
+        if not chunk.user_data:
+            self.abort("DATA chunk without user data")  # RFC 9260 §6.2
+            return
+        delivered: list[MessageReceived] = []
+        accepted = self._receiver.receive(chunk, self._rx_room(), delivered)
+        for message in delivered:
+            self._undelivered_bytes += len(message.data)
+            self._events.append(message)
+        self._sack_due = True
+        if not accepted or self._receiver.has_gaps or chunk.flags & FLAG_IMMEDIATE:
+            self._sack_now = True
+
+    def _schedule_sack(self, now: float) -> None:
+        """Delayed acknowledgement: every second packet or after ``delayed_ack`` (§6.2)."""
+        self._sack_due = False
+        self._packets_unacked += 1
+        if self._packets_unacked >= 2:
+            self._sack_now = True
+        if not self._sack_now and self._sack_at is None:
+            self._sack_at = now + self.config.delayed_ack
+
+    def _on_forward_tsn(self, chunk: ForwardTsnChunk) -> None:
+        if self._receiver is None:
+            return
+        delivered: list[MessageReceived] = []
+        self._receiver.forward_tsn(chunk.new_cumulative_tsn, chunk.streams, delivered)
+        for message in delivered:
+            self._undelivered_bytes += len(message.data)
+            self._events.append(message)
+        self._sack_due = self._sack_now = True
+
+    # ---- data sender (RFC 9260 §6.1-6.3, §7; RFC 3758)
+
+    def _on_sack(self, sack: SackChunk, now: float) -> None:
+        cum = sack.cumulative_tsn
+        if not tsn_ge(cum, self._cum_ack):
+            return  # stale, arrived out of order
+        last_sent = (self._next_tsn - 1) & _MASK
+        if tsn_gt(cum, last_sent):
+            self.abort("SACK acknowledges a TSN never sent")
+            return
+        outstanding = self._outstanding
+        flight_before = self._flight_size
+        acked_bytes = 0
+        newest_acked: _OutChunk | None = None
+        rtt_sample: float | None = None
+        count = (cum - self._cum_ack) & _MASK
+        for chunk in outstanding[:count]:
+            if chunk.in_flight:
+                self._flight_size -= len(chunk.data)
+            if not chunk.acked and not chunk.message.abandoned:
+                acked_bytes += len(chunk.data)
+                newest_acked = chunk
+                if chunk.sends == 1:
+                    rtt_sample = now - chunk.sent_at
+            if chunk.retransmit:
+                self._retransmit_count -= 1
+        if count:
+            del outstanding[:count]
+            self._cum_ack = cum
+            self._error_count = 0
+        if sack.gaps:
+            size = len(outstanding)
+            for start, end in sack.gaps:
+                if start < 1 or end < start:
+                    continue
+                for index in range(start - 1, min(end, size)):
+                    chunk = outstanding[index]
+                    if chunk.acked:
+                        continue
+                    chunk.acked = True
+                    if chunk.in_flight:
+                        chunk.in_flight = False
+                        self._flight_size -= len(chunk.data)
+                    if chunk.retransmit:
+                        chunk.retransmit = False
+                        self._retransmit_count -= 1
+                    if not chunk.message.abandoned:
+                        acked_bytes += len(chunk.data)
+                    if newest_acked is None or tsn_gt(chunk.tsn, newest_acked.tsn):
+                        newest_acked = chunk
+            if newest_acked is not None:
+                self._mark_misses(newest_acked.tsn)
+        if rtt_sample is not None and rtt_sample >= 0:
+            self._update_rto(rtt_sample)
+        if self._fast_recovery_exit is not None and tsn_ge(cum, self._fast_recovery_exit):
+            self._fast_recovery_exit = None
+        if count and acked_bytes:
+            self._grow_cwnd(acked_bytes, flight_before)
+        self._peer_rwnd = max(0, sack.a_rwnd - self._flight_size)
+        if not outstanding:
+            self._t3_at = None
+        elif count or self._t3_at is None:
+            self._t3_at = now + self._rto
+        if self._peer_forward_tsn and outstanding and outstanding[0].message.abandoned:
+            self._forward_tsn_due = True
+
+    def _mark_misses(self, highest: int) -> None:
+        """Count miss indications below the highest newly acked TSN (§7.2.4)."""
+        entered = False
+        for chunk in self._outstanding:
+            if not tsn_gt(highest, chunk.tsn):
+                break
+            if chunk.acked or chunk.message.abandoned or chunk.fast_retransmitted:
+                continue
+            chunk.misses += 1
+            if chunk.misses >= 3:
+                chunk.fast_retransmitted = True
+                if not chunk.retransmit:
+                    chunk.retransmit = True
+                    self._retransmit_count += 1
+                if chunk.in_flight:
+                    chunk.in_flight = False
+                    self._flight_size -= len(chunk.data)
+                entered = True
+        if entered:
+            self._fast_retransmit_budget = True
+        if entered and self._fast_recovery_exit is None:
+            mtu = self.config.mtu
+            self._ssthresh = max(self._cwnd // 2, 4 * mtu)
+            self._cwnd = self._ssthresh
+            self._partial_bytes_acked = 0
+            self._fast_recovery_exit = (self._next_tsn - 1) & _MASK
+
+    def _grow_cwnd(self, acked: int, flight_before: int) -> None:
+        """Slow start and congestion avoidance (RFC 9260 §7.2.1-7.2.2)."""
+        mtu = self.config.mtu
+        if self._fast_recovery_exit is not None or flight_before + mtu <= self._cwnd:
+            return
+        if self._cwnd <= self._ssthresh:
+            self._cwnd += min(acked, mtu)
+        else:
+            self._partial_bytes_acked += acked
+            if self._partial_bytes_acked >= self._cwnd:
+                self._partial_bytes_acked -= self._cwnd
+                self._cwnd += mtu
+
+    def _on_t3(self, now: float) -> None:
+        """T3-rtx expiry (RFC 9260 §6.3.3, §7.2.3)."""
+        self._t3_at = None
+        self._t3_expirations += 1
+        if self._count_error():
+            return
+        mtu = self.config.mtu
+        self._ssthresh = max(self._cwnd // 2, 4 * mtu)
+        self._cwnd = mtu
+        self._partial_bytes_acked = 0
+        self._fast_recovery_exit = None
+        self._backoff()
+        for chunk in self._outstanding:
+            if chunk.acked or chunk.message.abandoned:
+                continue
+            if chunk.in_flight:
+                chunk.in_flight = False
+                self._flight_size -= len(chunk.data)
+            if not chunk.retransmit:
+                chunk.retransmit = True
+                self._retransmit_count += 1
+        if self._peer_forward_tsn and self._outstanding and self._outstanding[0].message.abandoned:
+            self._forward_tsn_due = True
+
+    def _abandon(self, message: _Message) -> None:
+        """Give up on a partially reliable message (RFC 3758 §3.5 A3)."""
+        message.abandoned = True
+        self._abandoned_messages += 1
+        for chunk in message.chunks:
+            if chunk.in_flight:
+                chunk.in_flight = False
+                self._flight_size -= len(chunk.data)
+            if chunk.retransmit:
+                chunk.retransmit = False
+                self._retransmit_count -= 1
+            if chunk.sends == 0:
+                self._unbuffer(message.stream_id, len(chunk.data))
+        self._forward_tsn_due = True
+
+    def _expired(self, message: _Message, now: float) -> bool:
+        expires = message.expires
+        return expires is not None and now > expires and self._peer_forward_tsn
+
+    def _unbuffer(self, stream_id: int, size: int) -> None:
+        before = self._buffered[stream_id]
+        after = before - size
+        self._buffered[stream_id] = after
+        threshold = self._low_threshold.get(stream_id, 0)
+        if before > threshold >= after:
+            self._emit(BufferedAmountLow(stream_id))
+
+    def _forward_tsn_chunk(self) -> ForwardTsnChunk | None:
+        """Advance the Advanced.Peer.Ack.Point over abandoned chunks (RFC 3758 §3.5 C1-C4)."""
+        point = self._cum_ack
+        skipped: dict[int, int] = {}
+        for chunk in self._outstanding:
+            message = chunk.message
+            if not message.abandoned:
+                break
+            point = chunk.tsn
+            if message.ordered:
+                skipped[message.stream_id] = message.ssn
+        if point == self._cum_ack:
+            return None
+        return ForwardTsnChunk(point, sorted(skipped.items()))
+
+    # ---- output
+
+    def _flush(self, now: float, out: list[bytes]) -> None:
+        """Bundle control chunks, retransmissions and new DATA into MTU-sized packets."""
+        mtu = self.config.mtu
+        chunks: list[bytes] = []
+        size = COMMON_HEADER_LENGTH
+        sent_data = False
+
+        def add(encoded: bytes) -> None:
+            nonlocal size
+            if size + len(encoded) > mtu and chunks:
+                out.append(self._packet(self._peer_tag, chunks))
+                chunks.clear()
+                size = COMMON_HEADER_LENGTH
+            chunks.append(encoded)
+            size += len(encoded)
+
+        if self._sack_now or (
+            self._sack_at is not None and (self._pending or self._retransmit_count)
+        ):
+            self._add_sack(add)
+        if self._forward_tsn_due:
+            self._forward_tsn_due = False
+            forward = self._forward_tsn_chunk()
+            if forward is not None:
+                add(forward.encode())
+        self._add_reconfig(add, now)
+        if self._retransmit_count:
+            sent_data = self._add_retransmissions(add, now)
+        if self._pending and self._closing_or_sending_allowed():
+            sent_data = self._add_new_data(add, now) or sent_data
+        if self.state is State.SHUTDOWN_PENDING and not self._pending and not self._outstanding:
+            add(ShutdownChunk(self._receiver.cumulative_tsn if self._receiver else 0).encode())
+            self.state = State.SHUTDOWN_SENT
+            self._t2_at = now + self._rto
+        elif self.state is State.SHUTDOWN_RECEIVED and not self._pending and not self._outstanding:
+            add(ShutdownAckChunk().encode())
+            self.state = State.SHUTDOWN_ACK_SENT
+            self._t2_at = now + self._rto
+        if chunks:
+            out.append(self._packet(self._peer_tag, chunks))
+        if sent_data and self._t3_at is None:
+            self._t3_at = now + self._rto
+
+    def _closing_or_sending_allowed(self) -> bool:
+        return self.state in (State.ESTABLISHED, State.SHUTDOWN_PENDING, State.SHUTDOWN_RECEIVED)
+
+    def _add_sack(self, add: _Adder) -> None:
+        assert self._receiver is not None
+        max_blocks = (self.config.mtu - COMMON_HEADER_LENGTH - 16 - 32 * 4) // 4
+        add(self._receiver.make_sack(self._rx_room(), max_blocks).encode())
+        self._sack_now = False
+        self._sack_at = None
+        self._packets_unacked = 0
+
+    def _add_reconfig(self, add: _Adder, now: float) -> None:
+        if self._reset_request is None and self._closing_streams:
+            closing = self._closing_streams
+            if any(c.message.stream_id in closing for c in self._pending):
+                return
+            self._reset_request = OutgoingResetRequest(
+                self._reconfig_seq,
+                (self._peer_reconfig_seq - 1) & _MASK,
+                (self._next_tsn - 1) & _MASK,
+                sorted(closing),
+            )
+            self._reset_request_sent = False
+        if self._reset_request is not None and not self._reset_request_sent:
+            add(ReconfigChunk([self._reset_request]).encode())
+            self._reset_request_sent = True
+            self._reconfig_at = now + self._rto
+
+    def _add_retransmissions(self, add: _Adder, now: float) -> bool:
+        """Resend chunks marked by T3 or fast retransmit, within cwnd (§6.3.3, §7.2.4)."""
+        sent = False
+        budget = self._cwnd - self._flight_size
+        fast_budget = self.config.mtu if self._fast_retransmit_budget else 0
+        self._fast_retransmit_budget = False
+        for chunk in self._outstanding:
+            if not self._retransmit_count:
+                break
+            if not chunk.retransmit:
+                continue
+            message = chunk.message
+            limit = message.max_retransmits
+            if self._peer_forward_tsn and (
+                (limit is not None and chunk.sends > limit) or self._expired(message, now)
+            ):
+                self._abandon(message)
+                continue
+            length = len(chunk.data)
+            if budget <= 0 and fast_budget <= 0:
+                break
+            if chunk.fast_retransmitted and fast_budget > 0:
+                fast_budget -= length + DATA_HEADER_LENGTH
+                self._fast_retransmissions += 1
+            else:
+                budget -= length
+            chunk.retransmit = False
+            self._retransmit_count -= 1
+            chunk.in_flight = True
+            self._flight_size += length
+            chunk.sends += 1
+            chunk.sent_at = now
+            self._retransmissions += 1
+            add(chunk.encode())
+            sent = True
+        if self._forward_tsn_due and self._peer_forward_tsn:
+            self._forward_tsn_due = False
+            forward = self._forward_tsn_chunk()
+            if forward is not None:
+                add(forward.encode())
+        return sent
+
+    def _add_new_data(self, add: _Adder, now: float) -> bool:
+        """Assign TSNs to queued chunks and send them within cwnd and rwnd (§6.1)."""
+        pending = self._pending
+        outstanding = self._outstanding
+        sent = False
+        while pending:
+            if self._flight_size >= self._cwnd:
+                break
+            chunk = pending[0]
+            message = chunk.message
+            if message.abandoned:
+                pending.popleft()
+                continue
+            length = len(chunk.data)
+            if length > self._peer_rwnd and self._flight_size:
+                break
+            if self._expired(message, now):
+                self._abandon(message)
+                pending.popleft()
+                continue
+            if chunk.flags & FLAG_BEGINNING and message.ordered:
+                sid = message.stream_id
+                message.ssn = self._next_ssn.get(sid, 0)
+                self._next_ssn[sid] = (message.ssn + 1) & 0xFFFF
+            pending.popleft()
+            chunk.tsn = self._next_tsn
+            self._next_tsn = (self._next_tsn + 1) & _MASK
+            chunk.sends = 1
+            chunk.sent_at = now
+            chunk.in_flight = True
+            self._flight_size += length
+            self._peer_rwnd = max(0, self._peer_rwnd - length)
+            outstanding.append(chunk)
+            add(chunk.encode())
+            sent = True
+            self._unbuffer(message.stream_id, length)
+        return sent
+
+    # ---- stream reconfiguration (RFC 6525 §5)
+
+    def _on_reconfig(self, chunk: ReconfigChunk) -> None:
+        responses: list[ReconfigResponse] = []
+        for param in chunk.params:
+            if isinstance(param, OutgoingResetRequest):
+                responses.append(self._on_reset_request(param))
+            elif isinstance(param, ReconfigResponse):
+                self._on_reconfig_response(param)
+        if responses:
+            self._outbox.append(
+                self._packet(self._peer_tag, [ReconfigChunk(list(responses)).encode()])
+            )
+
+    def _on_reset_request(self, request: OutgoingResetRequest) -> ReconfigResponse:
+        """Reset the peer's outgoing (our incoming) streams (RFC 6525 §5.2.2)."""
+        assert self._receiver is not None
+        seq = request.request_seq
+        if seq == (self._peer_reconfig_seq - 1) & _MASK and self._last_reconfig_response:
+            return self._last_reconfig_response
+        if seq != self._peer_reconfig_seq:
+            return ReconfigResponse(seq, RESULT_ERROR_BAD_SEQ)
+        if tsn_gt(request.last_tsn, self._receiver.cumulative_tsn):
+            return ReconfigResponse(seq, RESULT_IN_PROGRESS)
+        self._receiver.reset_streams(request.streams)
+        self._peer_reconfig_seq = (seq + 1) & _MASK
+        response = ReconfigResponse(seq, RESULT_SUCCESS_PERFORMED)
+        self._last_reconfig_response = response
+        self._emit(StreamsReset(tuple(request.streams)))
+        return response
+
+    def _on_reconfig_response(self, response: ReconfigResponse) -> None:
+        request = self._reset_request
+        if request is None or response.response_seq != request.request_seq:
+            return
+        if response.result == RESULT_IN_PROGRESS:
+            return  # the timer resends the request
+        self._reset_request = None
+        self._reconfig_at = None
+        self._reconfig_seq = (self._reconfig_seq + 1) & _MASK
+        streams = request.streams
+        self._closing_streams.difference_update(streams)
+        if response.result in (RESULT_SUCCESS_NOTHING, RESULT_SUCCESS_PERFORMED):
+            for sid in streams:
+                self._next_ssn.pop(sid, None)
+            self._emit(OutgoingStreamsReset(tuple(streams)))
+
+    # ---- shutdown (RFC 9260 §9.2)
+
+    def _on_shutdown(self, chunk: ShutdownChunk, now: float) -> None:
+        if self.state in (State.ESTABLISHED, State.SHUTDOWN_PENDING):
+            self.state = State.SHUTDOWN_RECEIVED
+            self._on_sack(SackChunk(chunk.cumulative_tsn, self._peer_rwnd + self._flight_size), now)
+        elif self.state is State.SHUTDOWN_SENT:
+            self._outbox.append(self._packet(self._peer_tag, [ShutdownAckChunk().encode()]))
+            self.state = State.SHUTDOWN_ACK_SENT
+            self._t2_at = now + self._rto
+
+    def _on_t2(self, now: float) -> None:
+        """T2-shutdown expiry: resend SHUTDOWN or SHUTDOWN ACK (§9.2)."""
+        self._t2_at = None
+        if self._count_error():
+            return
+        self._backoff()
+        if self.state is State.SHUTDOWN_SENT:
+            assert self._receiver is not None
+            chunk: Chunk = ShutdownChunk(self._receiver.cumulative_tsn)
+        elif self.state is State.SHUTDOWN_ACK_SENT:
+            chunk = ShutdownAckChunk()
+        else:
+            return
+        self._outbox.append(self._packet(self._peer_tag, [chunk.encode()]))
+        self._t2_at = now + self._rto

@@ -1,0 +1,213 @@
+"""The data receiver of an association: TSN tracking, SACK contents, reassembly, delivery.
+
+Implements the receive side of RFC 9260 §6.2 (acknowledgement, gap blocks, duplicates),
+§6.5-6.6 (ordered and unordered delivery per stream), §6.9 (reassembly of fragmented user
+messages), RFC 3758 §3.6 (FORWARD TSN) and the incoming half of RFC 6525 §5.2.2 (SSN reset).
+Buffered bytes are bounded by the configured receive buffer so the advertised window is honest.
+"""
+
+from __future__ import annotations
+
+from pyrtc.sctp.chunks import FLAG_BEGINNING, FLAG_END, FLAG_UNORDERED, DataChunk, SackChunk
+from pyrtc.sctp.events import MessageReceived
+from pyrtc.sctp.serial import ssn_gt
+
+_MASK = 0xFFFFFFFF
+# Gap Ack Block offsets are 16 bits, so nothing further ahead can ever be reported.
+_MAX_AHEAD = 0xFFFF
+_MAX_DUPLICATES = 32
+
+
+class Receiver:
+    """Receive-side state for one association."""
+
+    def __init__(self, peer_initial_tsn: int, buffer_size: int) -> None:
+        self.cumulative_tsn = (peer_initial_tsn - 1) & _MASK
+        self.buffer_size = buffer_size
+        self.held_bytes = 0
+        """Bytes kept in fragments and out-of-order messages (not yet delivered)."""
+        self._above: set[int] = set()
+        self._duplicates: list[int] = []
+        self._fragments: dict[int, DataChunk] = {}
+        self._next_ssn: dict[int, int] = {}
+        self._waiting: dict[int, dict[int, MessageReceived]] = {}
+
+    @property
+    def has_gaps(self) -> bool:
+        """Whether TSNs above the cumulative TSN are held (a SACK should go out at once)."""
+        return bool(self._above)
+
+    @property
+    def has_duplicates(self) -> bool:
+        return bool(self._duplicates)
+
+    def receive(self, chunk: DataChunk, room: int, out: list[MessageReceived]) -> bool:
+        """Accept one DATA chunk; append completed messages to ``out`` in delivery order.
+
+        ``room`` is the free receive buffer; a chunk that does not fit is dropped (not
+        acknowledged) unless it is the next expected TSN. Returns ``False`` for duplicates
+        and drops, which the caller answers with an immediate SACK.
+        """
+        tsn = chunk.tsn
+        ahead = (tsn - self.cumulative_tsn) & _MASK
+        if ahead == 0 or ahead > _MAX_AHEAD or tsn in self._above:
+            duplicate = ahead == 0 or ahead >= 0x80000000 or tsn in self._above
+            if duplicate and len(self._duplicates) < _MAX_DUPLICATES:
+                self._duplicates.append(tsn)
+            return False
+        size = len(chunk.user_data)
+        if size > room and ahead != 1:
+            return False
+        if ahead == 1:
+            cum = tsn
+            above = self._above
+            while above:
+                nxt = (cum + 1) & _MASK
+                if nxt not in above:
+                    break
+                above.remove(nxt)
+                cum = nxt
+            self.cumulative_tsn = cum
+        else:
+            self._above.add(tsn)
+
+        flags = chunk.flags
+        if flags & FLAG_BEGINNING and flags & FLAG_END:
+            message = MessageReceived(
+                chunk.stream_id, chunk.ppid, chunk.user_data, not flags & FLAG_UNORDERED
+            )
+        else:
+            self._fragments[tsn] = chunk
+            self.held_bytes += size
+            if not (flags & FLAG_END or (tsn + 1) & _MASK in self._fragments):
+                return True
+            assembled = self._assemble(tsn)
+            if assembled is None:
+                return True
+            message = assembled
+        if message.ordered:
+            self._deliver_ordered(message, chunk.ssn, out)
+        else:
+            out.append(message)
+        return True
+
+    def _assemble(self, tsn: int) -> MessageReceived | None:
+        """Join the fragments around ``tsn`` if the whole message is present (§6.9)."""
+        fragments = self._fragments
+        sid = fragments[tsn].stream_id
+        first = tsn
+        while not fragments[first].flags & FLAG_BEGINNING:
+            prev = (first - 1) & _MASK
+            piece = fragments.get(prev)
+            if piece is None or piece.stream_id != sid or piece.flags & FLAG_END:
+                return None
+            first = prev
+        last = tsn
+        while not fragments[last].flags & FLAG_END:
+            nxt = (last + 1) & _MASK
+            piece = fragments.get(nxt)
+            if piece is None or piece.stream_id != sid or piece.flags & FLAG_BEGINNING:
+                return None
+            last = nxt
+        head = fragments[first]
+        parts = []
+        cursor = first
+        while True:
+            piece = fragments.pop(cursor)
+            parts.append(piece.user_data)
+            if cursor == last:
+                break
+            cursor = (cursor + 1) & _MASK
+        data = b"".join(parts)
+        self.held_bytes -= len(data)
+        return MessageReceived(sid, head.ppid, data, not head.flags & FLAG_UNORDERED)
+
+    def _deliver_ordered(
+        self, message: MessageReceived, ssn: int, out: list[MessageReceived]
+    ) -> None:
+        sid = message.stream_id
+        expected = self._next_ssn.get(sid, 0)
+        if ssn != expected:
+            if ssn_gt(ssn, expected):
+                self._waiting.setdefault(sid, {})[ssn] = message
+                self.held_bytes += len(message.data)
+            return
+        out.append(message)
+        expected = (expected + 1) & 0xFFFF
+        waiting = self._waiting.get(sid)
+        while waiting:
+            queued = waiting.pop(expected, None)
+            if queued is None:
+                break
+            self.held_bytes -= len(queued.data)
+            out.append(queued)
+            expected = (expected + 1) & 0xFFFF
+        self._next_ssn[sid] = expected
+
+    def forward_tsn(
+        self, new_cumulative_tsn: int, streams: list[tuple[int, int]], out: list[MessageReceived]
+    ) -> None:
+        """Skip abandoned TSNs and SSNs (RFC 3758 §3.6), delivering what becomes deliverable."""
+        ahead = (new_cumulative_tsn - self.cumulative_tsn) & _MASK
+        if ahead == 0 or ahead >= 0x80000000:
+            return
+        limit = new_cumulative_tsn
+
+        def covered(tsn: int) -> bool:
+            return ((limit - tsn) & _MASK) < 0x80000000
+
+        for tsn in [t for t in self._fragments if covered(t)]:
+            self.held_bytes -= len(self._fragments.pop(tsn).user_data)
+        self._above = {t for t in self._above if not covered(t)}
+        cum = limit
+        while (cum + 1) & _MASK in self._above:
+            cum = (cum + 1) & _MASK
+            self._above.remove(cum)
+        self.cumulative_tsn = cum
+        for sid, ssn in streams:
+            waiting = self._waiting.get(sid, {})
+            expected = self._next_ssn.get(sid, 0)
+            while not ssn_gt(expected, ssn):
+                queued = waiting.pop(expected, None)
+                if queued is not None:
+                    self.held_bytes -= len(queued.data)
+                    out.append(queued)
+                expected = (expected + 1) & 0xFFFF
+            self._next_ssn[sid] = expected
+            while waiting:
+                queued = waiting.pop(expected, None)
+                if queued is None:
+                    break
+                self.held_bytes -= len(queued.data)
+                out.append(queued)
+                expected = (expected + 1) & 0xFFFF
+            self._next_ssn[sid] = expected
+
+    def reset_streams(self, stream_ids: list[int]) -> None:
+        """Restart the incoming SSNs of ``stream_ids`` (all streams when empty) at 0."""
+        if not stream_ids:
+            self._next_ssn.clear()
+            self._waiting.clear()
+            return
+        for sid in stream_ids:
+            self._next_ssn.pop(sid, None)
+            self._waiting.pop(sid, None)
+
+    def make_sack(self, a_rwnd: int, max_blocks: int) -> SackChunk:
+        """Build the SACK for the current state and forget the reported duplicates (§6.2)."""
+        cum = self.cumulative_tsn
+        gaps: list[tuple[int, int]] = []
+        if self._above:
+            offsets = sorted((t - cum) & _MASK for t in self._above)
+            start = end = offsets[0]
+            for off in offsets[1:]:
+                if off == end + 1:
+                    end = off
+                    continue
+                gaps.append((start, end))
+                start = end = off
+            gaps.append((start, end))
+            del gaps[max_blocks:]
+        duplicates = self._duplicates
+        self._duplicates = []
+        return SackChunk(cum, a_rwnd, gaps, duplicates)

@@ -136,7 +136,7 @@ class Handshake12:
         self._certificate = certificate
         self._remote_fingerprints = remote_fingerprints
         self._cipher_suites = [CipherSuite(s) for s in cipher_suites]
-        self._srtp_profiles = list(srtp_profiles)
+        self._srtp_profiles = [int(p) for p in srtp_profiles]
         self._cookie_secret = os.urandom(32) if hello_verify and not is_client else None
         self._key_log = key_log
         self.state = State.CLIENT_START if is_client else State.SERVER_WAIT_CLIENT_HELLO

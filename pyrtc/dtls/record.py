@@ -92,7 +92,10 @@ class ReplayWindow:
         """Record ``sequence`` as received; call only after the record authenticated."""
         if sequence > self._highest:
             shift = sequence - self._highest
-            self._mask = ((self._mask << shift) | 1) & ((1 << self._size) - 1)
+            if shift >= self._size:
+                self._mask = 1
+            else:
+                self._mask = ((self._mask << shift) | 1) & ((1 << self._size) - 1)
             self._highest = sequence
         else:
             self._mask |= 1 << (self._highest - sequence)

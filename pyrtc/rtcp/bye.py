@@ -37,7 +37,7 @@ class RtcpByePacket(RtcpPacket):
 
     def _encode(self) -> tuple[int, int, bytes]:
         if len(self.sources) > 31:
-            raise ValueError(f"{len(self.sources)} BYE sources do not fit in one packet")
+            raise ValueError(f"{len(self.sources)} BYE sources do not fit in one packet (max 31)")
         body = struct.pack(f"!{len(self.sources)}I", *self.sources)
         if self.reason is not None:
             if len(self.reason) > 255:

@@ -72,7 +72,7 @@ class RtcpSdesPacket(RtcpPacket):
 
     def _encode(self) -> tuple[int, int, bytes]:
         if len(self.chunks) > 31:
-            raise ValueError(f"{len(self.chunks)} SDES chunks do not fit in one packet")
+            raise ValueError(f"{len(self.chunks)} SDES chunks do not fit in one packet (max 31)")
         parts = []
         for chunk in self.chunks:
             size = 0

@@ -234,3 +234,56 @@ def test_nat_misconfiguration_is_rejected() -> None:
     with pytest.raises(SimError):
         sim.add_nat(Nat(PUBLIC_IP))
     assert sim.add_nat(Nat("203.0.113.2")).public_ip == "203.0.113.2"
+
+
+class IcePeer(Client):
+    """Answers every connectivity check to the address it came from (a triggered response,
+    which is how ICE learns peer-reflexive addresses)."""
+
+    def receive(self, data: bytes, addr: Address, now: float) -> None:
+        super().receive(data, addr, now)
+        if data == b"check":
+            self.outbox.append((b"response", addr))
+
+
+FULL_CONE = {"behaviour": "endpoint-independent"}
+RESTRICTED_CONE = {"mapping": "endpoint-independent", "filtering": "address-dependent"}
+PORT_RESTRICTED = {"mapping": "endpoint-independent", "filtering": "address-and-port-dependent"}
+SYMMETRIC = {"behaviour": "address-and-port-dependent"}
+
+
+@pytest.mark.parametrize(
+    ("nat_a", "nat_b", "connects"),
+    [
+        (FULL_CONE, SYMMETRIC, True),
+        (RESTRICTED_CONE, SYMMETRIC, True),
+        (PORT_RESTRICTED, PORT_RESTRICTED, True),
+        (PORT_RESTRICTED, SYMMETRIC, False),
+        (SYMMETRIC, SYMMETRIC, False),
+    ],
+)
+def test_hole_punching_between_two_nats(
+    nat_a: dict[str, str], nat_b: dict[str, str], connects: bool
+) -> None:
+    """Both peers learn their srflx from one STUN server, then send checks to each other's
+    srflx and answer checks where they came from: the classic NAT traversal matrix."""
+    sim = Simulator(seed=11)
+    sim.add_endpoint(STUN_1, Reflector())
+    peers = []
+    for private, public, options in (
+        (("10.0.0.2", 4000), "203.0.113.1", nat_a),
+        (("10.1.0.2", 4000), "203.0.113.2", nat_b),
+    ):
+        peer = IcePeer()
+        sim.add_endpoint(private, peer, behind=Nat(public, **options))  # type: ignore[arg-type]
+        peers.append(peer)
+    a, b = peers
+    srflx_a, srflx_b = _mapped(sim, a, STUN_1), _mapped(sim, b, STUN_1)
+    for _ in range(3):  # a few rounds, like ICE retransmissions
+        a.outbox.append((b"check", srflx_b))
+        b.outbox.append((b"check", srflx_a))
+        sim.run_for(0.1)
+    a_heard = any(addr[0] == "203.0.113.2" for _, addr in a.got)
+    b_heard = any(addr[0] == "203.0.113.1" for _, addr in b.got)
+    assert (a_heard and b_heard) is connects
+    assert a_heard is b_heard  # a check that gets through is answered

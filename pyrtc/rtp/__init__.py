@@ -6,6 +6,7 @@ The packet codec is native (``pyrtc._native.rtp``); everything is importable fro
 """
 
 from pyrtc._native.rtp import RtpPacket, RtpParseError, unwrap_rtx, wrap_rtx
+from pyrtc._native.rtp_hdrext import HeaderExtensions, HeaderExtensionsMap
 from pyrtc.rtp.extensions import (
     ABS_CAPTURE_TIME,
     ABS_SEND_TIME,
@@ -20,8 +21,6 @@ from pyrtc.rtp.extensions import (
     VIDEO_ORIENTATION,
     AbsCaptureTime,
     AudioLevel,
-    HeaderExtensions,
-    HeaderExtensionsMap,
     PlayoutDelay,
     VideoOrientation,
     abs_send_time_from_seconds,

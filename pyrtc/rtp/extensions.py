@@ -1,16 +1,15 @@
-"""Typed RTP header extension values and the SDP ``a=extmap`` id <-> URI map (RFC 8285).
+"""Typed RTP header extension values: URIs and per-value codecs (RFC 8285 elements).
 
 :class:`pyrtc.rtp.RtpPacket` keeps extension elements raw (``{id: bytes}``). The codecs here
 turn one element's bytes into a typed value and back. Each ``decode_*`` returns ``None`` for
 a value of unexpected length or content (a peer sending something odd must not break
 reception); each ``encode_*`` raises ``ValueError`` for a value it cannot represent.
-:class:`HeaderExtensionsMap` applies the codecs by URI for the ids negotiated in SDP.
+:class:`pyrtc.rtp.HeaderExtensionsMap` (native) applies them by negotiated id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 MID = "urn:ietf:params:rtp-hdrext:sdes:mid"
@@ -196,25 +195,9 @@ def encode_toffset(value: int) -> bytes:
     return _check(value, -(1 << 23), (1 << 23) - 1, "toffset").to_bytes(3, "big", signed=True)
 
 
-@dataclass(slots=True)
-class HeaderExtensions:
-    """Typed header extension values; field names follow ``aiortc.rtp.HeaderExtensions``."""
-
-    abs_send_time: int | None = None
-    audio_level: AudioLevel | tuple[bool, int] | None = None
-    mid: str | None = None
-    repaired_rtp_stream_id: str | None = None
-    rtp_stream_id: str | None = None
-    transmission_offset: int | None = None
-    transport_sequence_number: int | None = None
-    playout_delay: PlayoutDelay | tuple[int, int] | None = None
-    video_orientation: VideoOrientation | None = None
-    abs_capture_time: AbsCaptureTime | None = None
-
-
 _Codec = tuple[str, Callable[[bytes], Any], Callable[[Any], bytes]]
 
-# URI -> (HeaderExtensions field, decode, encode)
+# URI -> (HeaderExtensions field, decode, encode); HeaderExtensionsMap applies them by id
 CODECS: dict[str, _Codec] = {
     MID: ("mid", decode_sdes_string, encode_sdes_string),
     RTP_STREAM_ID: ("rtp_stream_id", decode_sdes_string, encode_sdes_string),
@@ -227,65 +210,3 @@ CODECS: dict[str, _Codec] = {
     ABS_CAPTURE_TIME: ("abs_capture_time", decode_abs_capture_time, encode_abs_capture_time),
     TOFFSET: ("transmission_offset", decode_toffset, encode_toffset),
 }
-
-
-class HeaderExtensionsMap:
-    """The negotiated ``a=extmap`` ids of a media section (RFC 8285 §5).
-
-    Built from ``(id, uri)`` pairs or an ``{id: uri}`` mapping. :meth:`decode` and
-    :meth:`encode` convert between a packet's raw ``extensions`` and :class:`HeaderExtensions`;
-    URIs without a codec here are kept in the map but neither decoded nor encoded.
-    """
-
-    def __init__(self, extmap: Mapping[int, str] | Iterable[tuple[int, str]] = ()) -> None:
-        pairs = extmap.items() if isinstance(extmap, Mapping) else extmap
-        self._uris: dict[int, str] = {}
-        self._ids: dict[str, int] = {}
-        for ext_id, uri in pairs:
-            if not 1 <= ext_id <= 255:
-                raise ValueError(f"extmap id {ext_id} is outside 1-255 (RFC 8285 §5)")
-            if ext_id in self._uris and self._uris[ext_id] != uri:
-                raise ValueError(f"extmap id {ext_id} is mapped to two URIs")
-            self._uris[ext_id] = uri
-            self._ids.setdefault(uri, ext_id)
-        self._decoders = {
-            ext_id: (CODECS[uri][0], CODECS[uri][1])
-            for ext_id, uri in self._uris.items()
-            if uri in CODECS
-        }
-        self._encoders = [
-            (ext_id, CODECS[uri][0], CODECS[uri][2])
-            for uri, ext_id in self._ids.items()
-            if uri in CODECS
-        ]
-
-    def id_of(self, uri: str) -> int | None:
-        """The id negotiated for ``uri``, or None."""
-        return self._ids.get(uri)
-
-    def uri_of(self, ext_id: int) -> str | None:
-        """The URI negotiated for ``ext_id``, or None."""
-        return self._uris.get(ext_id)
-
-    def items(self) -> list[tuple[int, str]]:
-        """The ``(id, uri)`` pairs, as given."""
-        return list(self._uris.items())
-
-    def decode(self, extensions: Mapping[int, bytes]) -> HeaderExtensions:
-        """Typed values of the known elements of ``extensions``; odd values are None."""
-        values = HeaderExtensions()
-        decoders = self._decoders
-        for ext_id, data in extensions.items():
-            codec = decoders.get(ext_id)
-            if codec is not None:
-                setattr(values, codec[0], codec[1](data))
-        return values
-
-    def encode(self, values: HeaderExtensions) -> dict[int, bytes]:
-        """Elements ``{id: bytes}`` for the values that are set and negotiated."""
-        elements: dict[int, bytes] = {}
-        for ext_id, name, encode in self._encoders:
-            value = getattr(values, name)
-            if value is not None:
-                elements[ext_id] = encode(value)
-        return elements

@@ -29,6 +29,7 @@ _SETTLE_LIMIT = 1_000
 
 A = TypeVar("A", bound=AddressedCore)
 C = TypeVar("C", bound=ConnectionCore)
+C2 = TypeVar("C2", bound=ConnectionCore)
 E = TypeVar("E", bound=Event)
 
 
@@ -177,20 +178,22 @@ class Simulator:
     def add_pair(
         self,
         core_a: C,
-        core_b: ConnectionCore,
+        core_b: C2,
         *,
         link: Link | None = None,
         addresses: tuple[Address, Address] | None = None,
         on_event: Callable[[float, Event], None] | None = None,
-    ) -> tuple[PairEndpoint[C], PairEndpoint[ConnectionCore]]:
+    ) -> tuple[PairEndpoint[C], PairEndpoint[C2]]:
         """Wire two ConnectionCores to each other; ``link`` (copied for the way back) sets
         both directions. Without ``addresses`` the pair gets fresh hosts
         ``192.0.2.N`` and ``198.51.100.N`` (port 5000)."""
         if addresses is None:
             addresses = self._pair_addresses()
         addr_a, addr_b = addresses
+        if addr_a == addr_b:
+            raise SimError("a pair needs two different addresses")
         a = PairEndpoint(addr_a, core_a, addr_b, on_event)
-        b: PairEndpoint[ConnectionCore] = PairEndpoint(addr_b, core_b, addr_a, on_event)
+        b = PairEndpoint(addr_b, core_b, addr_a, on_event)
         self._add_node(a, None)
         self._add_node(b, None)
         if link is not None:

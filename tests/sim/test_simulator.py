@@ -293,6 +293,8 @@ def test_misuse_raises_sim_error() -> None:
         sim.add_endpoint(("not-an-ip", 1), Host())
     with pytest.raises(SimError):
         sim.add_endpoint(("192.0.2.9", 70000), Host())
+    with pytest.raises(SimError):
+        sim.add_pair(Ponger(), Ponger(), addresses=(B, B))
     link = Link()
     sim.set_link(A[0], B[0], link)
     with pytest.raises(SimError):

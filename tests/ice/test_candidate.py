@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 from pathlib import Path
+from typing import TypeVar
 
 import aioice
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from pyrtc import ParseError
 from pyrtc.ice import Candidate, CandidateError
 
+T = TypeVar("T")
 FIXTURES = Path("/work/shared/fixtures/sdp")
 FIXTURE_LINES = [
     pytest.param(line, id=f"{path.stem}:{number}")
@@ -182,7 +184,7 @@ _address = st.one_of(_ipv4, _ipv6, _mdns)
 _port = st.integers(0, 65535)
 
 
-def _maybe(strategy: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+def _maybe(strategy: st.SearchStrategy[T]) -> st.SearchStrategy[T | None]:
     return st.none() | strategy
 
 

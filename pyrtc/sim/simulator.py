@@ -389,6 +389,8 @@ class Simulator:
             self._trace("drop", src, dst, data, reason)
 
     def _send(self, node: Node, data: bytes, dst: Address) -> None:
+        if not 0 <= dst[1] <= 65535:
+            raise SimError(f"{node!r} sent to a bad port: {dst!r}")
         self.stats.sent += 1
         self.stats.bytes_sent += len(data)
         src = node.address

@@ -315,6 +315,16 @@ def test_misuse_raises_sim_error() -> None:
         sim.run_for(1.0)
 
 
+def test_a_core_sending_to_a_bad_address_is_reported() -> None:
+    for bad in (("192.0.2.9", 70000), ("example.org", 53)):
+        sim = Simulator()
+        a = Host()
+        sim.add_endpoint(A, a)
+        a.send(b"x", bad)
+        with pytest.raises(SimError):
+            sim.run_for(1.0)
+
+
 def test_datagrams_to_unknown_addresses_are_counted_and_traced() -> None:
     sim = Simulator()
     a = Host()

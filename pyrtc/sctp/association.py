@@ -264,12 +264,14 @@ class Association:
         self._srtt: float | None = None
         self._rttvar = 0.0
         self._error_count = 0
+        self._last_t3_at = -1.0
 
         # Receiver.
         self._receiver: Receiver | None = None
         self._sack_due = False
         self._sack_now = False
         self._packets_unacked = 0
+        self._advertised_rwnd = cfg.receive_buffer
 
         # Stream reconfiguration (RFC 6525).
         self._reconfig_seq = self._local_tsn
@@ -830,7 +832,11 @@ class Association:
             self.abort("DATA chunk without user data")  # RFC 9260 §6.2
             return
         delivered: list[MessageReceived] = []
-        accepted = self._receiver.receive(chunk, self._rx_room(), delivered)
+        # The next expected TSN is taken even without room when the application has read
+        # everything: what fills the buffer then is waiting for exactly this chunk.
+        accepted = self._receiver.receive(
+            chunk, self._rx_room(), self._undelivered_bytes == 0, delivered
+        )
         for message in delivered:
             self._undelivered_bytes += len(message.data)
             self._events.append(message)
@@ -879,14 +885,16 @@ class Association:
             if not chunk.acked and not chunk.message.abandoned:
                 acked_bytes += len(chunk.data)
                 newest_acked = chunk
-                if chunk.sends == 1:
+                if chunk.sends == 1 and chunk.sent_at >= self._last_t3_at:
+                    # Karn's rule, and no samples from before a timeout: their SACK may
+                    # have been lost and the chunk acknowledged only much later.
                     rtt_sample = now - chunk.sent_at
             if chunk.retransmit:
                 self._retransmit_count -= 1
+        self._error_count = 0
         if count:
             del outstanding[:count]
             self._cum_ack = cum
-            self._error_count = 0
         if sack.gaps:
             size = len(outstanding)
             for start, end in sack.gaps:
@@ -966,6 +974,7 @@ class Association:
     def _on_t3(self, now: float) -> None:
         """T3-rtx expiry (RFC 9260 §6.3.3, §7.2.3)."""
         self._t3_at = None
+        self._last_t3_at = now
         self._t3_expirations += 1
         if self._count_error():
             return
@@ -1037,6 +1046,10 @@ class Association:
         chunks: list[bytes] = []
         size = COMMON_HEADER_LENGTH
         sent_data = False
+        if self._receiver is not None and self._rx_room() >= self._advertised_rwnd + max(
+            mtu, self.config.receive_buffer // 4
+        ):
+            self._sack_now = True  # window update after the application read a lot (§6.2)
 
         def add(encoded: bytes) -> None:
             nonlocal size
@@ -1080,7 +1093,8 @@ class Association:
     def _add_sack(self, add: _Adder) -> None:
         assert self._receiver is not None
         max_blocks = (self.config.mtu - COMMON_HEADER_LENGTH - 16 - 32 * 4) // 4
-        add(self._receiver.make_sack(self._rx_room(), max_blocks).encode())
+        self._advertised_rwnd = self._rx_room()
+        add(self._receiver.make_sack(self._advertised_rwnd, max_blocks).encode())
         self._sack_now = False
         self._sack_at = None
         self._packets_unacked = 0

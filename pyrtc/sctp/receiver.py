@@ -41,12 +41,15 @@ class Receiver:
     def has_duplicates(self) -> bool:
         return bool(self._duplicates)
 
-    def receive(self, chunk: DataChunk, room: int, out: list[MessageReceived]) -> bool:
+    def receive(
+        self, chunk: DataChunk, room: int, accept_next: bool, out: list[MessageReceived]
+    ) -> bool:
         """Accept one DATA chunk; append completed messages to ``out`` in delivery order.
 
         ``room`` is the free receive buffer; a chunk that does not fit is dropped (not
-        acknowledged) unless it is the next expected TSN. Returns ``False`` for duplicates
-        and drops, which the caller answers with an immediate SACK.
+        acknowledged) unless it is the next expected TSN and ``accept_next`` is set.
+        Returns ``False`` for duplicates and drops, which the caller answers with an
+        immediate SACK.
         """
         tsn = chunk.tsn
         ahead = (tsn - self.cumulative_tsn) & _MASK
@@ -56,7 +59,7 @@ class Receiver:
                 self._duplicates.append(tsn)
             return False
         size = len(chunk.user_data)
-        if size > room and ahead != 1:
+        if size > room and not (accept_next and ahead == 1):
             return False
         if ahead == 1:
             cum = tsn

@@ -47,7 +47,7 @@ from pyrtc.rtcp.feedback import (
     RtcpRembPacket,
     RtcpRtpfbPacket,
 )
-from pyrtc.rtcp.nack import lost_from_nack_pairs, nack_pairs_from_lost
+from pyrtc.rtcp.nack import circular_order, lost_from_nack_pairs, nack_pairs_from_lost
 from pyrtc.rtcp.ntp import (
     NTP_UNIX_OFFSET,
     ntp_middle32,
@@ -122,6 +122,7 @@ __all__ = [
     "XrDlrrBlock",
     "XrRawBlock",
     "XrRrtrBlock",
+    "circular_order",
     "is_rtcp",
     "lost_from_nack_pairs",
     "nack_pairs_from_lost",

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from pyrtc.rtcp.base import RTCP_PSFB, RTCP_RTPFB, U32X2, RtcpPacket, need
 from pyrtc.rtcp.errors import RtcpError
-from pyrtc.rtcp.nack import lost_from_nack_pairs, nack_pairs_from_lost
+from pyrtc.rtcp.nack import circular_order, lost_from_nack_pairs, nack_pairs_from_lost
 
 __all__ = [
     "PSFB_AFB",
@@ -106,7 +106,8 @@ class RtcpPsfbPacket(RtcpPacket):
 class RtcpNackPacket(RtcpPacket):
     """Generic NACK (RTPFB FMT 1, RFC 4585 §6.2.1): the lost RTP sequence numbers.
 
-    On parse ``lost`` lists the numbers in wire order; serializing re-encodes them with
+    On parse ``lost`` lists each number once, ascending across wraparound
+    (:func:`~pyrtc.rtcp.circular_order`); serializing re-encodes any list with
     :func:`~pyrtc.rtcp.nack_pairs_from_lost` (the fewest PID/BLP pairs).
     """
 
@@ -120,7 +121,7 @@ class RtcpNackPacket(RtcpPacket):
         if len(body) % 4:
             raise RtcpError(f"NACK FCI of {len(body) - 8} bytes is not a list of 4-byte entries")
         pairs = _NACK_PAIR.iter_unpack(body[8:])
-        return cls(ssrc, media_ssrc, lost_from_nack_pairs(pairs))
+        return cls(ssrc, media_ssrc, circular_order(lost_from_nack_pairs(pairs)))
 
     def _encode(self) -> tuple[int, int, bytes]:
         pairs = nack_pairs_from_lost(self.lost)

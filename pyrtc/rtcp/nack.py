@@ -8,39 +8,46 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["lost_from_nack_pairs", "nack_pairs_from_lost"]
+__all__ = ["circular_order", "lost_from_nack_pairs", "nack_pairs_from_lost"]
+
+
+def circular_order(seqs: Iterable[int]) -> list[int]:
+    """Distinct sequence numbers (mod 2**16) in ascending order across wraparound.
+
+    The order starts just after the widest gap between the numbers, so 65534, 0, 65535, 1
+    comes out as 65534, 65535, 0, 1.
+    """
+    ordered = sorted({seq & 0xFFFF for seq in seqs})
+    if not ordered:
+        return []
+    start = 0
+    widest = ordered[0] + 0x10000 - ordered[-1]
+    for i in range(1, len(ordered)):
+        gap = ordered[i] - ordered[i - 1]
+        if gap > widest:
+            widest = gap
+            start = i
+    return ordered[start:] + ordered[:start]
 
 
 def nack_pairs_from_lost(lost: Iterable[int]) -> list[tuple[int, int]]:
     """Encode lost sequence numbers as the fewest ``(pid, blp)`` pairs, across wraparound.
 
-    Duplicates are ignored. The numbers are walked in circular order starting just after the
-    widest gap between them, so a run such as 65534, 65535, 0, 1 becomes one pair; greedy
-    covering from there is minimal whenever that gap exceeds 16 (any realistic loss set).
+    Duplicates are ignored. Numbers are covered greedily in :func:`circular_order`, which is
+    minimal whenever the widest gap between them exceeds 16 (any realistic loss set).
     """
-    seqs = sorted({seq & 0xFFFF for seq in lost})
-    if not seqs:
-        return []
-    start = 0
-    widest = seqs[0] + 0x10000 - seqs[-1]
-    for i in range(1, len(seqs)):
-        gap = seqs[i] - seqs[i - 1]
-        if gap > widest:
-            widest = gap
-            start = i
-    ordered = seqs[start:] + [seq + 0x10000 for seq in seqs[:start]]
     pairs = []
-    pid = ordered[0]
-    blp = 0
-    for seq in ordered[1:]:
-        offset = seq - pid - 1
-        if offset < 16:
+    pid = blp = -1
+    for seq in circular_order(lost):
+        offset = (seq - pid - 1) & 0xFFFF
+        if pid >= 0 and offset < 16:
             blp |= 1 << offset
         else:
-            pairs.append((pid & 0xFFFF, blp))
-            pid = seq
-            blp = 0
-    pairs.append((pid & 0xFFFF, blp))
+            if pid >= 0:
+                pairs.append((pid, blp))
+            pid, blp = seq, 0
+    if pid >= 0:
+        pairs.append((pid, blp))
     return pairs
 
 

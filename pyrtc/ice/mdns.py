@@ -5,8 +5,8 @@ datagrams to the mDNS groups (224.0.0.251:5353, [ff02::fb]:5353) and feeds back 
 it receives. A query asks for the A and AAAA records of the name, is repeated after 1 s, then
 after intervals that double (RFC 6762 section 5.2's minimum spacing), and the name fails once
 the timeout has passed without an answer. The first A or AAAA record for the name in any
-response (answer or additional section) resolves it
-(draft-ietf-mmusic-mdns-ice-candidates section 3.2.2). Publishing local names is not done.
+response (answer or additional section) resolves it (draft-ietf-mmusic-mdns-ice-candidates).
+Publishing local names is not done.
 """
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ class MdnsResolver:
     ``destinations`` are the groups each query goes to (one per address family the shell can
     send on). ``first_retry`` is the delay before the first repetition, which doubles after
     each one; ``timeout`` is how long a name may stay unanswered. Datagrams that are not
-    responses from port 5353 (RFC 6762 section 11), have a non-zero opcode or response code
-    (section 18), or do not parse are dropped and counted in :attr:`dropped`.
+    responses from port 5353 (RFC 6762 section 6), have a non-zero opcode or response code
+    (section 18.3), or do not parse are dropped and counted in :attr:`dropped`.
     """
 
     def __init__(

@@ -100,10 +100,11 @@ def form_checklist(
     """Form, order, prune and bound one checklist (RFC 8445 sections 6.1.2.2 to 6.1.2.5).
 
     Pairs every local with every compatible remote candidate, sorts by decreasing pair
-    priority (ties keep the input order), replaces a reflexive local candidate by the local
-    host candidate that is its base when that one is in ``local`` (section 6.1.2.4), drops
-    every pair whose local base and remote candidate repeat a higher-priority pair, and keeps
-    the ``max_pairs`` highest (section 6.1.2.5).
+    priority (ties keep the input order), replaces a server reflexive local candidate by the
+    local host candidate that is its base when that one is in ``local`` (section 6.1.2.4, as
+    RFC 5245 section 5.7.3 spells out), drops every pair whose local base and remote candidate
+    repeat a higher-priority pair (section 6.1.2.4), and keeps the ``max_pairs`` highest
+    (section 6.1.2.5).
     """
     locals_ = list(local)
     remotes = list(remote)
@@ -115,7 +116,7 @@ def form_checklist(
     seen: set[tuple[object, ...]] = set()
     for pair in pairs:
         lc, rc = pair.local, pair.remote
-        if lc.type in ("srflx", "prflx"):
+        if lc.type == "srflx":
             base = hosts.get((*candidate_base(lc), lc.transport, lc.component))
             if base is not None:
                 pair = CandidatePair(base, rc)

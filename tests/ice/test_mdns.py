@@ -137,11 +137,11 @@ def test_only_the_first_address_counts() -> None:
 @pytest.mark.parametrize(
     ("data", "source"),
     [
-        # Not from port 5353 (RFC 6762 section 11).
+        # Not from port 5353 (RFC 6762 section 6).
         (response(a_record(NAME, bytes(4))), ("192.168.1.20", 5354)),
         # A query, not a response.
         (response(a_record(NAME, bytes(4)), flags=0), RESPONDER),
-        # Non-zero opcode or response code (section 18).
+        # Non-zero opcode or response code (section 18.3).
         (response(a_record(NAME, bytes(4)), flags=0x8400 | (1 << 11)), RESPONDER),
         (response(a_record(NAME, bytes(4)), flags=0x8403), RESPONDER),
         # Malformed.

@@ -233,3 +233,20 @@ def test_checklist_is_limited_to_the_highest_pairs() -> None:
     assert len(limited) == 100
     assert limited == full[:100]
     assert form_checklist(local, remote, controlling=True, max_pairs=3) == full[:3]
+
+
+def test_prflx_local_with_the_same_base_is_redundant() -> None:
+    h = host("192.0.2.1")
+    prflx = Candidate(
+        "p",
+        1,
+        "udp",
+        candidate_priority(1, "prflx"),
+        "203.0.113.5",
+        6001,
+        "prflx",
+        related_address="192.0.2.1",
+        related_port=5000,
+    )
+    r = host("198.51.100.1")
+    assert form_checklist([prflx, h], [r], controlling=False) == [CandidatePair(h, r)]

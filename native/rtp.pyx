@@ -185,6 +185,16 @@ cdef class RtpPacket:
     cdef Py_ssize_t _payload_offset
     cdef Py_ssize_t _payload_length
 
+    cdef inline void _detached_views(self):
+        # a packet made with RtpPacket.__new__ has neither views nor a datagram: make it empty
+        if self._data is None:
+            if self._csrc is None:
+                self._csrc = []
+            if self._extensions is None:
+                self._extensions = {}
+            if self._payload is None:
+                self._payload = b""
+
     def __init__(
         self,
         payload_type=0,
@@ -280,6 +290,7 @@ cdef class RtpPacket:
         cdef Py_ssize_t pos
         cdef uint32_t value
 
+        self._detached_views()
         if self._data is not None:
             src = <const unsigned char *>PyBytes_AS_STRING(self._data)
         if self._csrc is None:
@@ -402,6 +413,7 @@ cdef class RtpPacket:
         """The contributing sources (a list you may modify in place)."""
         cdef const unsigned char *src
         cdef Py_ssize_t i
+        self._detached_views()
         if self._csrc is None:
             src = <const unsigned char *>PyBytes_AS_STRING(self._data)
             self._csrc = [_be32(src + HEADER_LENGTH + 4 * i) for i in range(self._csrc_count)]
@@ -419,6 +431,7 @@ cdef class RtpPacket:
         :meth:`serialize` encodes. A block that is not RFC 8285 reads as ``{}``.
         """
         cdef const unsigned char *src
+        self._detached_views()
         if self._extensions is None:
             if self._ext_offset < 0:
                 self._extensions = {}
@@ -434,6 +447,7 @@ cdef class RtpPacket:
     @property
     def payload(self):
         """The payload as ``bytes`` (copied out of the packet on first read, then cached)."""
+        self._detached_views()
         if self._payload is None:
             self._payload = PyBytes_FromStringAndSize(
                 PyBytes_AS_STRING(self._data) + self._payload_offset, self._payload_length
@@ -447,6 +461,7 @@ cdef class RtpPacket:
     @property
     def payload_length(self):
         """Length of the payload in bytes, without materialising it."""
+        self._detached_views()
         if self._payload is None:
             return self._payload_length
         return PyBytes_GET_SIZE(self._payload)

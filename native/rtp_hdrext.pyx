@@ -166,6 +166,9 @@ cdef class HeaderExtensionsMap:
                 name, _, encode = CODECS[uri]
                 self._encoders.append((ext_id, name, encode))
 
+    def __reduce__(self):
+        return HeaderExtensionsMap, (self.items(),)
+
     def id_of(self, uri):
         """The id negotiated for ``uri``, or None."""
         return self._ids.get(uri)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -376,3 +377,14 @@ def test_map_rejects_bad_ids() -> None:
     with pytest.raises(ValueError, match="two URIs"):
         HeaderExtensionsMap([(1, MID), (1, ABS_SEND_TIME)])
     assert HeaderExtensionsMap([(1, MID), (1, MID)]).items() == [(1, MID)]
+
+
+def test_map_and_values_pickle() -> None:
+    ext_map = HeaderExtensionsMap({4: MID, 2: ABS_SEND_TIME})
+    copied = pickle.loads(pickle.dumps(ext_map))
+    assert copied.items() == ext_map.items()
+    assert copied.decode({4: b"a", 2: b"\x00\x00\x01"}) == HeaderExtensions(
+        mid="a", abs_send_time=1
+    )
+    values = HeaderExtensions(audio_level=AudioLevel(False, 9))
+    assert pickle.loads(pickle.dumps(values)) == values

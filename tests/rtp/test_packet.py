@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
 
 from pyrtc import ParseError
@@ -215,3 +218,21 @@ def test_empty_extension_block_and_foreign_profile() -> None:
     assert RtpPacket.parse(foreign).serialize() == foreign
     assert packet.extensions == {}
     assert packet.serialize() == bytes.fromhex("80e0 1234 deadbeef 01020304") + b"p"
+
+
+def test_bare_new_instance_is_an_empty_packet() -> None:
+    # RtpPacket.__new__ skips __init__: the native code must still not touch missing data
+    for read in ("serialize", "csrc", "extensions", "payload", "payload_length"):
+        packet = RtpPacket.__new__(RtpPacket)
+        value = getattr(packet, read)
+        if read == "serialize":
+            value = value()
+        assert value in (bytes.fromhex("80000000 00000000 00000000"), [], {}, b"", 0)
+
+
+def test_copy_and_pickle() -> None:
+    parsed = RtpPacket.parse(FULL)
+    assert pickle.loads(pickle.dumps(parsed)).serialize() == FULL
+    duplicate = copy.deepcopy(parsed)
+    duplicate.extensions[3] = b"z"
+    assert parsed.extensions == {1: b"a", 2: b"\x00\x01"}

@@ -23,4 +23,5 @@ EXAMPLES = [
     ids=[f"{page.name}#{number}" for page, number, _ in EXAMPLES],
 )
 def test_example_runs(page: Path, number: int, code: str) -> None:
-    exec(compile(code, f"{page.name} example {number}", "exec"), {"__name__": "__docs__"})
+    source = compile(code, f"{page.name} example {number}", "exec", dont_inherit=True)
+    exec(source, {"__name__": "__docs__"})

@@ -140,3 +140,33 @@ def test_rfc7714_17_srtcp_encryption(profile: Profile) -> None:
 @pytest.mark.parametrize("profile", GCM_PROFILES)
 def test_rfc7714_17_srtcp_decryption(profile: Profile) -> None:
     assert gcm_session(profile).unprotect_rtcp(GCM_SRTCP[profile]) == GCM_RTCP
+
+
+# libsrtp's known-answer packets (test/srtp_driver.c, srtp_validate and srtp_validate_aes_256):
+# SSRC 0xcafebabe, sequence 0x1234, sixteen 0xab payload bytes. pylibsrtp exposes no AES-256-CM
+# profile, so this is the interoperability check for RFC 6188's suites.
+LIBSRTP_PLAIN = h("800f1234 decafbad cafebabe abababab abababab abababab abababab")
+
+
+def test_libsrtp_aes_cm_128_known_answer() -> None:
+    session = SrtpSession(Profile.AES_CM_128_HMAC_SHA1_80, B3_MASTER_KEY, B3_MASTER_SALT)
+    expected = h(
+        "800f1234 decafbad cafebabe 4e55dc4c e79978d8 8ca4d215 949d2402 b78d6acc 99ea179b 8dbb"
+    )
+    assert session.protect(LIBSRTP_PLAIN) == expected
+
+
+def test_libsrtp_aes_256_cm_known_answer() -> None:
+    key = h("f0f04914b513f2763a1b1fa130f10e29 98f6f6e43e4309d1e622a0e332b9f1b6")
+    salt = h("3b04803de51ee7c96423ab5b78d2")
+    expected = h(
+        "800f1234 decafbad cafebabe f1d9de17 ff251ff1 aa007774 b0b4b40d a08d9d9a 5b3a55d8 873b"
+    )
+    assert (
+        SrtpSession(Profile.AES_256_CM_HMAC_SHA1_80, key, salt).protect(LIBSRTP_PLAIN) == expected
+    )
+    receiver = SrtpSession(Profile.AES_256_CM_HMAC_SHA1_80, key, salt)
+    assert receiver.unprotect(expected) == LIBSRTP_PLAIN
+    # The _32 variant shares keys and keystream and keeps the first 4 bytes of the same tag.
+    short = SrtpSession(Profile.AES_256_CM_HMAC_SHA1_32, key, salt).protect(LIBSRTP_PLAIN)
+    assert short == expected[:-6]

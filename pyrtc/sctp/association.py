@@ -585,6 +585,9 @@ class Association:
                 raise SctpParseError("INIT must be alone with a zero verification tag")
             self._on_init(first, now)
             return
+        if self.state is State.CLOSED and not isinstance(first, CookieEchoChunk):
+            self._out_of_the_blue(tag, chunks)
+            return
         for chunk in chunks:
             if isinstance(chunk, CookieEchoChunk):
                 if not self._on_cookie_echo(tag, chunk, now):
@@ -601,12 +604,20 @@ class Association:
                 return
             if not self._local_tag or tag != self._local_tag:
                 raise SctpParseError("wrong verification tag")
-            if self.state is State.CLOSED:
-                return
             if not self._dispatch(chunk, now):
                 return
         if self._sack_due:
             self._schedule_sack(now)
+
+    def _out_of_the_blue(self, tag: int, chunks: list[Chunk]) -> None:
+        """Answer a packet that belongs to no association (RFC 9260 §8.4)."""
+        if any(isinstance(c, AbortChunk | ShutdownCompleteChunk) for c in chunks):
+            return
+        if any(isinstance(c, ShutdownAckChunk) for c in chunks):
+            reply: Chunk = ShutdownCompleteChunk(FLAG_T)
+        else:
+            reply = AbortChunk([], FLAG_T)
+        self._outbox.append(self._packet(tag, [reply.encode()]))
 
     def _dispatch(self, chunk: Chunk, now: float) -> bool:
         """Handle one chunk of an authenticated packet; ``False`` stops the packet."""

@@ -24,6 +24,7 @@ from pyrtc.sctp import (
     serialize_packet,
 )
 from pyrtc.sctp.chunks import (
+    AbortChunk,
     CookieEchoChunk,
     DataChunk,
     ErrorChunk,
@@ -33,6 +34,8 @@ from pyrtc.sctp.chunks import (
     InitAckChunk,
     InitChunk,
     SackChunk,
+    ShutdownAckChunk,
+    ShutdownCompleteChunk,
     UnknownChunk,
 )
 from pyrtc.sctp.pair import MemoryPair
@@ -592,3 +595,23 @@ def test_random_chunks_never_raise(chunks: list[tuple[int, int, bytes]]) -> None
     server.datagrams_to_send(1.0)
     server.handle_timer(100.0)
     server.datagrams_to_send(100.0)
+
+
+def test_out_of_the_blue_packets_after_close() -> None:
+    pair = connected()
+    pair.client.abort()
+    pair.exchange()
+    tag = pair.server._local_tag
+    data = DataChunk(1, 0, 0, 51, b"late").encode()
+    pair.server.receive(serialize_packet(5000, 5000, tag, [data]), 9.0)
+    (reply,) = pair.server.datagrams_to_send(9.0)
+    packet = parse_packet(reply)
+    assert packet.verification_tag == tag
+    assert packet.chunks == [AbortChunk([], 1)]  # T bit: the tag is the receiver's own
+    pair.server.receive(serialize_packet(5000, 5000, tag, [ShutdownAckChunk().encode()]), 9.0)
+    (reply,) = pair.server.datagrams_to_send(9.0)
+    assert parse_packet(reply).chunks == [ShutdownCompleteChunk(1)]
+    pair.server.receive(serialize_packet(5000, 5000, tag, [AbortChunk().encode()]), 9.0)
+    assert pair.server.datagrams_to_send(9.0) == []
+    assert pair.server_events.count(AssociationClosed("aborted by peer")) == 1
+    assert pair.server.next_event() is None

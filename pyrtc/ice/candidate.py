@@ -32,6 +32,8 @@ _TOKEN = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")  # RFC 3261 token
 _VCHARS = re.compile(r"[\x21-\x7e]+")
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?")
 _DIGITS = re.compile(r"[0-9]+")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")  # dotted quad, no leading zeros
 
 # Extension attributes with a typed field, in the order libwebrtc writes them.
 _FIELD_OF = {
@@ -87,10 +89,8 @@ def _check_address(text: str, what: str) -> None:
         return
     labels = text.split(".")
     if _DIGITS.fullmatch(labels[-1]):
-        try:
-            ipaddress.IPv4Address(text)
-        except ValueError:
-            raise CandidateError(f"{what} {text!r} is not an IPv4 address") from None
+        if not _IPV4.fullmatch(text):
+            raise CandidateError(f"{what} {text!r} is not an IPv4 address")
         return
     if len(text) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         raise CandidateError(f"{what} {text!r} is neither an IP address nor a host name")

@@ -272,3 +272,15 @@ def test_aioice_conversion_both_ways(line: str) -> None:
     back = Candidate.from_aioice(theirs)
     assert back == dataclasses.replace(ours, ufrag=None, network_id=None, network_cost=None)
     assert Candidate.from_aioice(aioice.Candidate.from_sdp(line.split(":", 1)[1])) == back
+
+
+@given(st.lists(st.text("0123456789", min_size=1, max_size=4), min_size=1, max_size=5))
+def test_dotted_decimal_addresses_agree_with_ipaddress(octets: list[str]) -> None:
+    text = ".".join(octets)
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        with pytest.raises(CandidateError, match="IPv4"):
+            Candidate("1", 1, "udp", 1, text, 1, "host")
+    else:
+        assert Candidate("1", 1, "udp", 1, text, 1, "host").ip == ipaddress.IPv4Address(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from aioice.candidate import candidate_foundation as aioice_candidate_foundation
 from aioice.candidate import candidate_priority as aioice_candidate_priority
 from hypothesis import given
 from hypothesis import strategies as st
@@ -110,3 +111,20 @@ def test_foundation_differs_when_any_input_differs() -> None:
 def test_foundation_rejects_unknown_type() -> None:
     with pytest.raises(ValueError, match="candidate type"):
         candidate_foundation("bogus", "udp", "192.0.2.1")
+
+
+_foundation_inputs = st.tuples(
+    st.sampled_from(TYPES),
+    st.sampled_from(["udp", "tcp"]),
+    st.sampled_from(["192.0.2.1", "192.0.2.2", "2001:db8::1"]),
+)
+
+
+@given(_foundation_inputs, _foundation_inputs)
+def test_foundation_groups_candidates_like_aioice(
+    a: tuple[str, str, str], b: tuple[str, str, str]
+) -> None:
+    # The strings differ (aioice uses MD5 and no server); the grouping must not.
+    ours_equal = candidate_foundation(*a) == candidate_foundation(*b)
+    theirs_equal = aioice_candidate_foundation(*a) == aioice_candidate_foundation(*b)
+    assert ours_equal == theirs_equal == (a == b)

@@ -63,26 +63,16 @@ class RtcpPacket:
     def __bytes__(self) -> bytes:
         try:
             count, packet_type, body = self._encode()
+            if not 0 <= count <= 31:
+                raise ValueError(f"RTCP count/format {count} does not fit in 5 bits")
+            first = 0x80 | count
+            pad = -len(body) % 4
+            if pad:  # RFC 3550 §6.4.1: P bit, the last padding octet counts the padding
+                body += bytes(pad - 1) + bytes((pad,))
+                first |= 0x20
+            return HEADER.pack(first, packet_type, len(body) >> 2) + body
         except (struct.error, OverflowError) as exc:
             raise ValueError(f"cannot serialize {type(self).__name__}: {exc}") from exc
-        return frame(count, packet_type, body)
-
-
-def frame(count: int, packet_type: int, body: bytes) -> bytes:
-    """Prefix ``body`` with the RTCP common header, padding it to 32 bits (RFC 3550 §6.4.1)."""
-    if not 0 <= count <= 31:
-        raise ValueError(f"RTCP count/format {count} does not fit in 5 bits")
-    if not 0 <= packet_type <= 255:
-        raise ValueError(f"RTCP packet type {packet_type} does not fit in 8 bits")
-    first = 0x80 | count
-    pad = -len(body) % 4
-    if pad:
-        body = body + bytes(pad - 1) + bytes((pad,))
-        first |= 0x20
-    words = len(body) // 4
-    if words > 0xFFFF:
-        raise ValueError(f"RTCP packet body of {len(body)} bytes is too long")
-    return HEADER.pack(first, packet_type, words) + body
 
 
 def need(body: bytes, size: int, what: str) -> None:

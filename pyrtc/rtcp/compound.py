@@ -79,40 +79,48 @@ def _parser(packet_type: int, count: int) -> _Parser | None:
     return _BY_TYPE.get(packet_type)
 
 
+# One lookup per packet: index (packet_type << 5) | count.
+_PARSERS = [_parser(index >> 5, index & 0x1F) for index in range(256 << 5)]
+
+
 def is_rtcp(data: bytes) -> bool:
     """Whether a datagram on an RTP/RTCP-muxed port is RTCP (RFC 5761 §4: PT 192-223)."""
     return len(data) >= 2 and data[0] >> 6 == 2 and 192 <= data[1] <= 223
 
 
-def _frame(data: bytes, pos: int) -> tuple[int, int, int, int, bool]:
-    """Read the common header at ``pos``: ``(count, type, body_start, end, padded)``."""
+def _parse_one(data: bytes, pos: int) -> tuple[RtcpPacket, int, bool]:
+    """Parse the packet at ``pos``; return it, the next offset and whether it was padded."""
     if pos + 4 > len(data):
         raise RtcpError(f"{len(data) - pos} trailing bytes are too short for a header", pos)
     first, packet_type, words = HEADER.unpack_from(data, pos)
-    if first >> 6 != 2:
+    if first & 0xC0 != 0x80:
         raise RtcpError(f"version {first >> 6}, expected 2", pos)
-    end = pos + 4 + 4 * words
+    start = pos + 4
+    end = start + 4 * words
     if end > len(data):
-        raise RtcpError(f"length says {4 * words} body bytes, {len(data) - pos - 4} remain", pos)
-    return first & 0x1F, packet_type, pos + 4, end, bool(first & 0x20)
-
-
-def _parse_one(data: bytes, pos: int) -> tuple[RtcpPacket, int, bool]:
-    """Parse the packet at ``pos``; return it, the next offset and whether it was padded."""
-    count, packet_type, start, end, padded = _frame(data, pos)
-    body_end = end
-    if padded:
+        raise RtcpError(f"length says {4 * words} body bytes, {len(data) - start} remain", pos)
+    count = first & 0x1F
+    if first & 0x20:
         pad = data[end - 1] if end > start else 0
         if pad == 0 or pad > end - start:
             raise RtcpError(f"padding count {pad} invalid for a {end - start}-byte body", pos)
-        body_end -= pad
-    body = data[start:body_end]
-    parse = _parser(packet_type, count)
+        body = data[start : end - pad]
+    else:
+        body = data[start:end]
+    parse = _PARSERS[(packet_type << 5) | count]
     try:
         packet = RtcpRawPacket(packet_type, count, body) if parse is None else parse(body, count)
     except RtcpError as exc:
         raise RtcpError(f"packet type {packet_type}: {exc}", pos) from exc
-    return packet, end, padded
+    return packet, end, bool(first & 0x20)
+
+
+def _next_offset(data: bytes, pos: int) -> int | None:
+    """Where the packet after the one at ``pos`` starts, or ``None`` if its header is broken."""
+    if pos + 4 > len(data) or data[pos] & 0xC0 != 0x80:
+        return None
+    end = pos + 4 + 4 * int.from_bytes(data[pos + 2 : pos + 4], "big")
+    return end if end <= len(data) else None
 
 
 def parse_compound(data: bytes, *, strict: bool = False) -> list[RtcpPacket]:
@@ -153,10 +161,10 @@ def parse_compound_partial(data: bytes) -> tuple[list[RtcpPacket], list[RtcpErro
             packet, pos, _ = _parse_one(data, pos)
         except RtcpError as exc:
             errors.append(exc)
-            try:
-                pos = _frame(data, pos)[3]
-            except RtcpError:
+            next_pos = _next_offset(data, pos)
+            if next_pos is None:
                 break
+            pos = next_pos
         else:
             packets.append(packet)
     return packets, errors

@@ -7,6 +7,7 @@ Each pair names a lost packet ``pid`` and a 16-bit mask ``blp`` whose bit ``i`` 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 __all__ = ["circular_order", "lost_from_nack_pairs", "nack_pairs_from_lost"]
 
@@ -18,8 +19,8 @@ def circular_order(seqs: Iterable[int]) -> list[int]:
     comes out as 65534, 65535, 0, 1.
     """
     ordered = sorted({seq & 0xFFFF for seq in seqs})
-    if not ordered:
-        return []
+    if not ordered or ordered[-1] - ordered[0] < 0x8000:
+        return ordered  # no wrap: the gap across 65535 -> 0 is the widest
     start = 0
     widest = ordered[0] + 0x10000 - ordered[-1]
     for i in range(1, len(ordered)):
@@ -51,15 +52,16 @@ def nack_pairs_from_lost(lost: Iterable[int]) -> list[tuple[int, int]]:
     return pairs
 
 
+@lru_cache(maxsize=4096)
+def _blp_offsets(blp: int) -> tuple[int, ...]:
+    return tuple(bit + 1 for bit in range(16) if blp >> bit & 1)
+
+
 def lost_from_nack_pairs(pairs: Iterable[tuple[int, int]]) -> list[int]:
     """Expand ``(pid, blp)`` pairs into lost sequence numbers, in wire order, without repeats."""
     lost: dict[int, None] = {}
     for pid, blp in pairs:
-        lost[pid] = None
-        bit = 0
-        while blp:
-            if blp & 1:
-                lost[(pid + bit + 1) & 0xFFFF] = None
-            blp >>= 1
-            bit += 1
+        lost[pid & 0xFFFF] = None
+        for offset in _blp_offsets(blp & 0xFFFF):
+            lost[(pid + offset) & 0xFFFF] = None
     return list(lost)

@@ -12,6 +12,7 @@ __all__ = ["RtcpReceiverInfo", "RtcpRrPacket", "RtcpSenderInfo", "RtcpSrPacket"]
 
 _REPORT_BLOCK = struct.Struct("!IIIIII")
 _SENDER_INFO = struct.Struct("!QIII")
+_SR_HEAD = struct.Struct("!IQIII")
 _PACKETS_LOST_MIN = -(1 << 23)
 _PACKETS_LOST_MAX = (1 << 23) - 1
 
@@ -34,18 +35,7 @@ class RtcpReceiverInfo:
     dlsr: int
 
     def __bytes__(self) -> bytes:
-        if not 0 <= self.fraction_lost <= 0xFF:
-            raise ValueError(f"fraction_lost {self.fraction_lost} does not fit in 8 bits")
-        if not _PACKETS_LOST_MIN <= self.packets_lost <= _PACKETS_LOST_MAX:
-            raise ValueError(f"packets_lost {self.packets_lost} does not fit in 24 bits")
-        return _REPORT_BLOCK.pack(
-            self.ssrc,
-            (self.fraction_lost << 24) | (self.packets_lost & 0xFFFFFF),
-            self.highest_sequence,
-            self.jitter,
-            self.lsr,
-            self.dlsr,
-        )
+        return _pack_reports([self])
 
     @classmethod
     def parse(cls, data: bytes) -> RtcpReceiverInfo:
@@ -53,6 +43,22 @@ class RtcpReceiverInfo:
         if len(data) != _REPORT_BLOCK.size:
             raise RtcpError(f"report block must be 24 bytes, got {len(data)}")
         return _unpack_reports(data, 0, 1)[0]
+
+
+def _pack_reports(reports: list[RtcpReceiverInfo]) -> bytes:
+    if len(reports) > 31:
+        raise ValueError(f"{len(reports)} report blocks do not fit in one packet (max 31)")
+    parts = []
+    for r in reports:
+        if not 0 <= r.fraction_lost <= 0xFF:
+            raise ValueError(f"fraction_lost {r.fraction_lost} does not fit in 8 bits")
+        if not _PACKETS_LOST_MIN <= r.packets_lost <= _PACKETS_LOST_MAX:
+            raise ValueError(f"packets_lost {r.packets_lost} does not fit in 24 bits")
+        lost_word = (r.fraction_lost << 24) | (r.packets_lost & 0xFFFFFF)
+        parts.append(
+            _REPORT_BLOCK.pack(r.ssrc, lost_word, r.highest_sequence, r.jitter, r.lsr, r.dlsr)
+        )
+    return b"".join(parts)
 
 
 def _unpack_reports(body: bytes, offset: int, count: int) -> list[RtcpReceiverInfo]:
@@ -89,12 +95,6 @@ class RtcpSenderInfo:
         return cls(*_SENDER_INFO.unpack(data))
 
 
-def _check_report_count(reports: list[RtcpReceiverInfo]) -> int:
-    if len(reports) > 31:
-        raise ValueError(f"{len(reports)} report blocks do not fit in one packet (max 31)")
-    return len(reports)
-
-
 @dataclass(slots=True)
 class RtcpSrPacket(RtcpPacket):
     """Sender report (PT 200, RFC 3550 §6.4.1).
@@ -111,7 +111,7 @@ class RtcpSrPacket(RtcpPacket):
     @classmethod
     def _parse(cls, body: bytes, count: int) -> RtcpSrPacket:
         need(body, 24 + 24 * count, f"SR with {count} report blocks")
-        ssrc, ntp, rtp, packets, octets = struct.unpack_from("!IQIII", body)
+        ssrc, ntp, rtp, packets, octets = _SR_HEAD.unpack_from(body)
         end = 24 + 24 * count
         return cls(
             ssrc,
@@ -121,11 +121,12 @@ class RtcpSrPacket(RtcpPacket):
         )
 
     def _encode(self) -> tuple[int, int, bytes]:
-        count = _check_report_count(self.reports)
-        parts = [U32.pack(self.ssrc), bytes(self.sender_info)]
-        parts.extend(bytes(report) for report in self.reports)
-        parts.append(self.extension)
-        return count, RTCP_SR, b"".join(parts)
+        info = self.sender_info
+        head = _SR_HEAD.pack(
+            self.ssrc, info.ntp_timestamp, info.rtp_timestamp, info.packet_count, info.octet_count
+        )
+        reports = _pack_reports(self.reports)
+        return len(self.reports), RTCP_SR, head + reports + self.extension
 
 
 @dataclass(slots=True)
@@ -143,8 +144,5 @@ class RtcpRrPacket(RtcpPacket):
         return cls(U32.unpack_from(body)[0], _unpack_reports(body, 4, count), body[end:])
 
     def _encode(self) -> tuple[int, int, bytes]:
-        count = _check_report_count(self.reports)
-        parts = [U32.pack(self.ssrc)]
-        parts.extend(bytes(report) for report in self.reports)
-        parts.append(self.extension)
-        return count, RTCP_RR, b"".join(parts)
+        reports = _pack_reports(self.reports)
+        return len(self.reports), RTCP_RR, U32.pack(self.ssrc) + reports + self.extension

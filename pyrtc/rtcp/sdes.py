@@ -50,23 +50,24 @@ class RtcpSdesPacket(RtcpPacket):
         for _ in range(count):
             if pos + 4 > n:
                 raise RtcpError(f"SDES chunk {len(chunks)} truncated")
-            chunk = RtcpSourceInfo(U32.unpack_from(body, pos)[0])
+            ssrc = U32.unpack_from(body, pos)[0]
             pos += 4
+            items = []
             while True:
                 if pos >= n:
                     raise RtcpError(f"SDES chunk {len(chunks)} has no end-of-list item")
                 item_type = body[pos]
-                if item_type == 0:
+                if not item_type:
                     # the null item plus padding up to the next 32-bit boundary (§6.5)
-                    pos = min((pos + 4) & ~3, n)
+                    pos = (pos + 4) & ~3
                     break
-                if pos + 2 > n or pos + 2 + body[pos + 1] > n:
+                end = pos + 2 + body[pos + 1] if pos + 1 < n else n + 1
+                if end > n:
                     raise RtcpError(f"SDES item of type {item_type} truncated")
-                end = pos + 2 + body[pos + 1]
-                chunk.items.append((item_type, body[pos + 2 : end]))
+                items.append((item_type, body[pos + 2 : end]))
                 pos = end
-            chunks.append(chunk)
-        if body[pos:].strip(b"\x00"):
+            chunks.append(RtcpSourceInfo(ssrc, items))
+        if pos < n and body[pos:].strip(b"\x00"):
             raise RtcpError("SDES packet has non-null bytes after its last chunk")
         return cls(chunks)
 
@@ -78,12 +79,13 @@ class RtcpSdesPacket(RtcpPacket):
             size = 0
             parts.append(U32.pack(chunk.ssrc))
             for item_type, value in chunk.items:
-                if not 1 <= item_type <= 255:
-                    raise ValueError(f"SDES item type {item_type} is not in 1..255")
-                if len(value) > 255:
-                    raise ValueError(f"SDES item value of {len(value)} bytes exceeds 255")
-                parts.append(bytes((item_type, len(value))))
-                parts.append(value)
+                if not 0 < item_type < 256 or len(value) > 255:
+                    raise ValueError(f"SDES item ({item_type}, {len(value)} bytes) out of range")
+                parts.append(bytes((item_type, len(value))) + value)
                 size += 2 + len(value)
-            parts.append(bytes(4 - size % 4))
+            parts.append(_NULLS[size & 3])
         return len(self.chunks), RTCP_SDES, b"".join(parts)
+
+
+# the end-of-list null item plus padding, by the items' length modulo 4
+_NULLS = (bytes(4), bytes(3), bytes(2), bytes(1))

@@ -124,7 +124,7 @@ def test_serialization_rejects_values_that_do_not_fit() -> None:
         bytes(RtcpRrPacket(2**32))
     with pytest.raises(ValueError, match="31"):
         bytes(RtcpByePacket(list(range(32))))
-    with pytest.raises(ValueError, match="255"):
+    with pytest.raises(ValueError, match="out of range"):
         bytes(RtcpSdesPacket([RtcpSourceInfo(1, [(1, b"x" * 256)])]))
     with pytest.raises(ValueError, match="5 bits"):
         bytes(RtcpRawPacket(210, 32, b""))

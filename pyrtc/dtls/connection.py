@@ -97,6 +97,7 @@ class DtlsConnection:
         self._write_epoch = 0
         self._reassembler = Reassembler()
         self._flight: list[FlightItem] = []
+        self._flight_is_final = False
         self._timer: float | None = None
         self._timeout = initial_timeout
         self._deadline: float | None = None
@@ -139,7 +140,8 @@ class DtlsConnection:
             if self._phase in (_Phase.CLOSED, _Phase.FAILED):
                 break
             retransmit |= self._receive_record(record)
-        if retransmit and self._timer is None and self._flight:
+        if retransmit and self._flight:
+            # RFC 6347 §4.2.4: a repeated peer flight means part of ours was lost.
             self._transmit_flight()
 
     def datagrams_to_send(self, now: float) -> list[bytes]:
@@ -210,10 +212,9 @@ class DtlsConnection:
 
     def send_flight(self, items: list[FlightItem], expect_reply: bool) -> None:
         self._flight = items
+        self._flight_is_final = not expect_reply
         self._timeout = self._initial_timeout
         self._transmit_flight()
-        if not expect_reply:
-            self._timer = None
         if self._deadline is None:
             self._deadline = self._now + self._handshake_timeout
 
@@ -234,6 +235,9 @@ class DtlsConnection:
         self._write_epoch = 1
         self._timer = None
         self._deadline = None
+        if not self._flight_is_final:
+            # The peer sent the last flight; ours is acknowledged and never needed again.
+            self._flight = []
         handshake = self._handshake
         assert handshake.cipher_suite is not None
         self._events.append(
@@ -279,7 +283,7 @@ class DtlsConnection:
             datagram += record
         if datagram:
             self._outgoing.append(datagram)
-        self._timer = self._now + self._timeout
+        self._timer = None if self._flight_is_final else self._now + self._timeout
 
     def _send_alert(self, level: int, description: int) -> None:
         self._outgoing.append(
@@ -354,9 +358,10 @@ class DtlsConnection:
             return False
         retransmit = False
         for fragment in fragments:
-            if self._handshake.accepts_any_message_seq and fragment.message_seq > (
+            if self._handshake.accepts_any_message_seq and fragment.message_seq != (
                 self._reassembler.next_seq
             ):
+                # A stateless server takes a ClientHello at whatever message_seq it carries.
                 self._reassembler.reset(fragment.message_seq)
             if fragment.message_seq < self._reassembler.next_seq:
                 retransmit = True
@@ -384,7 +389,7 @@ class DtlsConnection:
             except DtlsParseError as exc:
                 self._fail(f"malformed handshake message: {exc}", AlertDescription.DECODE_ERROR)
             if self._handshake.accepts_any_message_seq:
-                self._reassembler.reset(seq + 1)
+                self._reassembler.reset(seq)
 
     def _fail(self, reason: str, alert: int | None) -> None:
         if alert is not None:

@@ -20,7 +20,7 @@ from pyrtc.errors import Error, ParseError
 cdef extern from "srtp_impl.h" nogil:
     int SRTP_OK, SRTP_E_SHORT, SRTP_E_VERSION, SRTP_E_HEADER, SRTP_E_TOO_LONG, SRTP_E_AUTH
     int SRTP_E_REPLAY, SRTP_E_OLD, SRTP_E_LIMIT, SRTP_E_EXHAUSTED, SRTP_E_UNENCRYPTED
-    int SRTP_E_CRYPTO, SRTP_E_NOMEM
+    int SRTP_E_CRYPTO, SRTP_E_NOMEM, SRTP_E_BEHIND
     int SRTP_SALT_LEN, SRTP_AUTH_KEY_LEN, SRTP_GCM_TAG_LEN
 
     ctypedef struct srtp_table:
@@ -104,6 +104,8 @@ cdef object _error(int rc):
         return SrtpError("packet index space exhausted for this SSRC: rekey the session")
     if rc == SRTP_E_UNENCRYPTED:
         return SrtpError("unencrypted SRTCP (E flag clear) is not accepted")
+    if rc == SRTP_E_BEHIND:
+        return SrtpError("sequence number too far behind the highest one sent (RFC 3711 §3.3.1)")
     if rc == SRTP_E_NOMEM:
         return MemoryError()
     if rc == SRTP_E_CRYPTO:

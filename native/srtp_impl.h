@@ -36,6 +36,7 @@
 #define SRTP_E_UNENCRYPTED (-10) /* SRTCP with E=0, which this implementation refuses */
 #define SRTP_E_CRYPTO (-11)    /* an OpenSSL call failed */
 #define SRTP_E_NOMEM (-12)
+#define SRTP_E_BEHIND (-13)    /* protect: sequence number implies a rollover counter of -1 */
 
 #define SRTP_MAX_PACKET 65535
 #define SRTP_SALT_LEN 14      /* AES-CM session salt; GCM uses the first 12 bytes */
@@ -443,7 +444,7 @@ int srtp_protect_rtp(srtp_session *s, const unsigned char *p, int n, unsigned ch
     st = srtp_table_find(&s->out, ssrc);
     if (!st && (rc = srtp_table_add(&s->out, ssrc, &st)) < 0) return rc;
     index = srtp_estimate_index(st->rtp_hi, srtp_be16(p + 2));
-    if (index < 0) return SRTP_E_OLD;
+    if (index < 0) return SRTP_E_BEHIND;
     if ((index >> 16) > SRTP_MAX_ROC) return SRTP_E_EXHAUSTED;
     memcpy(out, p, (size_t)h);
     if (s->aead) {

@@ -1,0 +1,210 @@
+"""SrtpSession behaviour: profiles, DTLS-SRTP keying, streams, batches, sizes, SRTCP index."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from pyrtc.srtp import (
+    Profile,
+    SrtpError,
+    SrtpParseError,
+    SrtpSession,
+    dtls_srtp_sessions,
+    split_keying_material,
+)
+
+
+def rtp(seq: int, ssrc: int = 1, payload: bytes = b"payload") -> bytes:
+    return struct.pack("!BBHII", 0x80, 111, seq & 0xFFFF, 0, ssrc) + payload
+
+
+def rtcp(ssrc: int = 1) -> bytes:
+    return struct.pack("!BBHI", 0x80, 201, 1, ssrc)
+
+
+def make(profile: Profile, **kwargs: int) -> SrtpSession:
+    return SrtpSession(profile, b"k" * profile.key_length, b"s" * profile.salt_length, **kwargs)
+
+
+def test_profile_parameters() -> None:
+    # RFC 5764 §4.1.2 and RFC 7714 §14.2: key/salt lengths and tag sizes.
+    cm80 = Profile.AES_CM_128_HMAC_SHA1_80
+    assert (cm80.key_length, cm80.salt_length, cm80.rtp_tag_length, cm80.rtcp_tag_length) == (
+        16,
+        14,
+        10,
+        10,
+    )
+    cm32 = Profile.AES_CM_128_HMAC_SHA1_32
+    assert (cm32.rtp_tag_length, cm32.rtcp_tag_length) == (4, 10)
+    gcm = Profile.AEAD_AES_256_GCM
+    assert (gcm.key_length, gcm.salt_length, gcm.rtp_tag_length, gcm.is_aead) == (32, 12, 16, True)
+    assert Profile.AEAD_AES_128_GCM.keying_material_length == 56
+    assert cm80.keying_material_length == 60
+    assert Profile(0x0007) is Profile.AEAD_AES_128_GCM
+    assert [p.dtls_srtp_id for p in Profile] == [1, 2, 7, 8, None, None]
+    with pytest.raises(ValueError):
+        Profile(0x0003)  # unassigned in the IANA DTLS-SRTP registry
+
+
+@pytest.mark.parametrize("profile", list(Profile))
+def test_round_trip_every_profile(profile: Profile) -> None:
+    sender, receiver = make(profile), make(profile)
+    for seq in (65534, 65535, 0, 1):
+        protected = sender.protect(rtp(seq))
+        assert len(protected) == len(rtp(seq)) + profile.rtp_tag_length
+        assert protected[:12] == rtp(seq)[:12]  # the header stays in the clear
+        assert protected[12:19] != b"payload"
+        assert receiver.unprotect(protected) == rtp(seq)
+        control = sender.protect_rtcp(rtcp())
+        assert receiver.unprotect_rtcp(control) == rtcp()
+
+
+def test_bad_constructor_arguments() -> None:
+    profile = Profile.AES_CM_128_HMAC_SHA1_80
+    with pytest.raises(ValueError):
+        SrtpSession(profile, bytes(15), bytes(14))
+    with pytest.raises(ValueError):
+        SrtpSession(profile, bytes(16), bytes(12))
+    with pytest.raises(ValueError):
+        SrtpSession(0x0003, bytes(16), bytes(14))
+    with pytest.raises(TypeError):
+        SrtpSession(profile, "k" * 16, bytes(14))  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        SrtpSession(profile, bytes(16), bytes(14), max_streams=0)
+
+
+def test_dtls_srtp_key_layout() -> None:
+    # RFC 5764 §4.2: client key, server key, client salt, server salt.
+    profile = Profile.AES_CM_128_HMAC_SHA1_80
+    material = b"C" * 16 + b"S" * 16 + b"c" * 14 + b"s" * 14
+    assert split_keying_material(profile, material) == (b"C" * 16, b"c" * 14, b"S" * 16, b"s" * 14)
+    with pytest.raises(ValueError):
+        split_keying_material(profile, material[:-1])
+
+
+@pytest.mark.parametrize("profile", [p for p in Profile if p.dtls_srtp_id is not None])
+def test_dtls_srtp_sessions_talk_to_each_other(profile: Profile) -> None:
+    material = bytes(range(profile.keying_material_length))
+    client_out, client_in = dtls_srtp_sessions(profile, material, is_client=True)
+    server_out, server_in = dtls_srtp_sessions(profile, material, is_client=False)
+    assert server_in.unprotect(client_out.protect(rtp(1))) == rtp(1)
+    assert client_in.unprotect(server_out.protect(rtp(9))) == rtp(9)
+    assert client_in.unprotect_rtcp(server_out.protect_rtcp(rtcp())) == rtcp()
+    # Each direction has its own key: the client cannot read its own traffic back.
+    with pytest.raises(SrtpError):
+        client_in.unprotect(client_out.protect(rtp(2)))
+
+
+def test_srtcp_index_and_e_flag() -> None:
+    # RFC 3711 §3.4: index starts at 0, increments per packet, per SSRC; E flag always set.
+    sender = make(Profile.AES_CM_128_HMAC_SHA1_80)
+    trailers = [sender.protect_rtcp(rtcp())[-14:-10] for _ in range(3)]
+    assert trailers == [b"\x80\x00\x00\x00", b"\x80\x00\x00\x01", b"\x80\x00\x00\x02"]
+    assert sender.protect_rtcp(rtcp(ssrc=2))[-14:-10] == b"\x80\x00\x00\x00"
+    gcm = make(Profile.AEAD_AES_128_GCM)
+    gcm.protect_rtcp(rtcp())
+    assert gcm.protect_rtcp(rtcp())[-4:] == b"\x80\x00\x00\x01"  # after the tag (RFC 7714 §9)
+
+
+def test_csrcs_and_extension_stay_in_the_clear() -> None:
+    extension = b"\xbe\xde\x00\x01\x10\xff\x00\x00"  # RFC 8285 one-byte form, one word
+    header = struct.pack("!BBHIIII", 0x92, 96, 7, 0, 5, 0xA, 0xB) + extension
+    packet = header + b"secret payload"
+    for profile in (Profile.AES_CM_128_HMAC_SHA1_80, Profile.AEAD_AES_128_GCM):
+        protected = make(profile).protect(packet)
+        assert protected.startswith(header)
+        assert b"secret" not in protected
+        assert make(profile).unprotect(protected) == packet
+
+
+@pytest.mark.parametrize("profile", [Profile.AES_CM_128_HMAC_SHA1_80, Profile.AEAD_AES_256_GCM])
+def test_packets_up_to_64_kib(profile: Profile) -> None:
+    sender, receiver = make(profile), make(profile)
+    for seq, size in enumerate((12, 13, 1500, 9000, 65535)):
+        packet = rtp(seq, payload=bytes(size - 12))
+        assert receiver.unprotect(sender.protect(packet)) == packet
+        control = rtcp() + bytes(size - 8)
+        assert receiver.unprotect_rtcp(sender.protect_rtcp(control)) == control
+    with pytest.raises(SrtpParseError):
+        sender.protect(rtp(1, payload=bytes(65536 - 12)))
+
+
+def test_buffer_inputs_accepted() -> None:
+    sender, receiver = make(Profile.AES_CM_128_HMAC_SHA1_80), make(Profile.AES_CM_128_HMAC_SHA1_80)
+    protected = sender.protect(bytearray(rtp(1)))
+    assert receiver.unprotect(memoryview(protected)) == rtp(1)
+    with pytest.raises(TypeError):
+        sender.protect("not bytes")  # type: ignore[arg-type]
+
+
+def test_batches_match_single_calls() -> None:
+    profile = Profile.AEAD_AES_128_GCM
+    packets = [rtp(seq, payload=bytes([seq]) * seq) for seq in range(50)]
+    batch = make(profile).protect_many(packets)
+    single = make(profile)
+    assert batch == [single.protect(p) for p in packets]
+    receiver = make(profile)
+    tampered = bytearray(batch[3])
+    tampered[-1] ^= 1
+    result = receiver.unprotect_many([*batch[:3], bytes(tampered), batch[3], batch[3], b"junk"])
+    assert result == [*packets[:3], None, packets[3], None, None]
+
+
+def test_stream_table_is_bounded_and_removable() -> None:
+    profile = Profile.AES_CM_128_HMAC_SHA1_80
+    sender, receiver = make(profile, max_streams=4), make(profile, max_streams=4)
+    for ssrc in range(4):
+        receiver.unprotect(sender.protect(rtp(0, ssrc=ssrc)))
+    assert (sender.outbound_streams, receiver.inbound_streams) == (4, 4)
+    with pytest.raises(SrtpError, match="too many SSRCs"):
+        sender.protect(rtp(0, ssrc=99))
+    other = make(profile)
+    with pytest.raises(SrtpError, match="too many SSRCs"):
+        receiver.unprotect(other.protect(rtp(0, ssrc=99)))
+    sender.remove_ssrc(2)
+    receiver.remove_ssrc(2)
+    sender.remove_ssrc(12345)  # unknown: no effect
+    assert (sender.outbound_streams, receiver.inbound_streams) == (3, 3)
+    assert receiver.unprotect(sender.protect(rtp(1, ssrc=99))) == rtp(1, ssrc=99)
+    for ssrc in (0, 1, 3):  # the remaining streams kept their state
+        assert receiver.unprotect(sender.protect(rtp(1, ssrc=ssrc))) == rtp(1, ssrc=ssrc)
+
+
+def test_many_ssrcs_with_churn() -> None:
+    # Exercise hash-table growth, collisions and backward-shift deletion.
+    profile = Profile.AEAD_AES_128_GCM
+    sender, receiver = make(profile, max_streams=300), make(profile, max_streams=300)
+    live: list[int] = []
+    for ssrc in range(0, 5000, 7):
+        receiver.unprotect(sender.protect(rtp(3, ssrc=ssrc * 0x10001)))
+        live.append(ssrc * 0x10001)
+        if len(live) == 300:
+            for gone in live[::2]:
+                sender.remove_ssrc(gone)
+                receiver.remove_ssrc(gone)
+            live = live[1::2]
+    assert sender.outbound_streams == receiver.inbound_streams == len(live)
+    for ssrc in live:  # every surviving stream is still found, with its replay state
+        assert receiver.unprotect(sender.protect(rtp(4, ssrc=ssrc))) == rtp(4, ssrc=ssrc)
+    with pytest.raises(SrtpError):
+        receiver.unprotect(make(profile).protect(rtp(4, ssrc=live[0])))
+
+
+def test_sender_reuses_the_index_for_a_retransmission() -> None:
+    # Like libsrtp with allow_repeat_tx (what libwebrtc enables for NACK retransmissions).
+    sender = make(Profile.AES_CM_128_HMAC_SHA1_80)
+    first = sender.protect(rtp(10))
+    sender.protect(rtp(11))
+    assert sender.protect(rtp(10)) == first
+
+
+def test_sender_refuses_a_sequence_number_before_the_first_rollover() -> None:
+    # 50000 after 9000 (ROC 0) is more than 2^15 behind, so it can only mean ROC -1 (§3.3.1).
+    sender = make(Profile.AES_CM_128_HMAC_SHA1_80)
+    sender.protect(rtp(9000))
+    with pytest.raises(SrtpError, match="behind"):
+        sender.protect(rtp(50000))
+    assert make(Profile.AES_CM_128_HMAC_SHA1_80).protect(rtp(50000))

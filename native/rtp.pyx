@@ -97,12 +97,15 @@ cdef dict _parse_elements(const unsigned char *p, Py_ssize_t n, uint16_t profile
     return elements
 
 
-cdef Py_ssize_t _elements_size(dict elements, bint *two_byte) except -1:
+cdef Py_ssize_t _elements_size(
+    dict elements, bint *two_byte, unsigned char *ids, list values
+) except -1:
     """Validate ``elements`` and return the encoded size of the block without its 4-byte header.
 
     Chooses the two-byte form (RFC 8285 §4.3) when any element needs it: ID above 14, or a
     value of 0 or more than 16 bytes; the one-byte form otherwise. The result is padded to
-    a multiple of 4.
+    a multiple of 4. The ids go to ``ids`` (room for 255) and the values to ``values``, a
+    snapshot that :func:`_write_elements` writes from.
     """
     cdef Py_ssize_t size = 0
     cdef Py_ssize_t count = 0
@@ -112,34 +115,46 @@ cdef Py_ssize_t _elements_size(dict elements, bint *two_byte) except -1:
     for key, value in elements.items():
         if type(value) is not bytes:
             raise TypeError(f"header extension {key!r} value must be bytes, not {type(value)}")
-        ext_id = key
-        length = PyBytes_GET_SIZE(value)
+        if not isinstance(key, int):
+            raise TypeError(f"header extension ID {key!r} must be an int")
+        try:
+            ext_id = key
+        except OverflowError:
+            ext_id = -1
         if ext_id < 1 or ext_id > 255:
-            raise ValueError(f"header extension ID {ext_id} is outside 1-255")
+            raise ValueError(f"header extension ID {key!r} is outside 1-255")
+        length = PyBytes_GET_SIZE(value)
         if length > 255:
             raise ValueError(f"header extension {ext_id} value is longer than 255 bytes")
+        if count == 255:  # only reachable if the dict changed while we walked it
+            raise RuntimeError("header extensions changed during serialize")
         if ext_id > 14 or length == 0 or length > 16:
             two_byte[0] = True
+        ids[count] = <unsigned char>ext_id
+        values.append(value)
         size += length
         count += 1
     size += count * (2 if two_byte[0] else 1)
     return (size + 3) & ~3
 
 
-cdef void _write_elements(dict elements, bint two_byte, unsigned char *out, Py_ssize_t size):
-    """Write validated ``elements`` (see :func:`_elements_size`) into ``size`` bytes at ``out``."""
+cdef void _write_elements(
+    const unsigned char *ids, list values, bint two_byte, unsigned char *out, Py_ssize_t size
+) noexcept:
+    """Write the elements validated by :func:`_elements_size` into ``size`` bytes at ``out``."""
     cdef Py_ssize_t pos = 0
     cdef Py_ssize_t length
-    cdef unsigned int ext_id
-    for key, value in elements.items():
-        ext_id = key
+    cdef Py_ssize_t i
+    cdef object value
+    for i in range(len(values)):
+        value = values[i]
         length = PyBytes_GET_SIZE(value)
         if two_byte:
-            out[pos] = ext_id
+            out[pos] = ids[i]
             out[pos + 1] = length
             pos += 2
         else:
-            out[pos] = (ext_id << 4) | (length - 1)
+            out[pos] = (ids[i] << 4) | (length - 1)
             pos += 1
         memcpy(out + pos, PyBytes_AS_STRING(value), length)
         pos += length
@@ -148,6 +163,8 @@ cdef void _write_elements(dict elements, bint two_byte, unsigned char *out, Py_s
 
 cdef inline uint32_t _checked(object value, uint32_t maximum, str name) except? 0xFFFFFFFF:
     cdef long long v
+    if not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
     try:
         v = value
     except OverflowError:
@@ -279,75 +296,88 @@ cdef class RtpPacket:
         otherwise (RFC 8285 §4.2/§4.3, mixed streams per ``a=extmap-allow-mixed``). Padding
         bytes are zeros followed by the count.
         """
-        cdef const unsigned char *src = NULL
-        cdef Py_ssize_t csrc_count
-        cdef Py_ssize_t ext_size = 0  # extension data, without the 4-byte header
-        cdef bint has_ext
-        cdef bint two_byte = False
-        cdef bint raw_ext = False
-        cdef Py_ssize_t payload_length
-        cdef Py_ssize_t i
-        cdef Py_ssize_t pos
-        cdef uint32_t value
-
+        # Phase 1 converts everything into locals; it may run Python code (int conversions)
+        # and fail. Phase 2 writes from those locals only, so nothing can change under it.
         self._detached_views()
-        if self._data is not None:
-            src = <const unsigned char *>PyBytes_AS_STRING(self._data)
-        if self._csrc is None:
-            csrc_count = self._csrc_count
-        else:
-            csrc_count = len(self._csrc)
+        cdef bytes data = self._data
+        cdef list csrc = self._csrc
+        cdef dict extensions = self._extensions
+        cdef bytes payload = self._payload
+        cdef const unsigned char *src = NULL
+        cdef uint32_t csrc_values[15]
+        cdef unsigned char ext_ids[255]
+        cdef list ext_values = None
+        cdef tuple csrc_snapshot
+        cdef Py_ssize_t csrc_count = self._csrc_count
+        cdef Py_ssize_t ext_size = self._ext_length  # extension data, without its header
+        cdef bint has_ext = extensions is None and self._ext_offset >= 0
+        cdef bint raw_ext = has_ext
+        cdef bint two_byte = False
+        cdef Py_ssize_t i
+        if data is not None:
+            src = <const unsigned char *>PyBytes_AS_STRING(data)
+        if csrc is not None:
+            csrc_snapshot = tuple(csrc)
+            csrc_count = len(csrc_snapshot)
             if csrc_count > 15:
                 raise ValueError(f"an RTP packet carries at most 15 CSRCs, not {csrc_count}")
-        if self._extensions is None:
-            has_ext = self._ext_offset >= 0
-            raw_ext = has_ext
-            ext_size = self._ext_length
-        else:
-            has_ext = len(self._extensions) > 0
-            if has_ext:
-                ext_size = _elements_size(self._extensions, &two_byte)
-        if self._payload is None:
+            for i in range(csrc_count):
+                csrc_values[i] = _checked(csrc_snapshot[i], 0xFFFFFFFF, "CSRC")
+        if extensions is not None and len(extensions) > 0:
+            ext_values = []
+            ext_size = _elements_size(extensions, &two_byte, ext_ids, ext_values)
+            has_ext = True
+        cdef const char *payload_src
+        cdef Py_ssize_t payload_length
+        if payload is None:
+            payload_src = <const char *>src + self._payload_offset
             payload_length = self._payload_length
         else:
-            payload_length = PyBytes_GET_SIZE(self._payload)
+            payload_src = PyBytes_AS_STRING(payload)
+            payload_length = PyBytes_GET_SIZE(payload)
+        cdef Py_ssize_t ext_offset = self._ext_offset
+        cdef unsigned int padding_size = self._padding_size
+        cdef unsigned char first = (
+            0x80 | (0x20 if padding_size else 0) | (0x10 if has_ext else 0) | csrc_count
+        )
+        cdef unsigned char second = (0x80 if self._marker else 0) | self._payload_type
+        cdef uint16_t sequence_number = self._sequence_number
+        cdef uint32_t timestamp = self._timestamp
+        cdef uint32_t ssrc = self._ssrc
 
+        # Phase 2
         cdef Py_ssize_t total = (
             HEADER_LENGTH + 4 * csrc_count + (4 + ext_size if has_ext else 0)
-            + payload_length + self._padding_size
+            + payload_length + padding_size
         )
         cdef bytes out = PyBytes_FromStringAndSize(NULL, total)
         cdef unsigned char *o = <unsigned char *>PyBytes_AS_STRING(out)
-        o[0] = 0x80 | (0x20 if self._padding_size else 0) | (0x10 if has_ext else 0) | csrc_count
-        o[1] = (0x80 if self._marker else 0) | self._payload_type
-        _put16(o + 2, self._sequence_number)
-        _put32(o + 4, self._timestamp)
-        _put32(o + 8, self._ssrc)
-        pos = HEADER_LENGTH
-        if self._csrc is None:
+        cdef Py_ssize_t pos = HEADER_LENGTH
+        o[0] = first
+        o[1] = second
+        _put16(o + 2, sequence_number)
+        _put32(o + 4, timestamp)
+        _put32(o + 8, ssrc)
+        if csrc is None:
             memcpy(o + pos, src + HEADER_LENGTH, 4 * csrc_count)
             pos += 4 * csrc_count
         else:
             for i in range(csrc_count):
-                value = _checked(self._csrc[i], 0xFFFFFFFF, "CSRC")
-                _put32(o + pos, value)
+                _put32(o + pos, csrc_values[i])
                 pos += 4
         if raw_ext:
-            memcpy(o + pos, src + self._ext_offset, 4 + ext_size)
+            memcpy(o + pos, src + ext_offset, 4 + ext_size)
             pos += 4 + ext_size
         elif has_ext:
             _put16(o + pos, TWO_BYTE_PROFILE if two_byte else ONE_BYTE_PROFILE)
             _put16(o + pos + 2, ext_size // 4)
-            _write_elements(self._extensions, two_byte, o + pos + 4, ext_size)
+            _write_elements(ext_ids, ext_values, two_byte, o + pos + 4, ext_size)
             pos += 4 + ext_size
-        if self._payload is None:
-            memcpy(o + pos, src + self._payload_offset, payload_length)
-        else:
-            memcpy(o + pos, PyBytes_AS_STRING(self._payload), payload_length)
+        memcpy(o + pos, payload_src, payload_length)
         pos += payload_length
-        if self._padding_size:
-            memset(o + pos, 0, self._padding_size - 1)
-            o[total - 1] = self._padding_size
+        if padding_size:
+            memset(o + pos, 0, padding_size - 1)
+            o[total - 1] = padding_size
         return out
 
     @property

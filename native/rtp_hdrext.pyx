@@ -191,9 +191,9 @@ cdef class HeaderExtensionsMap:
         cdef int32_t offset
         cdef bytes data
         for key, value in extensions.items():
-            ext_id = key
-            if ext_id < 0 or ext_id > 255:
+            if not isinstance(key, int) or not 1 <= key <= 255:
                 continue
+            ext_id = key
             kind = self._kinds[ext_id]
             if kind == NONE:
                 continue

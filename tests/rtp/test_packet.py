@@ -236,3 +236,12 @@ def test_copy_and_pickle() -> None:
     duplicate = copy.deepcopy(parsed)
     duplicate.extensions[3] = b"z"
     assert parsed.extensions == {1: b"a", 2: b"\x00\x01"}
+
+
+def test_non_integers_are_type_errors() -> None:
+    with pytest.raises(TypeError):
+        RtpPacket(sequence_number=1.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        RtpPacket(csrc=["1"]).serialize()  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        RtpPacket(extensions={"1": b"x"}).serialize()  # type: ignore[dict-item]

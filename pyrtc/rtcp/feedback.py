@@ -60,12 +60,6 @@ def feedback_header(body: bytes, what: str) -> tuple[int, int]:
     return ssrc, media_ssrc
 
 
-def check_fmt(fmt: int) -> int:
-    if not 0 <= fmt <= 31:
-        raise ValueError(f"feedback format {fmt} does not fit in 5 bits")
-    return fmt
-
-
 @dataclass(slots=True)
 class RtcpRtpfbPacket(RtcpPacket):
     """A transport-layer feedback message (PT 205) kept raw: format and FCI bytes."""
@@ -81,7 +75,7 @@ class RtcpRtpfbPacket(RtcpPacket):
         return cls(fmt, ssrc, media_ssrc, body[8:])
 
     def _encode(self) -> tuple[int, int, bytes]:
-        return check_fmt(self.fmt), RTCP_RTPFB, U32X2.pack(self.ssrc, self.media_ssrc) + self.fci
+        return self.fmt, RTCP_RTPFB, U32X2.pack(self.ssrc, self.media_ssrc) + self.fci
 
 
 @dataclass(slots=True)
@@ -99,7 +93,7 @@ class RtcpPsfbPacket(RtcpPacket):
         return cls(fmt, ssrc, media_ssrc, body[8:])
 
     def _encode(self) -> tuple[int, int, bytes]:
-        return check_fmt(self.fmt), RTCP_PSFB, U32X2.pack(self.ssrc, self.media_ssrc) + self.fci
+        return self.fmt, RTCP_PSFB, U32X2.pack(self.ssrc, self.media_ssrc) + self.fci
 
 
 @dataclass(slots=True)

@@ -52,7 +52,9 @@ class RtcpTransportCcPacket(RtcpPacket):
     time in 64 ms units; a sender usually takes the first receive time // 64000. Receive times
     are quantised to 250 us on encode; each delta must fit a signed 16-bit count of 250 us
     (about +-8.2 s), else serializing raises ``ValueError`` and the caller starts a new
-    feedback packet.
+    feedback packet. On parse, bytes after the last receive delta are ignored (senders that
+    zero-pad inside the packet instead of setting the P bit); on serialize padding uses the
+    P bit, like libwebrtc.
     """
 
     ssrc: int

@@ -66,6 +66,13 @@ def test_receive_times_are_quantised_to_250us() -> None:
     assert round_trip(packet).packets == [(7, 64000), (8, 64500)]
 
 
+def test_zero_padding_inside_the_body_is_ignored() -> None:
+    packet = RtcpTransportCcPacket(1, 2, 0, 0, [(5, 250)])
+    data = bytes(packet)  # 16 + 2 + 1 body bytes, padded to 20 with the P bit
+    zero_padded = bytes((data[0] & ~0x20,)) + data[1:-1] + b"\x00"
+    assert parse_compound(zero_padded) == [packet]
+
+
 def test_encoder_rejects_what_the_format_cannot_carry() -> None:
     with pytest.raises(ValueError, match="at least one"):
         bytes(RtcpTransportCcPacket(1, 2, 0, 0, []))

@@ -52,7 +52,7 @@ from pyrtc.rtp import (
 )
 
 HEADER = bytes.fromhex("90 60 0001 00000002 00000003")  # V=2 X=1 PT=96 seq=1 ts=2 ssrc=3
-SDP = Path("/work/shared/fixtures/sdp/chromium156_offer_audio_video_data.sdp")
+EXTMAP = Path(__file__).parent / "fixtures" / "chromium156_extmap.txt"  # from the shared SDP
 
 
 def with_block(profile: int, block: bytes, payload: bytes = b"P") -> bytes:
@@ -272,7 +272,7 @@ def test_unrepresentable_values_raise(encode: Callable[[Any], bytes], value: Any
 
 def chromium_extmap() -> list[tuple[int, str]]:
     pairs = []
-    for line in SDP.read_text().splitlines():
+    for line in EXTMAP.read_text().splitlines():
         if line.startswith("a=extmap:"):
             ext_id, uri = line[len("a=extmap:") :].split()[:2]
             pairs.append((int(ext_id.split("/")[0]), uri))

@@ -11,21 +11,34 @@ from pyrtc.stun.constants import MAGIC_COOKIE, AddressFamily, Class, Method, Pas
 from pyrtc.stun.credentials import long_term_key, opaque_string, short_term_key, userhash
 from pyrtc.stun.errors import PrecisError, StunEncodeError, StunError
 from pyrtc.stun.message import Message, is_stun, read_header
+from pyrtc.stun.server import BindingServer, ServerStats
+from pyrtc.stun.transaction import (
+    ClientTransaction,
+    ResponseReceived,
+    TransactionStats,
+    TransactionTimedOut,
+)
 
 __all__ = [
     "MAGIC_COOKIE",
     "AddressErrorCode",
     "AddressFamily",
     "Attributes",
+    "BindingServer",
     "Class",
+    "ClientTransaction",
     "ErrorCode",
     "Icmp",
     "Message",
     "Method",
     "PasswordAlgorithm",
     "PrecisError",
+    "ResponseReceived",
+    "ServerStats",
     "StunEncodeError",
     "StunError",
+    "TransactionStats",
+    "TransactionTimedOut",
     "is_stun",
     "long_term_key",
     "opaque_string",

@@ -30,6 +30,9 @@ from pyrtc.stun.errors import StunEncodeError, StunError
 Key = str | int
 """An attribute key: its RFC name, or its numeric type when pyrtc does not know it."""
 
+AttributeInput = Mapping[str, Any] | Mapping[Key, Any] | Iterable[tuple[Key, Any]]
+"""What constructors accept: a mapping, or ``(key, value)`` pairs (which may repeat keys)."""
+
 
 class ErrorCode(NamedTuple):
     """Value of ERROR-CODE (RFC 8489 §14.8): a code in 300..699 and a reason phrase."""
@@ -384,7 +387,7 @@ class Attributes(MutableMapping[Key, Any]):
 
     __slots__ = ("_entries",)
 
-    def __init__(self, items: Mapping[Key, Any] | Iterable[tuple[Key, Any]] = ()) -> None:
+    def __init__(self, items: AttributeInput = ()) -> None:
         pairs = items.items() if isinstance(items, Mapping) else items
         self._entries: list[tuple[Key, Any]] = [
             (key if key in BY_NAME else normalize_key(key), value) for key, value in pairs

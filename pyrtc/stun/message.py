@@ -15,7 +15,7 @@ import hmac
 import os
 import struct
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives import hashes
@@ -27,6 +27,7 @@ from pyrtc.stun.attributes import (
     FINGERPRINT,
     MESSAGE_INTEGRITY,
     MESSAGE_INTEGRITY_SHA256,
+    AttributeInput,
     Attributes,
     ErrorCode,
     Key,
@@ -191,7 +192,7 @@ class Message:
         method: int,
         message_class: Class,
         transaction_id: bytes | None = None,
-        attributes: Mapping[Key, Any] | Iterable[tuple[Key, Any]] = (),
+        attributes: AttributeInput = (),
     ) -> None:
         if not 0 <= method <= 0xFFF:
             raise StunEncodeError(f"method {method} does not fit in 12 bits")
@@ -209,9 +210,7 @@ class Message:
     # -- convenience constructors ------------------------------------------------------------
 
     @classmethod
-    def success_response(
-        cls, request: Message, attributes: Mapping[Key, Any] | Iterable[tuple[Key, Any]] = ()
-    ) -> Message:
+    def success_response(cls, request: Message, attributes: AttributeInput = ()) -> Message:
         """A success response to ``request``: same method and transaction ID (RFC 8489 §6.3)."""
         return cls(request.method, Class.SUCCESS, request.transaction_id, attributes)
 
@@ -221,7 +220,7 @@ class Message:
         request: Message,
         code: int,
         reason: str | None = None,
-        attributes: Mapping[Key, Any] | Iterable[tuple[Key, Any]] = (),
+        attributes: AttributeInput = (),
     ) -> Message:
         """An error response carrying ERROR-CODE (RFC 8489 §14.8) with the usual reason."""
         response = cls(request.method, Class.ERROR, request.transaction_id)

@@ -91,7 +91,8 @@ class DtlsConnection:
         self._events: deque[Event] = deque()
         self._outgoing: list[bytes] = []
         self._read: dict[int, RecordProtection | None] = {0: None}
-        self._replay: dict[int, ReplayWindow] = {0: ReplayWindow()}
+        self._replay: dict[int, ReplayWindow] = {}
+        self._retransmit_trigger = -1
         self._write: dict[int, RecordProtection | None] = {0: None}
         self._write_seq: dict[int, int] = {0: 0}
         self._write_epoch = 0
@@ -297,19 +298,22 @@ class DtlsConnection:
         if record.version >> 8 != 0xFE or record.epoch not in self._read:
             self.dropped_records += 1
             return False
-        window = self._replay[record.epoch]
-        if window.is_duplicate(record.sequence):
-            self.dropped_records += 1
-            return False
         protection = self._read[record.epoch]
         payload = record.fragment
         if protection is not None:
+            # Replay protection only where records are authenticated: in epoch 0 a forged
+            # sequence number could otherwise shadow the genuine records that follow, and
+            # the handshake layer already discards repeated messages.
+            window = self._replay[record.epoch]
+            if window.is_duplicate(record.sequence):
+                self.dropped_records += 1
+                return False
             try:
                 payload = protection.decrypt(record)
             except DtlsParseError:
                 self.dropped_records += 1
                 return False
-        window.mark(record.sequence)
+            window.mark(record.sequence)
         content_type = record.content_type
         if content_type == ContentType.HANDSHAKE:
             return self._receive_handshake(record, payload)
@@ -364,7 +368,12 @@ class DtlsConnection:
                 # A stateless server takes a ClientHello at whatever message_seq it carries.
                 self._reassembler.reset(fragment.message_seq)
             if fragment.message_seq < self._reassembler.next_seq:
-                retransmit = True
+                # A peer retransmission carries fresh record numbers; a network duplicate
+                # does not, and must not make us resend a whole flight again.
+                if record.epoch > 0 or record.sequence > self._retransmit_trigger:
+                    retransmit = True
+                    if record.epoch == 0:
+                        self._retransmit_trigger = record.sequence
             elif not self._reassembler.add(fragment):
                 self.dropped_records += 1
         if self._phase == _Phase.HANDSHAKE:

@@ -112,16 +112,22 @@ class Reassembler:
         self._partial: dict[int, _Partial] = {}
 
     def add(self, fragment: Fragment) -> bool:
-        """Buffer ``fragment``; False when it is stale, too far ahead or inconsistent."""
+        """Buffer ``fragment``; False when it is stale or too far ahead.
+
+        A fragment that disagrees with what is buffered for its message (type or length)
+        replaces it.
+        """
         if not self.next_seq <= fragment.message_seq < self.next_seq + self._window:
             return False
         partial = self._partial.get(fragment.message_seq)
-        if partial is None:
+        if partial is None or (
+            partial.msg_type != fragment.msg_type or len(partial.body) != fragment.length
+        ):
+            # Newest wins: epoch-0 fragments are unauthenticated, so a forged one must not
+            # block the genuine retransmission that follows.
             partial = self._partial[fragment.message_seq] = _Partial(
                 fragment.msg_type, fragment.length
             )
-        elif partial.msg_type != fragment.msg_type or len(partial.body) != fragment.length:
-            return False
         partial.add(fragment.offset, fragment.data)
         return True
 

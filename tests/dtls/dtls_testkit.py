@@ -50,13 +50,11 @@ def make_pair(**kwargs: Any) -> tuple[DtlsConnection, DtlsConnection]:
     client = DtlsConnection(
         "client",
         client_cert,
-        remote_fingerprints=server_cert.getFingerprints(),
-        **{**common, **client_kw},
+        **{"remote_fingerprints": server_cert.getFingerprints(), **common, **client_kw},
     )
     server = DtlsConnection(
         "server",
         server_cert,
-        remote_fingerprints=client_cert.getFingerprints(),
-        **{**common, **server_kw},
+        **{"remote_fingerprints": client_cert.getFingerprints(), **common, **server_kw},
     )
     return client, server

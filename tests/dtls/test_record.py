@@ -104,13 +104,14 @@ def test_fragmentation_reassembly_out_of_order_overlapping_duplicated() -> None:
     assert not reassembler.add(pieces[0])  # stale message_seq
 
 
-def test_reassembler_rejects_inconsistent_fragments() -> None:
+def test_reassembler_inconsistent_fragment_replaces_buffered_one() -> None:
     reassembler = Reassembler()
     assert reassembler.add(Fragment(1, 10, 0, 0, b"12345"))
-    assert not reassembler.add(Fragment(2, 10, 0, 5, b"67890"))  # other type
-    assert not reassembler.add(Fragment(1, 11, 0, 5, b"67890"))  # other length
-    assert not reassembler.add(Fragment(1, 10, 500, 0, b"x"))  # far ahead
+    assert reassembler.add(Fragment(2, 10, 0, 5, b"67890"))  # other type: starts over
     assert reassembler.peek() is None
+    assert reassembler.add(Fragment(2, 10, 0, 0, b"abcde"))
+    assert reassembler.peek() == (2, b"abcde67890")
+    assert not reassembler.add(Fragment(1, 10, 500, 0, b"x"))  # far ahead
 
 
 def test_fragment_header_checks() -> None:

@@ -128,3 +128,78 @@ def test_malformed_feedback(hex_body: str, message: str) -> None:
     data = bytes((first, 205)) + (len(body) // 4).to_bytes(2, "big") + body
     with pytest.raises(RtcpError, match=message):
         parse_compound(data)
+
+
+# Transport-cc packets from browsers, as used for test vectors in pion/rtcp's
+# transport_layer_cc_test.go. pyrtc re-encodes the libwebrtc-made ones byte for byte.
+BROWSER_PACKETS = [
+    (
+        # 1 packet, run-length chunk "received, small delta" x1, delta 148 (37 ms)
+        "afcd0005 fa17fa17 43032fa0 0099 0001 3de802 17 2001 94 01",
+        4057090,
+        23,
+        [(153, [148])],
+    ),
+    (
+        # 7 packets, run-length chunk x7, 3 bytes of padding
+        "afcd0007 fa17fa17 193dd8bb 0004 0007 10636e 01 2007 4c2424100c0c10 000003",
+        1074030,
+        1,
+        [(4, [0x4C, 0x24, 0x24, 0x10, 0x0C, 0x0C, 0x10])],
+    ),
+    (
+        # 14 packets in a 1-bit vector: received x3, lost, received, lost x9
+        "afcd0006 fa17fa17 193dd8bb 0001 000e 10636d 00 ba00 100c0c10 0002",
+        1074029,
+        0,
+        [(1, [0x10, 0x0C, 0x0C]), (5, [0x10])],
+    ),
+    (
+        # 12 packets in a 1-bit vector: received x5, lost, received x2, lost x4
+        "afcd0007 fa17fa17 43032fa0 9c14 000c 758420 00 bec0 c13f3b3f53903b 000003",
+        7701536,
+        0,
+        [(39956, [0xC1, 0x3F, 0x3B, 0x3F, 0x53]), (39962, [0x90, 0x3B])],
+    ),
+]
+
+
+def expected_packets(
+    reference_time: int, count: int, runs: list[tuple[int, list[int]]]
+) -> list[tuple[int, int | None]]:
+    """Build (seq, time) from runs of consecutive received packets and their deltas."""
+    received = {}
+    ticks = reference_time * 256
+    for first, deltas in runs:
+        for i, delta in enumerate(deltas):
+            ticks += delta
+            received[first + i] = ticks * 250
+    base = runs[0][0]
+    return [(base + i, received.get(base + i)) for i in range(count)]
+
+
+@pytest.mark.parametrize(("hex_text", "reference_time", "fb_count", "runs"), BROWSER_PACKETS)
+def test_browser_packets(
+    hex_text: str, reference_time: int, fb_count: int, runs: list[tuple[int, list[int]]]
+) -> None:
+    data = bytes.fromhex(hex_text.replace(" ", ""))
+    (packet,) = parse_compound(data)
+    assert isinstance(packet, RtcpTransportCcPacket)
+    count = int.from_bytes(data[14:16], "big")
+    assert (packet.reference_time, packet.fb_pkt_count) == (reference_time, fb_count)
+    assert packet.packets == expected_packets(reference_time, count, runs)
+    assert bytes(packet) == data
+
+
+def test_browser_packet_with_overlong_run_decodes() -> None:
+    # From the same source: the last run-length chunk announces 48 lost packets where only 2
+    # remain of the status count; decoders clamp it. pyrtc re-encodes that run as length 2.
+    data = bytes.fromhex(
+        "afcd0007 9b74f61f 9371dcbc 853c 0009 63f916 b3 d552 0030 9baa6aaa7b 0109 01"
+    )
+    (packet,) = parse_compound(data)
+    assert isinstance(packet, RtcpTransportCcPacket)
+    assert packet.packets == expected_packets(
+        6551830, 9, [(34108, [0x9B, 0xAA, 0x6A, 0xAA, 0x7B]), (34114, [0x0109])]
+    )
+    assert bytes(packet) == data.replace(bytes.fromhex("0030"), bytes.fromhex("0002"))

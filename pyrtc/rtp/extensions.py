@@ -90,7 +90,9 @@ def decode_abs_send_time(data: bytes) -> int | None:
 
 def encode_abs_send_time(value: int) -> bytes:
     """Inverse of :func:`decode_abs_send_time` (see :func:`abs_send_time_from_seconds`)."""
-    return _check(value, 0, 0xFFFFFF, "abs-send-time").to_bytes(3, "big")
+    if not 0 <= value <= 0xFFFFFF:  # inline check: called for every packet sent
+        raise ValueError(f"abs-send-time {value} is outside 0..{0xFFFFFF}")
+    return value.to_bytes(3, "big")
 
 
 def abs_send_time_from_seconds(seconds: float) -> int:
@@ -112,7 +114,9 @@ def decode_transport_cc(data: bytes) -> int | None:
 
 def encode_transport_cc(value: int) -> bytes:
     """Inverse of :func:`decode_transport_cc`."""
-    return _check(value, 0, 0xFFFF, "transport-wide sequence number").to_bytes(2, "big")
+    if not 0 <= value <= 0xFFFF:  # inline check: called for every packet sent
+        raise ValueError(f"transport-wide sequence number {value} is outside 0..{0xFFFF}")
+    return value.to_bytes(2, "big")
 
 
 def decode_audio_level(data: bytes) -> AudioLevel | None:

@@ -1,4 +1,4 @@
-# cython: boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# cython: boundscheck=False, wraparound=False, cdivision=True
 """RTP packets (RFC 3550 §5.1), RFC 8285 header extension elements and RTX (RFC 4588 §4).
 
 Parsing validates the fixed header, CSRC list, extension block and padding, then keeps a

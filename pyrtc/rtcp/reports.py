@@ -35,7 +35,10 @@ class RtcpReceiverInfo:
     dlsr: int
 
     def __bytes__(self) -> bytes:
-        return _pack_reports([self])
+        try:
+            return _pack_reports([self])
+        except struct.error as exc:
+            raise ValueError(f"cannot serialize report block: {exc}") from exc
 
     @classmethod
     def parse(cls, data: bytes) -> RtcpReceiverInfo:
@@ -83,9 +86,12 @@ class RtcpSenderInfo:
     octet_count: int
 
     def __bytes__(self) -> bytes:
-        return _SENDER_INFO.pack(
-            self.ntp_timestamp, self.rtp_timestamp, self.packet_count, self.octet_count
-        )
+        try:
+            return _SENDER_INFO.pack(
+                self.ntp_timestamp, self.rtp_timestamp, self.packet_count, self.octet_count
+            )
+        except struct.error as exc:
+            raise ValueError(f"cannot serialize sender info: {exc}") from exc
 
     @classmethod
     def parse(cls, data: bytes) -> RtcpSenderInfo:

@@ -28,15 +28,16 @@ def feedback(draw: st.DrawFn) -> RtcpTransportCcPacket:
     small = st.integers(0, 255)
     large = st.integers(-0x8000, 0x7FFF)
     packets = []
-    for index, kind in enumerate(
-        draw(st.lists(st.sampled_from("rrrrlLx"), min_size=1, max_size=400))
-    ):
-        seq = (base + index) & 0xFFFF
-        if kind == "x":
+    for kind in draw(st.lists(st.sampled_from("rrrrlLxG"), min_size=1, max_size=300)):
+        seq = (base + len(packets)) & 0xFFFF
+        if kind == "G":  # a long gap: a run of lost packets, possibly past 8191
+            gap = min(draw(st.integers(2, 9000)), 60000 - len(packets))  # status count <= 65535
+            packets += [TwccPacketStatus((seq + i) & 0xFFFF, None) for i in range(gap)]
+        elif kind == "x":
             packets.append(TwccPacketStatus(seq, None))
-            continue
-        ticks += draw(small if kind == "r" else large)
-        packets.append(TwccPacketStatus(seq, ticks * 250))
+        else:
+            ticks += draw(small if kind == "r" else large)
+            packets.append(TwccPacketStatus(seq, ticks * 250))
     return RtcpTransportCcPacket(
         draw(st.integers(0, 2**32 - 1)),
         draw(st.integers(0, 2**32 - 1)),

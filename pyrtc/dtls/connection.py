@@ -374,7 +374,8 @@ class DtlsConnection:
                     retransmit = True
                     if record.epoch == 0:
                         self._retransmit_trigger = record.sequence
-            elif not self._reassembler.add(fragment):
+            elif self._phase != _Phase.HANDSHAKE or not self._reassembler.add(fragment):
+                # After the handshake new messages would be renegotiation: ignored.
                 self.dropped_records += 1
         if self._phase == _Phase.HANDSHAKE:
             self._process_handshake(record.sequence)

@@ -322,12 +322,7 @@ class Handshake12:
     def _peer_certificate_message(self, seq: int, body: bytes) -> None:
         chain = parse_certificate(body)
         if not chain:
-            raise AlertError(
-                AlertDescription.CERTIFICATE_REQUIRED
-                if not self.is_client
-                else AlertDescription.BAD_CERTIFICATE,
-                "peer sent no certificate",
-            )
+            raise AlertError(AlertDescription.HANDSHAKE_FAILURE, "peer sent no certificate")
         der = chain[0]
         if self._remote_fingerprints is not None and not fingerprint_matches(
             der, self._remote_fingerprints

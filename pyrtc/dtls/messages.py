@@ -44,7 +44,7 @@ class HandshakeType(IntEnum):
 
 
 class AlertDescription(IntEnum):
-    """Alert codes (RFC 5246 §7.2, RFC 8446 §6.2 for certificate_required)."""
+    """Alert codes (RFC 5246 §7.2)."""
 
     CLOSE_NOTIFY = 0
     UNEXPECTED_MESSAGE = 10
@@ -59,7 +59,6 @@ class AlertDescription(IntEnum):
     INTERNAL_ERROR = 80
     NO_RENEGOTIATION = 100
     UNSUPPORTED_EXTENSION = 110
-    CERTIFICATE_REQUIRED = 116
 
 
 class ExtensionType(IntEnum):

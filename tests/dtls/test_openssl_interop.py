@@ -25,6 +25,7 @@ from pyrtc.dtls import (
     SRTP_EXPORTER_LABEL,
     ApplicationDataReceived,
     CipherSuite,
+    ConnectionFailed,
     DtlsConnection,
     HandshakeCompleted,
     RTCCertificate,
@@ -261,5 +262,21 @@ def test_openssl_client_pyrtc_server(
         try:
             check_session(shell, openssl, profile)
             assert conn.cipher_suite == suite
+        finally:
+            openssl.kill()
+
+
+def test_openssl_client_without_certificate_is_refused() -> None:
+    """WebRTC requires a client certificate: an empty Certificate fails the handshake."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        conn = DtlsConnection("server", cached_certificate("server"))
+        shell = UdpShell(conn, sock)
+        openssl = OpenSSL(["s_client", "-dtls1_2", "-connect", f"127.0.0.1:{port}"])
+        try:
+            failure = shell.run_until(ConnectionFailed)
+            assert failure == ConnectionFailed("peer sent no certificate", 40, remote=False)
+            openssl.wait_for("alert handshake failure", shell)
         finally:
             openssl.kill()

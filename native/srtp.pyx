@@ -197,8 +197,8 @@ cdef class SrtpSession:
     cdef _check_limits(self, int replay_window, int max_streams):
         if not 1 <= replay_window <= 32768:
             raise ValueError("replay_window must be between 1 and 32768 packets")
-        if max_streams < 1:
-            raise ValueError("max_streams must be at least 1")
+        if not 1 <= max_streams <= 1 << 20:
+            raise ValueError("max_streams must be between 1 and 1048576")
 
     cdef _finish_init(self, int rc, object profile, int replay_window, int max_streams):
         if rc != SRTP_OK:

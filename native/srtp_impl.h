@@ -427,7 +427,7 @@ static int64_t srtp_estimate_index(int64_t hi, uint16_t seq) {
         v = (seq - s_l > 32768) ? roc - 1 : roc;
     else
         v = (s_l - 32768 > seq) ? roc + 1 : roc;
-    return (v << 16) | seq;  /* negative when v == -1 */
+    return v < 0 ? -1 : (v << 16) | seq;  /* -1: the sequence number precedes ROC 0 */
 }
 
 /* Protect one RTP packet: out receives n + rtp_tag_len bytes. */
@@ -473,7 +473,7 @@ int srtp_unprotect_rtp(srtp_session *s, const unsigned char *p, int n, unsigned 
     unsigned char iv[16];
     if (n > SRTP_MAX_PACKET + s->rtp_tag_len) return SRTP_E_TOO_LONG;
     body = n - s->rtp_tag_len;
-    if (body < 12) return n < 12 ? SRTP_E_SHORT : SRTP_E_HEADER;
+    if (body < 12) return SRTP_E_SHORT;
     h = srtp_rtp_header_len(p, body);
     if (h < 0) return h;
     ssrc = srtp_be32(p + 8);
@@ -482,6 +482,7 @@ int srtp_unprotect_rtp(srtp_session *s, const unsigned char *p, int n, unsigned 
     index = srtp_estimate_index(hi, srtp_be16(p + 2));
     if (st && (rc = srtp_window_check(hi, st->bits, s->window, index)) < 0) return rc;
     if (index < 0) return SRTP_E_OLD;
+    if ((index >> 16) > SRTP_MAX_ROC) return SRTP_E_EXHAUSTED;
     if (s->aead) {
         srtp_gcm_iv(s->rtp.salt, ssrc, index, iv);
         rc = srtp_gcm_open(s->rtp.dec, iv, p, h, NULL, 0, p + h, out + h, body - h, p + body);

@@ -74,6 +74,8 @@ def test_bad_constructor_arguments() -> None:
         SrtpSession(profile, "k" * 16, bytes(14))  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         SrtpSession(profile, bytes(16), bytes(14), max_streams=0)
+    with pytest.raises(ValueError):
+        SrtpSession(profile, bytes(16), bytes(14), max_streams=(1 << 20) + 1)
 
 
 def test_dtls_srtp_key_layout() -> None:

@@ -214,6 +214,8 @@ class DtlsConnection:
     def send_flight(self, items: list[FlightItem], expect_reply: bool) -> None:
         self._flight = items
         self._flight_is_final = not expect_reply
+        # After our ChangeCipherSpec, alerts too must go out in the new epoch.
+        self._write_epoch = max(item.epoch for item in items)
         self._timeout = self._initial_timeout
         self._transmit_flight()
         if self._deadline is None:

@@ -103,7 +103,7 @@ _SCHEME_HASHES: dict[SignatureScheme, hashes.HashAlgorithm] = {
     SignatureScheme.ECDSA_SECP384R1_SHA384: hashes.SHA384(),
     SignatureScheme.RSA_PSS_RSAE_SHA256: hashes.SHA256(),
 }
-_ECDSA_SCHEMES = (SignatureScheme.ECDSA_SECP256R1_SHA256, SignatureScheme.ECDSA_SECP384R1_SHA384)
+ECDSA_SCHEMES = (SignatureScheme.ECDSA_SECP256R1_SHA256, SignatureScheme.ECDSA_SECP384R1_SHA384)
 _RSA_SCHEMES = (SignatureScheme.RSA_PSS_RSAE_SHA256, SignatureScheme.RSA_PKCS1_SHA256)
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
@@ -119,7 +119,7 @@ def choose_signature_scheme(key: PrivateKey, offered: list[int]) -> SignatureSch
         preferred = (
             (SignatureScheme.ECDSA_SECP384R1_SHA384, SignatureScheme.ECDSA_SECP256R1_SHA256)
             if key.curve.key_size >= 384
-            else _ECDSA_SCHEMES
+            else ECDSA_SCHEMES
         )
     else:
         preferred = _RSA_SCHEMES
@@ -150,7 +150,7 @@ def verify(public_key: object, scheme: int, data: bytes, signature: bytes) -> No
         ) from None
     algorithm = _SCHEME_HASHES[scheme]
     try:
-        if isinstance(public_key, ec.EllipticCurvePublicKey) and scheme in _ECDSA_SCHEMES:
+        if isinstance(public_key, ec.EllipticCurvePublicKey) and scheme in ECDSA_SCHEMES:
             public_key.verify(signature, data, ec.ECDSA(algorithm))
         elif (
             isinstance(public_key, rsa.RSAPublicKey)

@@ -19,9 +19,12 @@ from enum import Enum, auto
 from typing import Protocol, TextIO
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from pyrtc.dtls.certificate import RTCCertificate, RTCDtlsFingerprint, fingerprint_matches
 from pyrtc.dtls.crypto import (
+    ECDSA_SCHEMES,
     KeyShare,
     choose_signature_scheme,
     export_keying_material,
@@ -149,6 +152,8 @@ class Handshake12:
         self._suite: CipherSuite | None = None
         self._params: SuiteParams | None = None
         self._key_share: KeyShare | None = None
+        self._peer_share = b""
+        self._group = Group.SECP256R1
         self._master_secret: bytes | None = None
         self._peer_certificate: x509.Certificate | None = None
         self.peer_certificate_der = b""
@@ -342,7 +347,7 @@ class Handshake12:
         assert self._peer_certificate is not None
         try:
             return self._peer_certificate.public_key()
-        except ValueError as exc:  # unsupported key algorithm in the certificate
+        except (ValueError, UnsupportedAlgorithm) as exc:  # e.g. an unknown key algorithm
             raise AlertError(AlertDescription.UNSUPPORTED_CERTIFICATE, str(exc)) from None
 
     def _client_certificate(self, seq: int, body: bytes, record_sequence: int) -> None:
@@ -356,7 +361,7 @@ class Handshake12:
         if message.scheme not in DEFAULT_SIGNATURE_SCHEMES:
             raise AlertError(AlertDescription.ILLEGAL_PARAMETER, "server used an unoffered scheme")
         assert self._params is not None
-        expected = "ecdsa" if message.scheme in (0x0403, 0x0503) else "rsa"
+        expected = "ecdsa" if message.scheme in ECDSA_SCHEMES else "rsa"
         if expected != self._params.authentication:
             raise AlertError(
                 AlertDescription.ILLEGAL_PARAMETER, "signature does not fit the cipher suite"
@@ -493,7 +498,8 @@ class Handshake12:
 
     def _choose(self, hello: ClientHello, extensions: dict[int, bytes]) -> None:
         """Pick suite, group, signature scheme and SRTP profile by our preference."""
-        auth = "rsa" if not hasattr(self._certificate.private_key, "curve") else "ecdsa"
+        key = self._certificate.private_key
+        auth = "ecdsa" if isinstance(key, ec.EllipticCurvePrivateKey) else "rsa"
         suites = [s for s in self._cipher_suites if s in hello.cipher_suites]
         suites = [s for s in suites if SUITES[s].authentication == auth]
         if not suites:

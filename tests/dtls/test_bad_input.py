@@ -107,6 +107,11 @@ def test_bad_finished(liar: str) -> None:
         in victim_events
     )
     assert not any(isinstance(e, HandshakeCompleted) for e in victim_events)
+    # The liar hears about it: the alert travels in the epoch the liar reads by then.
+    liar_events = client_events if liar == "client" else server_events
+    assert liar_events[-1] == ConnectionFailed(
+        "peer sent fatal alert decrypt_error", AlertDescription.DECRYPT_ERROR, remote=True
+    )
 
 
 def established() -> tuple[DtlsConnection, DtlsConnection]:

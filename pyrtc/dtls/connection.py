@@ -39,7 +39,12 @@ from pyrtc.dtls.record import (
     build_record,
     parse_records,
 )
-from pyrtc.dtls.suites import DEFAULT_CIPHER_SUITES, DEFAULT_SRTP_PROFILES
+from pyrtc.dtls.suites import (
+    DEFAULT_CIPHER_SUITES,
+    DEFAULT_SRTP_PROFILES,
+    SRTP_KEY_SALT_LENGTHS,
+    SUITES,
+)
 from pyrtc.sansio import Event
 
 MAX_PLAINTEXT = 2**14
@@ -82,6 +87,11 @@ class DtlsConnection:
             raise DtlsError(f"role must be 'client' or 'server', not {role!r}")
         if mtu < 256:
             raise DtlsError("mtu below 256 bytes cannot carry a handshake")
+        unknown = [s for s in cipher_suites if s not in SUITES] + [
+            p for p in srtp_profiles if p not in SRTP_KEY_SALT_LENGTHS
+        ]
+        if unknown or not cipher_suites:
+            raise DtlsError(f"unsupported cipher suites or SRTP profiles: {unknown}")
         self.role = role
         self._mtu = mtu
         self._initial_timeout = initial_timeout

@@ -116,10 +116,6 @@ class State(Enum):
     DONE = auto()
 
 
-def _extension_map(extensions: list[tuple[int, bytes]]) -> dict[int, bytes]:
-    return dict(extensions)
-
-
 class Handshake12:
     """State, transcript and secrets of one DTLS 1.2 handshake."""
 
@@ -291,7 +287,7 @@ class Handshake12:
         if hello.compression_method != 0:
             raise AlertError(AlertDescription.ILLEGAL_PARAMETER, "server chose compression")
         offered = {t for t, _ in self._client_hello.extensions}
-        extensions = _extension_map(hello.extensions)
+        extensions = dict(hello.extensions)
         unexpected = set(extensions) - offered
         if unexpected:
             raise AlertError(
@@ -484,7 +480,7 @@ class Handshake12:
             raise AlertError(AlertDescription.PROTOCOL_VERSION, "client does not offer DTLS 1.2")
         if 0 not in hello.compression_methods:
             raise AlertError(AlertDescription.ILLEGAL_PARAMETER, "null compression not offered")
-        extensions = _extension_map(hello.extensions)
+        extensions = dict(hello.extensions)
         if ExtensionType.EXTENDED_MASTER_SECRET not in extensions:
             raise AlertError(
                 AlertDescription.HANDSHAKE_FAILURE, "client does not offer extended master secret"

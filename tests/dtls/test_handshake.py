@@ -158,3 +158,16 @@ def test_no_common_suite_fails_both_sides() -> None:
     assert isinstance(client_events[0], ConnectionFailed) and client_events[0].remote
     assert "handshake_failure" in client_events[0].reason
     assert client.get_timer() is None and server.get_timer() is None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"role": "peer"}, {"mtu": 100}, {"cipher_suites": [0x002F]}, {"cipher_suites": []},
+     {"srtp_profiles": [5]}],
+    ids=["role", "mtu", "suite", "no-suite", "profile"],
+)  # fmt: skip
+def test_bad_configuration_raises_dtls_error(bad: dict) -> None:
+    kwargs = {"role": "client", **bad}
+    role = kwargs.pop("role")
+    with pytest.raises(DtlsError):
+        DtlsConnection(role, cached_certificate("client"), **kwargs)  # type: ignore[arg-type]

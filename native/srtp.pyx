@@ -63,14 +63,14 @@ class SrtpParseError(SrtpError, ParseError):
 
 
 class SrtpAuthError(SrtpError):
-    """The authentication tag did not verify (RFC 3711 §3.3 step 6, RFC 7714 §7.2)."""
+    """The authentication tag did not verify (RFC 3711 §3.3; the AES-GCM tag for RFC 7714)."""
 
 
 class SrtpReplayError(SrtpError):
     """The packet index was already received or is older than the replay window (§3.3.2)."""
 
 
-# Profile table (RFC 5764 §4.1.2, RFC 6188 §2, RFC 7714 §14.2), keyed by the value of
+# Profile table (RFC 5764 §4.1.2, RFC 6188 §4, RFC 7714 §14.2), keyed by the value of
 # pyrtc.srtp.Profile: (aead, master key length, master salt length, RTP tag, RTCP tag).
 # RFC 6188's AES-256-CM has no DTLS-SRTP code point (IANA 0x0003-0x0004 are unassigned),
 # so its two profiles use numbers outside the 16-bit DTLS-SRTP space.
@@ -132,7 +132,7 @@ cdef enum Op:
 cdef class SrtpSession:
     """One SRTP/SRTCP crypto context: protects outbound and unprotects inbound packets.
 
-    ``master_key``/``master_salt`` are the master key and salt of ``profile`` (RFC 3711 §8);
+    ``master_key`` and ``master_salt`` (RFC 3711 §3.2.1) have the lengths ``profile`` says;
     the six session keys are derived once (RFC 3711 §4.3, key_derivation_rate 0). Streams are
     per SSRC and created on first use, separately for the outbound direction (``protect*``)
     and the inbound one (``unprotect*``), up to ``max_streams`` SSRCs each. With DTLS-SRTP

@@ -223,8 +223,8 @@ static const EVP_CIPHER *srtp_cipher(int aead, int key_len) {
 }
 
 /* AES-CTR keystream under key (16 or 32 bytes) from a 16-byte IV: n bytes into out. */
-int pyrtc_srtp_ctr_keystream(const unsigned char *key, int key_len, const unsigned char *iv,
-                             unsigned char *out, int n) {
+static int pyrtc_srtp_ctr_keystream(const unsigned char *key, int key_len,
+                                    const unsigned char *iv, unsigned char *out, int n) {
     int m = 0, ok;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     if (!ctx) return SRTP_E_NOMEM;
@@ -237,7 +237,8 @@ int pyrtc_srtp_ctr_keystream(const unsigned char *key, int key_len, const unsign
 
 /* AES-CM PRF of RFC 3711 §4.3.1 / RFC 6188 §3 with key_derivation_rate 0: the keystream of
    AES-CTR under the master key, IV = (master_salt XOR label << 48) << 16. A 12-byte GCM master
-   salt is zero-padded on the right to 14 bytes (RFC 7714 §11). */
+   salt is multiplied by 2^16, i.e. zero-padded on the right to 14 bytes (RFC 7714 §11 as
+   corrected by erratum 4938, and what libsrtp does). */
 static int srtp_kdf(const unsigned char *master_key, int key_len, const unsigned char *salt,
                     int salt_len, int label, unsigned char *out, int out_len) {
     unsigned char iv[16] = {0};
@@ -333,7 +334,8 @@ static int srtp_gcm_open(EVP_CIPHER_CTX *ctx, const unsigned char *iv, const uns
 }
 
 /* AES-CM IV (RFC 3711 §4.1.1): (salt << 16) XOR (SSRC << 64) XOR (index << 16). */
-static void srtp_cm_iv(const unsigned char *salt, uint32_t ssrc, int64_t index, unsigned char *iv) {
+static void srtp_cm_iv(const unsigned char *salt, uint32_t ssrc, int64_t index,
+                       unsigned char *iv) {
     int i;
     memcpy(iv, salt, SRTP_SALT_LEN);
     iv[14] = iv[15] = 0;
@@ -346,7 +348,8 @@ static void srtp_cm_iv(const unsigned char *salt, uint32_t ssrc, int64_t index, 
 
 /* GCM IV (RFC 7714 §8.1 for RTP, §9.1 for RTCP): 00 00 || SSRC || 48-bit index, XOR salt.
    The 31-bit SRTCP index occupies the same low bits, so one function serves both. */
-static void srtp_gcm_iv(const unsigned char *salt, uint32_t ssrc, int64_t index, unsigned char *iv) {
+static void srtp_gcm_iv(const unsigned char *salt, uint32_t ssrc, int64_t index,
+                        unsigned char *iv) {
     int i;
     memcpy(iv, salt, 12);
     iv[2] ^= (unsigned char)(ssrc >> 24);
@@ -358,11 +361,11 @@ static void srtp_gcm_iv(const unsigned char *salt, uint32_t ssrc, int64_t index,
 
 /* ------------------------------------------------------------------------------------------ */
 
-int srtp_session_init(srtp_session *s, int aead, int key_len, int rtp_tag_len, int rtcp_tag_len,
-                      int window, uint32_t max_streams, const unsigned char *rtp_key,
-                      const unsigned char *rtp_salt, const unsigned char *rtp_auth,
-                      const unsigned char *rtcp_key, const unsigned char *rtcp_salt,
-                      const unsigned char *rtcp_auth) {
+static int srtp_session_init(srtp_session *s, int aead, int key_len, int rtp_tag_len,
+                             int rtcp_tag_len, int window, uint32_t max_streams,
+                             const unsigned char *rtp_key, const unsigned char *rtp_salt,
+                             const unsigned char *rtp_auth, const unsigned char *rtcp_key,
+                             const unsigned char *rtcp_salt, const unsigned char *rtcp_auth) {
     int rc, salt_len = aead ? 12 : SRTP_SALT_LEN;
     memset(s, 0, sizeof(*s));
     s->aead = aead;
@@ -378,9 +381,10 @@ int srtp_session_init(srtp_session *s, int aead, int key_len, int rtp_tag_len, i
 }
 
 /* Derive the six session keys from the master key and salt and key the session. */
-int srtp_session_init_master(srtp_session *s, int aead, int key_len, int rtp_tag_len,
-                             int rtcp_tag_len, int window, uint32_t max_streams,
-                             const unsigned char *master_key, const unsigned char *master_salt) {
+static int srtp_session_init_master(srtp_session *s, int aead, int key_len, int rtp_tag_len,
+                                    int rtcp_tag_len, int window, uint32_t max_streams,
+                                    const unsigned char *master_key,
+                                    const unsigned char *master_salt) {
     unsigned char k[6][32];
     int salt_len = aead ? 12 : SRTP_SALT_LEN, rc = SRTP_OK, label;
     static const int lengths[2][3] = {{0, SRTP_AUTH_KEY_LEN, SRTP_SALT_LEN}, {0, 0, 12}};
@@ -395,7 +399,7 @@ int srtp_session_init_master(srtp_session *s, int aead, int key_len, int rtp_tag
     return rc;
 }
 
-void srtp_session_free(srtp_session *s) {
+static void srtp_session_free(srtp_session *s) {
     srtp_keys_free(&s->rtp);
     srtp_keys_free(&s->rtcp);
     srtp_table_clear(&s->out);
@@ -431,7 +435,7 @@ static int64_t srtp_estimate_index(int64_t hi, uint16_t seq) {
 }
 
 /* Protect one RTP packet: out receives n + rtp_tag_len bytes. */
-int srtp_protect_rtp(srtp_session *s, const unsigned char *p, int n, unsigned char *out) {
+static int srtp_protect_rtp(srtp_session *s, const unsigned char *p, int n, unsigned char *out) {
     int h, rc;
     uint32_t ssrc;
     int64_t index;
@@ -465,7 +469,7 @@ int srtp_protect_rtp(srtp_session *s, const unsigned char *p, int n, unsigned ch
 
 /* Unprotect one SRTP packet: out receives n - rtp_tag_len bytes. State changes only after the
    packet authenticated. */
-int srtp_unprotect_rtp(srtp_session *s, const unsigned char *p, int n, unsigned char *out) {
+static int srtp_unprotect_rtp(srtp_session *s, const unsigned char *p, int n, unsigned char *out) {
     int h, rc, body;
     uint32_t ssrc;
     int64_t index, hi = -1;
@@ -510,7 +514,7 @@ static int srtp_rtcp_check(const unsigned char *p, int n, int min) {
 
 /* Protect one RTCP (compound) packet, always encrypted (E=1): out receives
    n + 4 + rtcp_tag_len bytes (RFC 3711 §3.4; RFC 7714 §9 puts the index after the tag). */
-int srtp_protect_rtcp(srtp_session *s, const unsigned char *p, int n, unsigned char *out) {
+static int srtp_protect_rtcp(srtp_session *s, const unsigned char *p, int n, unsigned char *out) {
     int rc;
     uint32_t ssrc;
     int64_t index;
@@ -543,7 +547,7 @@ int srtp_protect_rtcp(srtp_session *s, const unsigned char *p, int n, unsigned c
 }
 
 /* Unprotect one SRTCP packet: out receives n - 4 - rtcp_tag_len bytes. */
-int srtp_unprotect_rtcp(srtp_session *s, const unsigned char *p, int n, unsigned char *out) {
+static int srtp_unprotect_rtcp(srtp_session *s, const unsigned char *p, int n, unsigned char *out) {
     int rc, body = n - SRTCP_INDEX_LEN - s->rtcp_tag_len;
     uint32_t ssrc, e_index;
     int64_t index, hi = -1;

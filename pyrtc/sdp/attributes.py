@@ -11,7 +11,7 @@ reproduces it byte for byte; it is not part of the value (``==`` ignores it) and
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Self
 
@@ -542,8 +542,10 @@ class FmtpParameters(Mapping[str, str | None]):
 
     __slots__ = ("_map", "_pairs")
 
-    def __init__(self, pairs: tuple[tuple[str, str | None], ...] = ()) -> None:
-        self._pairs = tuple(pairs)
+    def __init__(
+        self, pairs: Iterable[tuple[str, str | None]] | Mapping[str, str | None] = ()
+    ) -> None:
+        self._pairs = tuple(pairs.items() if isinstance(pairs, Mapping) else pairs)
         self._map: dict[str, str | None] = {}
         for key, val in self._pairs:
             self._map.setdefault(key, val)
@@ -598,14 +600,17 @@ class Fmtp(Attribute):
     parameters: FmtpParameters
 
     def format_value(self) -> str | None:
+        if not self.parameters.pairs():
+            return str(self.payload_type)
         return f"{self.payload_type} {self.parameters.format()}"
 
     @classmethod
     def parse(cls, name: str, value: str | None) -> Self:
         fields = _need_value(name, value).split(None, 1)
-        if len(fields) != 2:
-            raise SdpError("fmtp needs a payload type and parameters")
-        return cls(_payload_type(fields[0]), FmtpParameters.parse(fields[1]))
+        if not fields:
+            raise SdpError("fmtp needs a payload type")
+        parameters = FmtpParameters.parse(fields[1]) if len(fields) == 2 else FmtpParameters()
+        return cls(_payload_type(fields[0]), parameters)
 
 
 @dataclass(frozen=True)

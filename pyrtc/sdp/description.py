@@ -290,7 +290,7 @@ class MediaDescription(_Section):
         return all(getattr(self, name) == getattr(other, name) for name in self._FIELDS)
 
     @classmethod
-    def parse_media_line(cls, text: str) -> MediaDescription:
+    def _from_media_line(cls, text: str) -> MediaDescription:
         """A section with the fields of an ``m=`` line value (RFC 8866 section 5.14)."""
         kind, port_text, protocol, *formats = split_fields(text, "m=", 4)
         check_token(kind, "media type")
@@ -462,10 +462,10 @@ class SessionDescription(_Section):
     key: str | None = None
     attributes: list[Attribute] = field(default_factory=list)
     media: list[MediaDescription] = field(default_factory=list)
-    version: int = 0
+    # The v= value as received when it is not exactly "0" (trailing whitespace).
+    _version_text: str | None = field(default=None, init=False, repr=False)
 
     _FIELDS: ClassVar[tuple[str, ...]] = (
-        "version",
         "origin",
         "name",
         "information",
@@ -498,7 +498,7 @@ class SessionDescription(_Section):
         session: SessionDescription | None = None
         media: MediaDescription | None = None
         state = [0]
-        version = 0
+        version_text = None
         for number, line in enumerate(lines, 1):
             try:
                 if len(line) < 2 or line[1] != "=" or line[0] not in ascii_letters:
@@ -509,29 +509,31 @@ class SessionDescription(_Section):
                 if letter == "m":
                     if session is None:
                         raise SdpError("m= before the o= line")
-                    media = MediaDescription.parse_media_line(value)
+                    media = MediaDescription._from_media_line(value)
                     session.media.append(media)
                     state = [0]
                 elif media is not None:
-                    cls._parse_media_line(media, letter, value, state)
+                    cls._parse_line_in_media(media, letter, value, state)
                 elif number == 1:
-                    version = parse_uint(value, "version", 0)
+                    parse_uint(value.strip(), "version", 0)
+                    version_text = None if value == "0" else value
                 elif letter == "o":
                     if number != 2:
                         raise SdpError("o= must follow v=")
-                    session = cls(Origin.parse(value), name=None, timings=[], version=version)
+                    session = cls(Origin.parse(value), name=None, timings=[])
+                    session._version_text = version_text
                     state = [1]
                 elif session is None:
                     raise SdpError("o= must follow v=")
                 else:
-                    session._parse_session_line(letter, value, state)
+                    session._parse_line_in_session(letter, value, state)
             except SdpError as error:
                 raise SdpError(error.reason, number, line) from None
         if session is None:
             raise SdpError("no o= line", len(lines), lines[-1])
         return session
 
-    def _parse_session_line(self, letter: str, value: str, state: list[int]) -> None:
+    def _parse_line_in_session(self, letter: str, value: str, state: list[int]) -> None:
         rank = _SESSION_ORDER.get(letter)
         if rank is None:
             self.attributes.append(UnknownLine(letter, value))
@@ -570,7 +572,7 @@ class SessionDescription(_Section):
             self.key = value
 
     @staticmethod
-    def _parse_media_line(
+    def _parse_line_in_media(
         media: MediaDescription, letter: str, value: str, state: list[int]
     ) -> None:
         rank = _MEDIA_ORDER.get(letter)
@@ -593,7 +595,7 @@ class SessionDescription(_Section):
 
     def to_lines(self) -> list[str]:
         """Every line in RFC 8866 order, without line endings."""
-        lines = [f"v={self.version}", "o=" + self.origin.text]
+        lines = ["v=" + (self._version_text or "0"), "o=" + self.origin.text]
         if self.name is not None:
             lines.append("s=" + self.name)
         if self.information is not None:

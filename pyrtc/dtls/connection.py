@@ -48,6 +48,7 @@ from pyrtc.dtls.suites import (
 from pyrtc.sansio import Event
 
 MAX_PLAINTEXT = 2**14
+MAX_EARLY_RECORDS = 8
 ALERT_LEVEL_WARNING = 1
 ALERT_LEVEL_FATAL = 2
 
@@ -103,6 +104,7 @@ class DtlsConnection:
         self._read: dict[int, RecordProtection | None] = {0: None}
         self._replay: dict[int, ReplayWindow] = {}
         self._retransmit_trigger = -1
+        self._early: list[Record] = []
         self._write: dict[int, RecordProtection | None] = {0: None}
         self._write_seq: dict[int, int] = {0: 0}
         self._write_epoch = 0
@@ -151,6 +153,10 @@ class DtlsConnection:
             if self._phase in (_Phase.CLOSED, _Phase.FAILED):
                 break
             retransmit |= self._receive_record(record)
+        if self._early and self._phase == _Phase.HANDSHAKE and 1 in self._read:
+            early, self._early = self._early, []
+            for record in early:
+                retransmit |= self._receive_record(record)
         if retransmit and self._flight:
             # RFC 6347 §4.2.4: a repeated peer flight means part of ours was lost.
             self._transmit_flight()
@@ -246,6 +252,7 @@ class DtlsConnection:
     def handshake_done(self) -> None:
         self._phase = _Phase.ESTABLISHED
         self._write_epoch = 1
+        self._early = []
         self._timer = None
         self._deadline = None
         if not self._flight_is_final:
@@ -308,7 +315,10 @@ class DtlsConnection:
     def _receive_record(self, record: Record) -> bool:
         """Handle one record; True when it shows the peer is retransmitting an old flight."""
         if record.version >> 8 != 0xFE or record.epoch not in self._read:
-            self.dropped_records += 1
+            if record.epoch == 1 and self._phase == _Phase.HANDSHAKE:
+                self._hold_early(record)
+            else:
+                self.dropped_records += 1
             return False
         protection = self._read[record.epoch]
         payload = record.fragment
@@ -330,11 +340,13 @@ class DtlsConnection:
         if content_type == ContentType.HANDSHAKE:
             return self._receive_handshake(record, payload)
         if content_type == ContentType.CHANGE_CIPHER_SPEC:
-            if payload == b"\x01" and record.epoch == 0 and 1 in self._read:
+            if payload != b"\x01" or record.epoch != 0 or self._phase != _Phase.HANDSHAKE:
+                self.dropped_records += 1
+            elif 1 not in self._read:
+                self._hold_early(record)  # it overtook the key exchange
+            else:
                 self._handshake.peer_ccs_received = True
                 self._process_handshake(record.sequence)
-            else:
-                self.dropped_records += 1
         elif content_type == ContentType.ALERT:
             self._receive_alert(record, payload)
         elif content_type == ContentType.APPLICATION_DATA and record.epoch > 0:
@@ -345,6 +357,14 @@ class DtlsConnection:
         else:
             self.dropped_records += 1
         return False
+
+    def _hold_early(self, record: Record) -> None:
+        """Keep a few records that need the next epoch's keys (RFC 6347 §4.1): a Finished or
+        ChangeCipherSpec that overtook the key exchange, instead of waiting for a resend."""
+        if len(self._early) < MAX_EARLY_RECORDS:
+            self._early.append(record)
+        else:
+            self.dropped_records += 1
 
     def _receive_alert(self, record: Record, payload: bytes) -> None:
         if len(payload) != 2 or (self._phase == _Phase.ESTABLISHED and record.epoch == 0):
@@ -425,6 +445,7 @@ class DtlsConnection:
         self._timer = None
         self._deadline = None
         self._flight = []
+        self._early = []
         self._reassembler.reset(0)
         self._handshake.wipe()
         if phase == _Phase.FAILED:

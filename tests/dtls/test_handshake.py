@@ -171,3 +171,16 @@ def test_bad_configuration_raises_dtls_error(bad: dict) -> None:
     role = kwargs.pop("role")
     with pytest.raises(DtlsError):
         DtlsConnection(role, cached_certificate("client"), **kwargs)  # type: ignore[arg-type]
+
+
+def test_flights_delivered_in_reverse_order_need_no_retransmission() -> None:
+    """Fragments out of order are reassembled; a Finished that overtakes the key exchange
+    is held until its epoch's keys exist (RFC 6347 §4.1)."""
+    client, server = make_pair(mtu=256)
+    client.connect(0.0)
+    for _ in range(6):
+        for src, dst in ((client, server), (server, client)):
+            for datagram in reversed(src.datagrams_to_send(0.0)):
+                dst.receive(datagram, 0.0)
+    assert client.is_established and server.is_established
+    assert client.dropped_records == server.dropped_records == 0

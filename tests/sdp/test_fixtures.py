@@ -1,4 +1,4 @@
-"""Real browser SDP (Chromium 156, Firefox 153, GStreamer webrtcbin 1.22): exact round trip, typed values."""
+"""Real SDP (Chromium 156, Firefox 153, GStreamer webrtcbin): exact round trip, typed values."""
 
 from __future__ import annotations
 
@@ -25,7 +25,10 @@ from pyrtc.sdp import (
 
 FIXTURES = Path("/work/shared/fixtures/sdp")
 PATHS = sorted(FIXTURES.glob("*.sdp"))
-CHROMIUM_FINGERPRINT = "3E:C9:2F:0C:CC:F3:FA:30:7A:38:8F:CF:EE:45:12:BA:5C:E4:3E:38:CB:6D:D3:3E:D8:54:1B:FB:9B:AF:CB:D4"
+CHROMIUM_FINGERPRINT = (
+    "3E:C9:2F:0C:CC:F3:FA:30:7A:38:8F:CF:EE:45:12:BA:"
+    "5C:E4:3E:38:CB:6D:D3:3E:D8:54:1B:FB:9B:AF:CB:D4"
+)
 
 
 def load(name: str) -> tuple[str, SessionDescription]:
@@ -370,7 +373,7 @@ def test_webrtcbin_answer() -> None:
 
 
 def test_modifying_a_parsed_description() -> None:
-    text, offer = load("chromium156_offer_audio_video_data.sdp")
+    _, offer = load("chromium156_offer_audio_video_data.sdp")
     audio = offer.media[0]
     audio.port = 9
     audio.attributes = [a for a in audio.attributes if not isinstance(a, CandidateAttribute)]

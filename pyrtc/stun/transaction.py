@@ -58,6 +58,12 @@ class TransactionStats:
     """Responses dropped because their integrity did not verify with ``integrity_key``."""
 
 
+def _is_challenge(message: Message) -> bool:
+    """A 401 or 438 error: long-term credentials rejected or nonce stale (RFC 8489 §9.2.5)."""
+    error = message.attributes.get("ERROR-CODE")
+    return message.message_class is Class.ERROR and error is not None and error.code in (401, 438)
+
+
 class ClientTransaction:
     """One STUN request/response exchange over an unreliable transport (RFC 8489 §6.2.1).
 
@@ -68,7 +74,9 @@ class ClientTransaction:
 
     With ``integrity_key`` the request carries MESSAGE-INTEGRITY (``integrity`` selects the
     SHA-1 or SHA-256 variant) and responses that do not verify with the same key are
-    discarded as if never received (short-term credentials, §9.1.4).
+    discarded as if never received (short-term credentials, §9.1.4). With ``long_term``
+    (long-term credentials, §9.2.5) the exception is a 401 or 438 error response, which
+    the server cannot sign when it rejects the credentials or the nonce: it is delivered.
     """
 
     def __init__(
@@ -83,6 +91,7 @@ class ClientTransaction:
         integrity_key: bytes | None = None,
         integrity: Integrity = "sha1",
         fingerprint: bool = True,
+        long_term: bool = False,
     ) -> None:
         if rto <= 0 or max_sends < 1 or final_wait < 0:
             raise ValueError("rto and final_wait must be positive and max_sends at least 1")
@@ -92,6 +101,7 @@ class ClientTransaction:
         self.stats = TransactionStats()
         self._wire = request.encode(integrity_key, fingerprint=fingerprint, integrity=integrity)
         self._key = integrity_key
+        self._long_term = long_term
         self._rto = rto
         self._interval = rto
         self._max_sends = max_sends
@@ -139,7 +149,11 @@ class ClientTransaction:
         ):
             self.stats.ignored += 1
             return
-        if self._key is not None and not message.verify_integrity(self._key):
+        if (
+            self._key is not None
+            and not (self._long_term and _is_challenge(message))
+            and not message.verify_integrity(self._key)
+        ):
             self.stats.unauthenticated += 1
             return
         self._finish(ResponseReceived(self.transaction_id, message, addr, now - self._started))

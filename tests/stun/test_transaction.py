@@ -163,3 +163,31 @@ def test_unauthenticated_responses_are_discarded() -> None:
 def test_bad_configuration(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         new_transaction(**kwargs)
+
+
+@pytest.mark.parametrize("code", [401, 438])
+def test_long_term_challenges_need_no_integrity(code: int) -> None:
+    transaction = new_transaction(integrity_key=b"secret", long_term=True)
+    challenge = Message.error_response(transaction.request, code).encode()
+    transaction.receive(challenge, SERVER, 0.1)
+    event = transaction.next_event()
+    assert isinstance(event, ResponseReceived)
+    assert event.response.attributes["ERROR-CODE"].code == code
+
+
+def test_long_term_other_responses_still_need_integrity() -> None:
+    transaction = new_transaction(integrity_key=b"secret", long_term=True)
+    for response in (
+        Message.error_response(transaction.request, 403),
+        Message.success_response(transaction.request),
+    ):
+        transaction.receive(response.encode(), SERVER, 0.1)
+    assert transaction.next_event() is None
+    assert transaction.stats.unauthenticated == 2
+
+
+def test_short_term_challenge_without_integrity_is_discarded() -> None:
+    transaction = new_transaction(integrity_key=b"secret")
+    transaction.receive(Message.error_response(transaction.request, 401).encode(), SERVER, 0.1)
+    assert transaction.next_event() is None
+    assert transaction.stats.unauthenticated == 1

@@ -7,6 +7,7 @@ only after authentication).
 
 from __future__ import annotations
 
+import functools
 import struct
 
 import pytest
@@ -219,3 +220,61 @@ def test_random_corruption_of_a_valid_packet(
     with pytest.raises(SrtpError):
         receiver.unprotect(bytes(packet))
     assert receiver.inbound_streams == 0
+
+
+@functools.cache
+def numbered_packets() -> tuple[list[bytes], list[bytes]]:
+    """SRTP packets with sequence numbers 0-5000 and SRTCP packets with indices 0-5000."""
+    sender = session(Profile.AEAD_AES_128_GCM)
+    packets = sender.protect_many([rtp(seq) for seq in range(5001)])
+    return packets, [sender.protect_rtcp(rtcp()) for _ in range(5001)]
+
+
+# Arrival orders: random jumps, or a walk with small steps back and forth (dense bitmaps).
+arrival_orders = st.lists(st.integers(0, 5000), min_size=1, max_size=200) | st.lists(
+    st.integers(-70, 90), min_size=1, max_size=300
+).map(lambda steps: [min(5000, max(0, 2000 + sum(steps[:i]))) for i in range(len(steps))])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 2000) | st.sampled_from([1, 63, 64, 65, 128, 200]), arrival_orders)
+def test_replay_window_matches_a_reference_model(window: int, order: list[int]) -> None:
+    # RFC 3711 §3.3.2 as a set-based model: accept an index if it is newer than the highest
+    # accepted, or less than `window` behind it and not seen before. RTP and SRTCP alike.
+    packets, controls = numbered_packets()
+    receiver = session(Profile.AEAD_AES_128_GCM, replay_window=window)
+    seen: set[int] = set()
+    highest = -1
+    for index in order:
+        expected = index > highest or (highest - index < window and index not in seen)
+        for unprotect, packet in (
+            (receiver.unprotect, packets[index]),
+            (receiver.unprotect_rtcp, controls[index]),
+        ):
+            try:
+                unprotect(packet)
+                accepted = True
+            except SrtpReplayError:
+                accepted = False
+            assert accepted == expected
+        if expected:
+            seen.add(index)
+            highest = max(highest, index)
+
+
+@pytest.mark.parametrize("shift", [1, 10, 54, 63, 64, 65, 100, 127, 128, 129, 199, 200, 300])
+def test_replay_bitmap_survives_every_shift(shift: int) -> None:
+    # Accept the even indices 0..198, jump ahead by `shift`, then every index still inside the
+    # 200-packet window must be a replay if even and new if odd (multi-word bitmap shifts).
+    packets, _ = numbered_packets()
+    receiver = session(Profile.AEAD_AES_128_GCM, replay_window=200)
+    for index in range(0, 199, 2):
+        receiver.unprotect(packets[index])
+    highest = 198 + shift
+    receiver.unprotect(packets[highest])
+    for index in range(199):
+        if highest - index >= 200 or index % 2 == 0:
+            with pytest.raises(SrtpReplayError):
+                receiver.unprotect(packets[index])
+        else:
+            assert receiver.unprotect(packets[index]) == rtp(index)

@@ -9,6 +9,7 @@ order, ``m=`` syntax, numeric fields); a missing ``s=`` or ``t=`` is tolerated.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from string import ascii_letters
 from typing import ClassVar, Self, TypeVar
@@ -59,6 +60,7 @@ _SESSION_ORDER = {
     letter: rank for rank, letter in enumerate("vosiuepcbtrzka")
 }  # RFC 8866 section 5
 _SESSION_REPEATABLE = frozenset("epbtra")
+_RANK_T, _RANK_R, _RANK_Z = (_SESSION_ORDER[letter] for letter in "trz")
 _MEDIA_ORDER = {letter: rank for rank, letter in enumerate("micbka")}
 _MEDIA_REPEATABLE = frozenset("cba")
 _MAX_UINT64 = 0xFFFFFFFFFFFFFFFF
@@ -164,14 +166,25 @@ class Bandwidth(_HeaderValue):
 
 @dataclass(frozen=True)
 class Timing(_HeaderValue):
-    """``t=<start> <stop>`` (NTP seconds, RFC 8866 5.9) and its ``r=`` lines (5.10) as text."""
+    """A time description: ``t=<start> <stop>`` (NTP seconds, RFC 8866 section 5.9), its
+    ``r=`` lines (5.10) and its ``z=`` line (5.11), the latter two as text.
+
+    RFC 4566 put one ``z=`` after all time descriptions; that reads as the zone of the last.
+    """
 
     start: int = 0
     stop: int = 0
     repeats: tuple[str, ...] = ()
+    zone: str | None = None
 
     def format(self) -> str:
         return f"{self.start} {self.stop}"
+
+    def _with(self, repeats: tuple[str, ...], zone: str | None) -> Timing:
+        """A copy with ``repeats`` and ``zone`` set that keeps the received ``t=`` text."""
+        timing = dataclasses.replace(self, repeats=repeats, zone=zone)
+        object.__setattr__(timing, "_text", self._text)
+        return timing
 
     @classmethod
     def parse(cls, text: str) -> Timing:
@@ -458,7 +471,6 @@ class SessionDescription(_Section):
     connection: Connection | None = None
     bandwidths: list[Bandwidth] = field(default_factory=list)
     timings: list[Timing] = field(default_factory=lambda: [Timing(0, 0)])
-    zone: str | None = None
     key: str | None = None
     attributes: list[Attribute] = field(default_factory=list)
     media: list[MediaDescription] = field(default_factory=list)
@@ -475,7 +487,6 @@ class SessionDescription(_Section):
         "connection",
         "bandwidths",
         "timings",
-        "zone",
         "key",
         "attributes",
         "media",
@@ -538,8 +549,10 @@ class SessionDescription(_Section):
         if rank is None:
             self.attributes.append(UnknownLine(letter, value))
             return
-        if letter == "t" and state[0] == _SESSION_ORDER["r"]:
-            state[0] = rank  # t= r* t= r* ...
+        if letter == "t" and state[0] in (_RANK_R, _RANK_Z):
+            state[0] = rank  # the next time description
+        if letter in "rz" and state[0] not in (_RANK_T, _RANK_R):
+            raise SdpError(f"{letter}= must follow a t= or r= line")
         _check_order(letter, rank, state, _SESSION_REPEATABLE, "session")
         if letter == "a":
             self.attributes.append(parse_attribute(value))
@@ -560,14 +573,11 @@ class SessionDescription(_Section):
         elif letter == "t":
             self.timings.append(Timing.parse(value))
         elif letter == "r":
-            if not self.timings:
-                raise SdpError("r= without a t= line")
             last = self.timings[-1]
-            timing = Timing(last.start, last.stop, (*last.repeats, value))
-            object.__setattr__(timing, "_text", last._text)
-            self.timings[-1] = timing
+            self.timings[-1] = last._with((*last.repeats, value), last.zone)
         elif letter == "z":
-            self.zone = value
+            last = self.timings[-1]
+            self.timings[-1] = last._with(last.repeats, value)
         else:  # k=
             self.key = value
 
@@ -610,8 +620,8 @@ class SessionDescription(_Section):
         for timing in self.timings:
             lines.append("t=" + timing.text)
             lines += ["r=" + repeat for repeat in timing.repeats]
-        if self.zone is not None:
-            lines.append("z=" + self.zone)
+            if timing.zone is not None:
+                lines.append("z=" + timing.zone)
         if self.key is not None:
             lines.append("k=" + self.key)
         lines += [attribute.to_line() for attribute in self.attributes]

@@ -5,7 +5,13 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from pyrtc.dtls import DtlsConnection, RTCCertificate
 from pyrtc.sansio import Event
@@ -17,6 +23,26 @@ def cached_certificate(name: str, key_type: str = "ecdsa") -> RTCCertificate:
     """One certificate per name for the whole run (RSA key generation is slow)."""
     if name not in _CERTS:
         _CERTS[name] = RTCCertificate.generateCertificate(key_type)  # type: ignore[arg-type]
+    return _CERTS[name]
+
+
+def p384_certificate(name: str) -> RTCCertificate:
+    """A self-signed ECDSA P-384 certificate (generateCertificate only makes P-256 or RSA)."""
+    if name not in _CERTS:
+        key = ec.generate_private_key(ec.SECP384R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        now = datetime.datetime.now(datetime.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(key.public_key())
+            .serial_number(1)
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA384())
+        )
+        _CERTS[name] = RTCCertificate(key, cert)
     return _CERTS[name]
 
 

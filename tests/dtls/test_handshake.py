@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from dtls_testkit import cached_certificate, drain, make_pair, pump
+from dtls_testkit import cached_certificate, drain, make_pair, p384_certificate, pump
 
 from pyrtc.dtls import (
     SRTP_EXPORTER_LABEL,
@@ -16,8 +16,11 @@ from pyrtc.dtls import (
     DtlsConnection,
     DtlsError,
     HandshakeCompleted,
+    SignatureScheme,
     SrtpProfile,
 )
+from pyrtc.dtls.messages import ServerKeyExchange
+from pyrtc.dtls.record import parse_records
 
 
 def handshake(client: DtlsConnection, server: DtlsConnection) -> tuple[list, list]:
@@ -184,3 +187,21 @@ def test_flights_delivered_in_reverse_order_need_no_retransmission() -> None:
                 dst.receive(datagram, 0.0)
     assert client.is_established and server.is_established
     assert client.dropped_records == server.dropped_records == 0
+
+
+def test_p384_certificates_sign_with_sha384() -> None:
+    client, server = make_pair(
+        client_certificate=p384_certificate("p384-client"),
+        server_certificate=p384_certificate("p384-server"),
+    )
+    client.connect(0.0)
+    for datagram in client.datagrams_to_send(0.0):
+        server.receive(datagram, 0.0)
+    flight = server.datagrams_to_send(0.0)
+    records = [r for d in flight for r in parse_records(d)]
+    key_exchange = ServerKeyExchange.parse(records[2].fragment[12:])
+    assert key_exchange.scheme == SignatureScheme.ECDSA_SECP384R1_SHA384
+    for datagram in flight:
+        client.receive(datagram, 0.0)
+    pump(client, server, 0.0)
+    assert client.is_established and server.is_established

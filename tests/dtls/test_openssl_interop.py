@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from dtls_testkit import cached_certificate
+from dtls_testkit import cached_certificate, p384_certificate
 
 from pyrtc.dtls import (
     SRTP_EXPORTER_LABEL,
@@ -280,3 +280,50 @@ def test_openssl_client_without_certificate_is_refused() -> None:
             openssl.wait_for("alert handshake failure", shell)
         finally:
             openssl.kill()
+
+
+GROUP_CASES = {
+    # OpenSSL checks that ECDSA certificates use one of the offered groups (RFC 8422 §5.1.1),
+    # so the P-384-only runs use P-384 certificates on both sides.
+    "prime256v1": (("client", "server"), ("prime256v1", "secp256r1")),
+    "secp384r1": (("p384-client", "p384-server"), ("secp384r1",)),
+}
+
+
+@pytest.mark.parametrize("group", list(GROUP_CASES))
+@pytest.mark.parametrize("our_role", ["client", "server"])
+def test_nist_groups(group: str, our_role: str, tmp_path: Path) -> None:
+    """OpenSSL restricted to one NIST curve: our ECDH side of the key exchange works."""
+    (ours_name, theirs_name), names = GROUP_CASES[group]
+    make = cached_certificate if group == "prime256v1" else p384_certificate
+    ours, theirs = make(ours_name), make(theirs_name)
+    profile = SrtpProfile.AES128_CM_HMAC_SHA1_80
+    cert, key = write_pem(theirs, tmp_path)
+    common = ["-dtls1_2", "-cert", cert, "-key", key, "-groups", group, "-use_srtp",
+              OPENSSL_PROFILES[profile], "-keymatexport", SRTP_EXPORTER_LABEL,
+              "-keymatexportlen", "60"]  # fmt: skip
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        conn = DtlsConnection(
+            our_role,  # type: ignore[arg-type]
+            ours,
+            remote_fingerprints=theirs.getFingerprints(),
+            srtp_profiles=[profile],
+        )
+        shell = UdpShell(conn, sock)
+        if our_role == "client":
+            port = free_udp_port()
+            openssl = OpenSSL(["s_server", "-accept", f"127.0.0.1:{port}", "-Verify", "1", *common])
+        else:
+            port = sock.getsockname()[1]
+            openssl = OpenSSL(["s_client", "-connect", f"127.0.0.1:{port}", *common])
+        try:
+            if our_role == "client":
+                openssl.wait_for("ACCEPT")
+                shell.peer = ("127.0.0.1", port)
+                conn.connect(time.monotonic())
+            check_session(shell, openssl, profile)
+        finally:
+            openssl.kill()
+    negotiated = [line for line in openssl.output if "Temp Key" in line or "Shared groups" in line]
+    assert negotiated and all(any(n in line for n in names) for line in negotiated), negotiated

@@ -32,6 +32,7 @@ def parse_decimal(text: str, what: str) -> float:
 
 def format_decimal(value: float) -> str:
     """The shortest text :func:`parse_decimal` reads back as ``value``."""
+    value = float(value)  # an int is a valid float argument but has no is_integer() on 3.11
     return str(int(value)) if value.is_integer() else repr(value)
 
 

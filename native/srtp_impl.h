@@ -108,21 +108,23 @@ typedef struct {
 typedef struct {
     srtp_stream **slots;  /* capacity entries, NULL = empty; linear probing */
     uint32_t capacity;    /* power of two, kept at least twice the count */
+    int shift;            /* 32 - log2(capacity): slots come from the top bits of the hash */
     uint32_t count;
     uint32_t max_streams;
     int words;            /* 64-bit words per replay bitmap (0 for the outbound table) */
     srtp_stream *last;    /* most recently used stream: the common single-SSRC fast path */
 } srtp_table;
 
-static inline uint32_t srtp_slot(uint32_t ssrc, uint32_t capacity) {
-    return (ssrc * 0x9E3779B1u) & (capacity - 1);
+/* Fibonacci hashing: the top bits of ssrc * 2^32/phi mix every bit of the SSRC. */
+static inline uint32_t srtp_slot(const srtp_table *t, uint32_t ssrc) {
+    return (ssrc * 0x9E3779B1u) >> t->shift;
 }
 
 static srtp_stream *srtp_table_find(srtp_table *t, uint32_t ssrc) {
     uint32_t i;
     if (t->last && t->last->ssrc == ssrc) return t->last;
     if (!t->count) return NULL;
-    for (i = srtp_slot(ssrc, t->capacity);; i = (i + 1) & (t->capacity - 1)) {
+    for (i = srtp_slot(t, ssrc);; i = (i + 1) & (t->capacity - 1)) {
         srtp_stream *s = t->slots[i];
         if (!s) return NULL;
         if (s->ssrc == ssrc) return t->last = s;
@@ -130,18 +132,21 @@ static srtp_stream *srtp_table_find(srtp_table *t, uint32_t ssrc) {
 }
 
 static int srtp_table_grow(srtp_table *t) {
-    uint32_t cap = t->capacity ? t->capacity * 2 : 16, i, j;
-    srtp_stream **slots = (srtp_stream **)calloc(cap, sizeof(srtp_stream *));
-    if (!slots) return SRTP_E_NOMEM;
+    srtp_table bigger = *t;
+    uint32_t i, j;
+    bigger.capacity = t->capacity ? t->capacity * 2 : 16;
+    bigger.shift = t->capacity ? t->shift - 1 : 28;
+    bigger.slots = (srtp_stream **)calloc(bigger.capacity, sizeof(srtp_stream *));
+    if (!bigger.slots) return SRTP_E_NOMEM;
     for (i = 0; i < t->capacity; i++) {
         if (!t->slots[i]) continue;
-        for (j = srtp_slot(t->slots[i]->ssrc, cap); slots[j]; j = (j + 1) & (cap - 1)) {
+        for (j = srtp_slot(&bigger, t->slots[i]->ssrc); bigger.slots[j];
+             j = (j + 1) & (bigger.capacity - 1)) {
         }
-        slots[j] = t->slots[i];
+        bigger.slots[j] = t->slots[i];
     }
     free(t->slots);
-    t->slots = slots;
-    t->capacity = cap;
+    *t = bigger;
     return SRTP_OK;
 }
 
@@ -156,7 +161,7 @@ static int srtp_table_add(srtp_table *t, uint32_t ssrc, srtp_stream **out) {
     s->ssrc = ssrc;
     s->rtp_hi = -1;
     s->rtcp_hi = -1;
-    for (i = srtp_slot(ssrc, t->capacity); t->slots[i]; i = (i + 1) & (t->capacity - 1)) {
+    for (i = srtp_slot(t, ssrc); t->slots[i]; i = (i + 1) & (t->capacity - 1)) {
     }
     t->slots[i] = s;
     t->count++;
@@ -168,7 +173,7 @@ static int srtp_table_add(srtp_table *t, uint32_t ssrc, srtp_stream **out) {
 static int srtp_table_remove(srtp_table *t, uint32_t ssrc) {
     uint32_t i, j, mask = t->capacity - 1;
     if (!t->count) return 0;
-    for (i = srtp_slot(ssrc, t->capacity);; i = (i + 1) & mask) {
+    for (i = srtp_slot(t, ssrc);; i = (i + 1) & mask) {
         if (!t->slots[i]) return 0;
         if (t->slots[i]->ssrc == ssrc) break;
     }
@@ -177,7 +182,7 @@ static int srtp_table_remove(srtp_table *t, uint32_t ssrc) {
     t->slots[i] = NULL;
     t->count--;
     for (j = (i + 1) & mask; t->slots[j]; j = (j + 1) & mask) {
-        uint32_t home = srtp_slot(t->slots[j]->ssrc, t->capacity);
+        uint32_t home = srtp_slot(t, t->slots[j]->ssrc);
         /* move slots[j] into the hole at i unless its home lies cyclically in (i, j] */
         if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
             t->slots[i] = t->slots[j];

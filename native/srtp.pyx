@@ -151,8 +151,8 @@ cdef class SrtpSession:
     def __init__(self, profile, master_key, master_salt, *, int replay_window=128,
                  int max_streams=4096):
         try:
-            aead, key_len, salt_len, rtp_tag, rtcp_tag = PROFILES[int(profile)]
-        except (KeyError, TypeError, ValueError):
+            aead, key_len, salt_len, rtp_tag, rtcp_tag = PROFILES[profile]
+        except (KeyError, TypeError):
             raise ValueError(f"unknown SRTP profile {profile!r}") from None
         key = _exact_bytes(master_key, key_len, "master_key")
         salt = _exact_bytes(master_salt, salt_len, "master_salt")
@@ -172,8 +172,8 @@ cdef class SrtpSession:
         """
         cdef SrtpSession self = cls.__new__(cls)
         try:
-            aead, key_len, salt_len, rtp_tag, rtcp_tag = PROFILES[int(profile)]
-        except (KeyError, TypeError, ValueError):
+            aead, key_len, salt_len, rtp_tag, rtcp_tag = PROFILES[profile]
+        except (KeyError, TypeError):
             raise ValueError(f"unknown SRTP profile {profile!r}") from None
         cdef bytes k1 = _exact_bytes(rtp_key, key_len, "rtp_key")
         cdef bytes s1 = _exact_bytes(rtp_salt, salt_len, "rtp_salt")

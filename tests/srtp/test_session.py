@@ -72,6 +72,8 @@ def test_bad_constructor_arguments() -> None:
         SrtpSession(profile, bytes(16), bytes(12))
     with pytest.raises(ValueError):
         SrtpSession(0x0003, bytes(16), bytes(14))
+    with pytest.raises(ValueError):
+        SrtpSession("1", bytes(16), bytes(14))  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         SrtpSession(profile, "k" * 16, bytes(14))  # type: ignore[arg-type]
     with pytest.raises(ValueError):

@@ -105,6 +105,7 @@ class DtlsConnection:
         self._replay: dict[int, ReplayWindow] = {}
         self._retransmit_trigger = -1
         self._early: list[Record] = []
+        self._early_data: list[bytes] = []
         self._write: dict[int, RecordProtection | None] = {0: None}
         self._write_seq: dict[int, int] = {0: 0}
         self._write_epoch = 0
@@ -268,6 +269,8 @@ class DtlsConnection:
                 srtp_keys=handshake.srtp_keying_material(),
             )
         )
+        self._events.extend(ApplicationDataReceived(data) for data in self._early_data)
+        self._early_data = []
 
     # -- records out ---------------------------------------------------------------------
 
@@ -352,6 +355,10 @@ class DtlsConnection:
         elif content_type == ContentType.APPLICATION_DATA and record.epoch > 0:
             if self._phase == _Phase.ESTABLISHED:
                 self._events.append(ApplicationDataReceived(payload))
+            elif len(self._early_data) < MAX_EARLY_RECORDS:
+                # The peer finished first and its data overtook its Finished: release it once
+                # our side of the handshake completes.
+                self._early_data.append(payload)
             else:
                 self.dropped_records += 1
         else:
@@ -446,6 +453,7 @@ class DtlsConnection:
         self._deadline = None
         self._flight = []
         self._early = []
+        self._early_data = []
         self._reassembler.reset(0)
         self._handshake.wipe()
         if phase == _Phase.FAILED:

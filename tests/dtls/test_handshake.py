@@ -205,3 +205,24 @@ def test_p384_certificates_sign_with_sha384() -> None:
         client.receive(datagram, 0.0)
     pump(client, server, 0.0)
     assert client.is_established and server.is_established
+
+
+def test_application_data_that_overtakes_the_final_flight_is_kept() -> None:
+    client, server = make_pair()
+    client.connect(0.0)
+    for datagram in client.datagrams_to_send(0.0):
+        server.receive(datagram, 0.0)
+    for datagram in server.datagrams_to_send(0.0):
+        client.receive(datagram, 0.0)
+    for datagram in client.datagrams_to_send(0.0):
+        server.receive(datagram, 0.0)
+    assert server.is_established and not client.is_established
+    final_flight = server.datagrams_to_send(0.0)
+    server.send(b"early")
+    (data,) = server.datagrams_to_send(0.0)
+    client.receive(data, 0.0)  # overtakes ChangeCipherSpec + Finished
+    for datagram in final_flight:
+        client.receive(datagram, 0.0)
+    events = drain(client)
+    assert isinstance(events[0], HandshakeCompleted)
+    assert events[1:] == [ApplicationDataReceived(b"early")]

@@ -1,25 +1,27 @@
-"""Two associations wired back to back in memory with a virtual clock.
+"""Two point-to-point cores wired back to back in memory with a virtual clock.
 
-For examples, tests and the benchmark: packets go straight from one core to the other with
-no delay, and when both are quiet the clock jumps to the earliest timer. An optional
-``drop`` predicate lets a test lose chosen packets.
+For examples, tests and the benchmark (SCTP associations or data channel managers): packets
+go straight from one core to the other with no delay, and when both are quiet the clock
+jumps to the earliest timer. An optional ``drop`` predicate lets a test lose chosen packets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
-from pyrtc.sansio import Event
-from pyrtc.sctp.association import Association
+from pyrtc.sansio import ConnectionCore, Event
+
+C = TypeVar("C", bound=ConnectionCore)
 
 
-class MemoryPair:
+class MemoryPair(Generic[C]):
     """Drive ``client`` and ``server`` against each other until a condition holds."""
 
     def __init__(
         self,
-        client: Association,
-        server: Association,
+        client: C,
+        server: C,
         drop: Callable[[bytes], bool] | None = None,
         now: float = 0.0,
     ) -> None:

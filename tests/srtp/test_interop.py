@@ -38,14 +38,15 @@ def rtp_packet(
     extension: tuple[int, bytes] | None,
     payload: bytes,
     marker: bool = False,
+    padding: int = 0,
 ) -> bytes:
-    first = 0x80 | len(csrcs) | (0x10 if extension else 0)
+    first = 0x80 | (0x20 if padding else 0) | len(csrcs) | (0x10 if extension else 0)
     header = struct.pack("!BBHII", first, (0x80 if marker else 0) | 96, seq, seq * 3000, ssrc)
     header += b"".join(struct.pack("!I", c) for c in csrcs)
     if extension:
         profile_id, data = extension
         header += struct.pack("!HH", profile_id, len(data) // 4) + data
-    return header + payload
+    return header + payload + (bytes(padding - 1) + bytes([padding]) if padding else b"")
 
 
 @dataclass
@@ -75,6 +76,8 @@ stream = st.fixed_dictionaries(
         "csrcs": st.lists(st.integers(0, 2**32 - 1), max_size=15),
         "extension": extensions,
         "payloads": st.lists(st.binary(max_size=600), min_size=12, max_size=12),
+        "marker": st.booleans(),
+        "padding": st.sampled_from([0, 0, 1, 3, 4, 255]),
     }
 )
 
@@ -88,7 +91,9 @@ def test_rtp_both_directions(k: Keys, s: dict[str, Any]) -> None:
     lib_rx = libsrtp(k.profile, k.key, k.salt, Policy.SSRC_ANY_INBOUND)
     seq = s["first_seq"]
     for step, payload in zip(s["steps"], s["payloads"], strict=False):
-        packet = rtp_packet(seq, s["ssrc"], s["csrcs"], s["extension"], payload)
+        packet = rtp_packet(
+            seq, s["ssrc"], s["csrcs"], s["extension"], payload, s["marker"], s["padding"]
+        )
         ours = ours_tx.protect(packet)
         theirs = lib_tx.protect(packet)
         assert ours == theirs

@@ -8,7 +8,15 @@ hooks and a pcap writer. No sockets: addresses are virtual.
 from pyrtc.sim.errors import SimError
 from pyrtc.sim.link import GilbertElliott, Link
 from pyrtc.sim.nat import Mapping, Nat
-from pyrtc.sim.simulator import Endpoint, Node, PairEndpoint, Simulator, TimedEvent
+from pyrtc.sim.simulator import (
+    Endpoint,
+    HostEndpoint,
+    MultiHomedCore,
+    Node,
+    PairEndpoint,
+    Simulator,
+    TimedEvent,
+)
 from pyrtc.sim.stats import DropReason, Stats
 from pyrtc.sim.trace import PcapWriter, TraceRecord
 
@@ -16,8 +24,10 @@ __all__ = [
     "DropReason",
     "Endpoint",
     "GilbertElliott",
+    "HostEndpoint",
     "Link",
     "Mapping",
+    "MultiHomedCore",
     "Nat",
     "Node",
     "PairEndpoint",

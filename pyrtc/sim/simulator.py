@@ -12,10 +12,10 @@ import heapq
 import ipaddress
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Generic, NamedTuple, Protocol, TypeVar
 
-from pyrtc.sansio import Address, AddressedCore, ConnectionCore, Datagram, Event
+from pyrtc.sansio import Address, AddressedCore, ConnectionCore, Event
 from pyrtc.sim.errors import SimError
 from pyrtc.sim.link import Link, wire_overhead
 from pyrtc.sim.nat import Nat
@@ -71,10 +71,11 @@ class Node:
         """The emitted events of one type, in order, without their times."""
         return [event for _, event in self.events if isinstance(event, kind)]
 
-    def _receive(self, data: bytes, src: Address, now: float) -> bool:
+    def _receive(self, data: bytes, src: Address, local: Address, now: float) -> bool:
         raise NotImplementedError
 
-    def _outgoing(self, now: float) -> list[Datagram]:
+    def _outgoing(self, now: float) -> list[tuple[bytes, Address, Address]]:
+        """``(data, destination, source)`` for everything the core wants sent."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -94,12 +95,61 @@ class Endpoint(Node, Generic[A]):
         super().__init__(address, core, nat, on_event)
         self.core = core
 
-    def _receive(self, data: bytes, src: Address, now: float) -> bool:
+    def _receive(self, data: bytes, src: Address, local: Address, now: float) -> bool:
         self.core.receive(data, src, now)
         return True
 
-    def _outgoing(self, now: float) -> list[Datagram]:
-        return self.core.datagrams_to_send(now)
+    def _outgoing(self, now: float) -> list[tuple[bytes, Address, Address]]:
+        return [(data, dst, self.address) for data, dst in self.core.datagrams_to_send(now)]
+
+
+class MultiHomedCore(Protocol):
+    """A core with several local addresses (e.g. an ICE agent with one socket per base).
+
+    ``receive`` is told which local address a datagram arrived on; ``datagrams_to_send``
+    returns ``(data, remote, local)`` triples (a NamedTuple such as ``pyrtc.ice.Transmit``
+    fits) naming the local address to send from.
+    """
+
+    def get_timer(self) -> float | None: ...
+
+    def handle_timer(self, now: float) -> None: ...
+
+    def next_event(self) -> Event | None: ...
+
+    def receive(self, data: bytes, addr: Address, now: float, local: Address) -> None: ...
+
+    def datagrams_to_send(self, now: float) -> Sequence[tuple[bytes, Address, Address]]: ...
+
+
+M = TypeVar("M", bound=MultiHomedCore)
+
+
+class HostEndpoint(Node, Generic[M]):
+    """A :class:`MultiHomedCore` attached at several addresses (all behind the same NAT)."""
+
+    def __init__(
+        self,
+        addresses: Sequence[Address],
+        core: M,
+        nat: Nat | None,
+        on_event: Callable[[float, Event], None] | None,
+    ) -> None:
+        super().__init__(addresses[0], core, nat, on_event)
+        self.addresses = tuple(addresses)
+        self.core = core
+
+    def _receive(self, data: bytes, src: Address, local: Address, now: float) -> bool:
+        self.core.receive(data, src, now, local)
+        return True
+
+    def _outgoing(self, now: float) -> list[tuple[bytes, Address, Address]]:
+        out = []
+        for data, dst, local in self.core.datagrams_to_send(now):
+            if local not in self.addresses:
+                raise SimError(f"{self!r} sent from {local!r}, which is not one of its addresses")
+            out.append((data, dst, local))
+        return out
 
 
 class PairEndpoint(Node, Generic[C]):
@@ -116,14 +166,14 @@ class PairEndpoint(Node, Generic[C]):
         self.core = core
         self.peer = peer
 
-    def _receive(self, data: bytes, src: Address, now: float) -> bool:
+    def _receive(self, data: bytes, src: Address, local: Address, now: float) -> bool:
         if src != self.peer:
             return False
         self.core.receive(data, now)
         return True
 
-    def _outgoing(self, now: float) -> list[Datagram]:
-        return [(data, self.peer) for data in self.core.datagrams_to_send(now)]
+    def _outgoing(self, now: float) -> list[tuple[bytes, Address, Address]]:
+        return [(data, self.peer, self.address) for data in self.core.datagrams_to_send(now)]
 
 
 class Simulator:
@@ -174,6 +224,25 @@ class Simulator:
         endpoint = Endpoint(address, core, behind, on_event)
         self._add_node(endpoint, behind)
         return endpoint
+
+    def add_host(
+        self,
+        addresses: Sequence[Address],
+        core: M,
+        *,
+        behind: Nat | None = None,
+        on_event: Callable[[float, Event], None] | None = None,
+    ) -> HostEndpoint[M]:
+        """Attach a :class:`MultiHomedCore` at every address of ``addresses`` (at least one;
+        all behind the same NAT, if any). Datagrams arriving on any of them go to its
+        ``receive(..., local=that address)``."""
+        if not addresses:
+            raise SimError("a host needs at least one address")
+        if behind is not None and behind.public_ip not in self._nats:
+            self.add_nat(behind)
+        host = HostEndpoint(addresses, core, behind, on_event)
+        self._add_node(host, behind)
+        return host
 
     def add_pair(
         self,
@@ -309,7 +378,7 @@ class Simulator:
         """Drain every core until application callbacks stop producing work."""
         for _ in range(_SETTLE_LIMIT):
             self._dirty = False
-            for node in list(self._nodes.values()):
+            for node in list(dict.fromkeys(self._nodes.values())):
                 self._service(node)
             if not self._dirty:
                 return
@@ -318,17 +387,22 @@ class Simulator:
     # -- the data path --------------------------------------------------------------------------
 
     def _add_node(self, node: Node, nat: Nat | None) -> None:
-        host, port = node.address
-        _check_host(host)
-        if not 0 <= port <= 65535:
-            raise SimError(f"bad port in {node.address!r}")
-        if node.address in self._nodes:
-            raise SimError(f"address {node.address!r} is already in use")
-        if host in self._nats:
-            raise SimError(f"{host} is a NAT's public IP")
-        if self._realms.setdefault(host, nat) is not nat:
-            raise SimError(f"host {host} is already on the other side of a NAT")
-        self._nodes[node.address] = node
+        addresses = node.addresses if isinstance(node, HostEndpoint) else (node.address,)
+        for address in addresses:
+            host, port = address
+            _check_host(host)
+            if not 0 <= port <= 65535:
+                raise SimError(f"bad port in {address!r}")
+            if address in self._nodes or addresses.count(address) > 1:
+                raise SimError(f"address {address!r} is already in use")
+            if host in self._nats:
+                raise SimError(f"{host} is a NAT's public IP")
+            realm = self._realms.get(host, nat)
+            if realm is not nat:
+                raise SimError(f"host {host} is already on the other side of a NAT")
+        for address in addresses:
+            self._realms[address[0]] = nat
+            self._nodes[address] = node
         self._dirty = True
 
     def _pair_addresses(self) -> tuple[Address, Address]:
@@ -342,8 +416,8 @@ class Simulator:
 
     def _service(self, node: Node) -> None:
         now = self._now
-        for data, dst in node._outgoing(now):
-            self._send(node, data, dst)
+        for data, dst, src in node._outgoing(now):
+            self._send(node, data, dst, src)
         core = node._timed
         while (event := core.next_event()) is not None:
             node.events.append(TimedEvent(now, event))
@@ -388,12 +462,11 @@ class Simulator:
         if self._tracers:
             self._trace("drop", src, dst, data, reason)
 
-    def _send(self, node: Node, data: bytes, dst: Address) -> None:
+    def _send(self, node: Node, data: bytes, dst: Address, src: Address) -> None:
         if not 0 <= dst[1] <= 65535:
             raise SimError(f"{node!r} sent to a bad port: {dst!r}")
         self.stats.sent += 1
         self.stats.bytes_sent += len(data)
-        src = node.address
         if self._tracers:
             self._trace("send", src, dst, data)
         nat = node.nat
@@ -437,7 +510,7 @@ class Simulator:
         if node is None:
             self._drop(src, target, data, "no-endpoint")
             return
-        if not node._receive(data, src, self._now):
+        if not node._receive(data, src, target, self._now):
             self._drop(src, target, data, "not-peer")
             return
         self.stats.delivered += 1

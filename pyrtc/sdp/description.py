@@ -4,7 +4,9 @@
 ending); :meth:`SessionDescription.serialize` always writes CRLF. Everything else round-trips
 byte for byte: line order within a section, attribute spelling and spacing, unknown attributes
 and unknown line types. Structure is checked strictly (``v=`` first, RFC 8866 section 5 line
-order, ``m=`` syntax, numeric fields); a missing ``s=`` or ``t=`` is tolerated.
+order, ``m=`` syntax, numeric fields); a missing ``s=`` or ``t=`` is tolerated. A line with a
+type letter RFC 8866 does not define is kept as an :class:`UnknownLine` among the attributes,
+so only ``a=`` lines (and other unknown lines) may follow it in its section.
 """
 
 from __future__ import annotations
@@ -547,6 +549,8 @@ class SessionDescription(_Section):
     def _parse_line_in_session(self, letter: str, value: str, state: list[int]) -> None:
         rank = _SESSION_ORDER.get(letter)
         if rank is None:
+            # Kept among the attributes; only a= lines may follow, so the order stays exact.
+            state[0] = _SESSION_ORDER["a"]
             self.attributes.append(UnknownLine(letter, value))
             return
         if letter == "t" and state[0] in (_RANK_R, _RANK_Z):
@@ -589,6 +593,7 @@ class SessionDescription(_Section):
         if rank is None:
             if letter in _SESSION_ORDER:
                 raise SdpError(f"{letter}= is not allowed in a media section")
+            state[0] = _MEDIA_ORDER["a"]
             media.attributes.append(UnknownLine(letter, value))
             return
         _check_order(letter, rank, state, _MEDIA_REPEATABLE, "media section")

@@ -101,15 +101,18 @@ def test_transport_parameters(path: Path) -> None:
         ]
         role = {"actpass": "auto", "active": "client", "passive": "server"}
         assert role[ours.effective_setup(media) or "actpass"] == other.dtls.role
-        assert [
-            (c.foundation, c.component, c.transport, c.priority, c.address, c.port, c.type)
-            + (c.related_address, c.related_port, c.tcptype)
+        mine = [
+            (c.foundation, c.component, c.transport, c.priority, c.address, c.port)
             for c in media.candidates
-        ] == [
-            (c.foundation, c.component, c.protocol.lower(), c.priority, c.ip, c.port, c.type)
-            + (c.relatedAddress, c.relatedPort, c.tcpType)
+        ]
+        reference = [
+            (c.foundation, c.component, c.protocol.lower(), c.priority, c.ip, c.port)
             for c in other.ice_candidates
         ]
+        assert mine == reference
+        assert [
+            (c.type, c.related_address, c.related_port, c.tcptype) for c in media.candidates
+        ] == [(c.type, c.relatedAddress, c.relatedPort, c.tcpType) for c in other.ice_candidates]
         assert media.end_of_candidates == other.ice_candidates_complete
         assert [(s.semantics, list(s.ssrcs)) for s in media.ssrc_groups] == [
             (g.semantic, g.items) for g in other.ssrc_group

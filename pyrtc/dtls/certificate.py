@@ -47,23 +47,25 @@ def certificate_fingerprint(der: bytes, algorithm: str) -> RTCDtlsFingerprint:
     name = _HASHLIB_NAMES.get(algorithm.lower())
     if name is None:
         raise DtlsError(f"unsupported fingerprint algorithm {algorithm!r}")
-    digest = hashlib.new(name, der).digest()
-    return RTCDtlsFingerprint(algorithm.lower(), ":".join(f"{b:02X}" for b in digest))
+    return RTCDtlsFingerprint(algorithm.lower(), hashlib.new(name, der).digest().hex(":").upper())
 
 
 def fingerprint_matches(der: bytes, expected: list[RTCDtlsFingerprint]) -> bool:
     """Whether ``der`` hashes to any of ``expected`` (unknown algorithms never match).
 
-    The hex comparison is constant time so a forged certificate learns nothing from timing.
+    Digests are compared in constant time so a forged certificate learns nothing from timing.
     """
-    matched = False
     for fingerprint in expected:
-        if fingerprint.algorithm.lower() not in _HASHLIB_NAMES:
+        name = _HASHLIB_NAMES.get(fingerprint.algorithm.lower())
+        if name is None:
             continue
-        ours = certificate_fingerprint(der, fingerprint.algorithm).value.encode()
-        theirs = fingerprint.value.strip().upper().encode()
-        matched |= secrets.compare_digest(ours, theirs)
-    return matched
+        try:
+            theirs = bytes.fromhex(fingerprint.value.replace(":", ""))
+        except ValueError:
+            continue
+        if secrets.compare_digest(hashlib.new(name, der).digest(), theirs):
+            return True
+    return False
 
 
 class RTCCertificate:
@@ -73,6 +75,7 @@ class RTCCertificate:
         self._key = key
         self._cert = cert
         self._der = cert.public_bytes(serialization.Encoding.DER)
+        self._fingerprints = [certificate_fingerprint(self._der, n) for n in FINGERPRINT_ALGORITHMS]
 
     @classmethod
     def generateCertificate(
@@ -122,4 +125,4 @@ class RTCCertificate:
 
     def getFingerprints(self) -> list[RTCDtlsFingerprint]:
         """The certificate's fingerprints with SHA-256, SHA-384 and SHA-512 (RFC 8122 §5)."""
-        return [certificate_fingerprint(self._der, name) for name in FINGERPRINT_ALGORITHMS]
+        return list(self._fingerprints)

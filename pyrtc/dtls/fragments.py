@@ -27,12 +27,14 @@ class Fragment:
     data: bytes
 
 
-def _u24(value: int) -> bytes:
-    return value.to_bytes(3, "big")
+# type + length (8 + 24 bits), message_seq, fragment_offset + fragment_length (24 + 24 bits)
+_HEADER = struct.Struct("!IHHI")
 
 
 def handshake_header(msg_type: int, length: int, seq: int, offset: int, frag_len: int) -> bytes:
-    return bytes([msg_type]) + _u24(length) + struct.pack("!H", seq) + _u24(offset) + _u24(frag_len)
+    """The 12-byte DTLS handshake header (RFC 6347 §4.2.2)."""
+    span = (offset << 24) | frag_len
+    return _HEADER.pack((msg_type << 24) | length, seq, span >> 32, span & 0xFFFFFFFF)
 
 
 def whole_message(msg_type: int, seq: int, body: bytes) -> bytes:
@@ -47,11 +49,10 @@ def parse_fragments(data: bytes) -> list[Fragment]:
     while pos < len(data):
         if len(data) - pos < HANDSHAKE_HEADER_LENGTH:
             raise DtlsParseError("truncated handshake header")
-        msg_type = data[pos]
-        length = int.from_bytes(data[pos + 1 : pos + 4], "big")
-        seq = int.from_bytes(data[pos + 4 : pos + 6], "big")
-        offset = int.from_bytes(data[pos + 6 : pos + 9], "big")
-        frag_len = int.from_bytes(data[pos + 9 : pos + 12], "big")
+        type_length, seq, span_hi, span_lo = _HEADER.unpack_from(data, pos)
+        msg_type, length = type_length >> 24, type_length & 0xFFFFFF
+        span = (span_hi << 32) | span_lo
+        offset, frag_len = span >> 24, span & 0xFFFFFF
         pos += HANDSHAKE_HEADER_LENGTH
         if pos + frag_len > len(data):
             raise DtlsParseError("handshake fragment runs past its record")

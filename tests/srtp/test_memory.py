@@ -78,3 +78,20 @@ def test_ssrc_churn_and_session_churn() -> None:
     for _ in range(20_000):
         SrtpSession(profile, key, salt).protect_rtcp(b"\x80\xc9\x00\x01\x00\x00\x00\x07")
     assert rss() - before < BOUND
+
+
+def test_rejected_packets_leak_nothing() -> None:
+    # Every rejection path (auth failure, replay, parse error) after its output was allocated.
+    profile = Profile.AES_CM_128_HMAC_SHA1_80
+    key, salt = bytes(16), bytes(14)
+    sender, receiver = SrtpSession(profile, key, salt), SrtpSession(profile, key, salt)
+    protected = sender.protect_many(batch(0, 10_000))
+    tampered = [p[:-1] + bytes([p[-1] ^ 1]) for p in protected]
+    receiver.unprotect_many(protected)
+    junk = [b"\x80" + bytes(60)] * 10_000
+    before = rss()
+    for _ in range(10):
+        assert receiver.unprotect_many(tampered) == [None] * 10_000
+        assert receiver.unprotect_many(protected) == [None] * 10_000  # replays
+        assert receiver.unprotect_many(junk) == [None] * 10_000
+    assert rss() - before < BOUND

@@ -29,7 +29,7 @@ from pyrtc.dtls.fragments import (
 )
 from pyrtc.dtls.handshake import FlightItem, Handshake12
 from pyrtc.dtls.keying import SrtpKeyingMaterial
-from pyrtc.dtls.messages import AlertDescription, ContentType
+from pyrtc.dtls.messages import AlertDescription, ContentType, HandshakeType
 from pyrtc.dtls.record import (
     HEADER_LENGTH,
     MAX_SEQUENCE,
@@ -413,8 +413,16 @@ class DtlsConnection:
                     retransmit = True
                     if record.epoch == 0:
                         self._retransmit_trigger = record.sequence
-            elif self._phase != _Phase.HANDSHAKE or not self._reassembler.add(fragment):
-                # After the handshake new messages would be renegotiation: ignored.
+            elif self._phase != _Phase.HANDSHAKE:
+                # A new handshake after ours would be renegotiation, which we refuse
+                # (RFC 5746 §4.2, §4.4) with one warning per request.
+                self.dropped_records += 1
+                if fragment.offset == 0 and fragment.msg_type in (
+                    HandshakeType.HELLO_REQUEST,
+                    HandshakeType.CLIENT_HELLO,
+                ):
+                    self._send_alert(ALERT_LEVEL_WARNING, AlertDescription.NO_RENEGOTIATION)
+            elif not self._reassembler.add(fragment):
                 self.dropped_records += 1
         if self._phase == _Phase.HANDSHAKE:
             self._process_handshake(record.sequence)

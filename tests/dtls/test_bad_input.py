@@ -20,7 +20,13 @@ from pyrtc.dtls import (
     RTCDtlsFingerprint,
 )
 from pyrtc.dtls.fragments import handshake_header, whole_message
-from pyrtc.dtls.messages import AlertDescription, ClientHello, ExtensionType, ServerHello
+from pyrtc.dtls.messages import (
+    AlertDescription,
+    ClientHello,
+    ExtensionType,
+    HandshakeType,
+    ServerHello,
+)
 from pyrtc.dtls.record import build_record, parse_records
 from pyrtc.dtls.suites import CipherSuite
 
@@ -254,3 +260,22 @@ def test_mutated_server_flight_never_raises(position: int, value: int) -> None:
             client.receive(datagram, 0.2)
         pump(client, server, 0.3)
         assert client.is_established or any(isinstance(e, ConnectionFailed) for e in drain(client))
+
+
+def test_renegotiation_is_refused_with_a_warning() -> None:
+    client, server = established()
+    # A HelloRequest from the server, properly protected in epoch 1 with a new message_seq.
+    server._outgoing.append(
+        server._protect(22, 1, whole_message(HandshakeType.HELLO_REQUEST, 9, b""))
+    )
+    for datagram in server.datagrams_to_send(1.0):
+        client.receive(datagram, 1.0)
+    (reply,) = client.datagrams_to_send(1.0)
+    (record,) = parse_records(reply)
+    assert record.content_type == 21 and record.epoch == 1
+    protection = server._read[1]
+    assert protection is not None
+    assert protection.decrypt(record) == bytes([1, AlertDescription.NO_RENEGOTIATION])
+    server.receive(reply, 1.1)  # a warning: both stay up
+    assert client.is_established and server.is_established
+    assert drain(client) == [] and drain(server) == []

@@ -1,0 +1,6 @@
+"""Make ``turn_helpers`` importable by the TURN test modules (importlib import mode)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))

@@ -8,9 +8,19 @@ channels) is bypassed: its ``_send`` and ``_receive`` coroutines carry raw SCTP 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+from aiortc import RTCDataChannel, RTCDataChannelParameters
 from aiortc.rtcsctptransport import RTCSctpCapabilities, RTCSctpTransport
 
+from pyrtc.datachannel import (
+    ChannelClosed,
+    ChannelMessage,
+    ChannelOpened,
+    ChannelParameters,
+    DataChannelManager,
+)
+from pyrtc.sansio import ConnectionCore
 from pyrtc.sctp import (
     Association,
     AssociationClosed,
@@ -57,24 +67,23 @@ class FakeDtls:
 class Bridge:
     """An asyncio shell for our Association, wired to an aiortc transport."""
 
-    def __init__(self, drop: set[int]) -> None:
+    def __init__(self, drop: set[int], core: ConnectionCore | None = None) -> None:
         self.loop = asyncio.get_running_loop()
         self.inbox: asyncio.Queue[bytes] = asyncio.Queue()
         self.to_aiortc: asyncio.Queue[bytes] = asyncio.Queue()
-        self.ours = Association()
+        self.ours: Any = core or Association()
         self.dtls = FakeDtls("server", self.inbox, DataDropper(drop))
         self.theirs = RTCSctpTransport(self.dtls)  # type: ignore[arg-type]
         self.theirs_received: list[tuple[int, int, bytes]] = []
         self.events: list[object] = []
         self.drop = DataDropper(drop)
-        self.changed = asyncio.Event()
         self.closed = False
 
         async def capture(stream_id: int, ppid: int, data: bytes) -> None:
             self.theirs_received.append((stream_id, ppid, data))
-            self.changed.set()
 
-        self.theirs._receive = capture  # type: ignore[method-assign]
+        if core is None:  # raw SCTP messages; otherwise aiortc's data channels run
+            self.theirs._receive = capture  # type: ignore[method-assign]
         self.tasks = [
             asyncio.ensure_future(self._run_ours()),
             asyncio.ensure_future(self._feed_aiortc()),
@@ -87,7 +96,6 @@ class Bridge:
                 self.to_aiortc.put_nowait(packet)
         while (event := self.ours.next_event()) is not None:
             self.events.append(event)
-            self.changed.set()
 
     async def _run_ours(self) -> None:
         while not self.closed:
@@ -108,13 +116,13 @@ class Bridge:
             if data:
                 await self.theirs._handle_data(data)
 
-    async def wait(self, condition: object, timeout: float = 20.0) -> None:
-        async def loop() -> None:
-            while not condition():  # type: ignore[operator]
-                self.changed.clear()
-                await self.changed.wait()
-
-        await asyncio.wait_for(loop(), timeout)
+    async def wait(self, condition: Any, timeout: float = 20.0) -> None:
+        """Poll ``condition`` (it may depend on aiortc state that signals nothing)."""
+        deadline = self.loop.time() + timeout
+        while not condition():
+            if self.loop.time() > deadline:
+                raise TimeoutError("condition not met")
+            await asyncio.sleep(0.002)
 
     async def close(self) -> None:
         # Stop the loops with a flag and an empty wake-up packet, not Task.cancel(): Python
@@ -206,5 +214,85 @@ async def test_aiortc_stream_reset_and_abort() -> None:
         bridge._flush()
         await bridge.wait(lambda: bridge.theirs._association_state == RTCSctpTransport.State.CLOSED)
         assert bridge.events[-1] == AssociationClosed("done")
+    finally:
+        await bridge.close()
+
+
+# ---------------------------------------------------------------- data channels (RFC 8831/8832)
+
+
+async def data_channel_bridge() -> tuple[Bridge, DataChannelManager]:
+    # aiortc's transport is the DTLS server here, so we are the DTLS client (even ids).
+    manager = DataChannelManager(Association(), dtls_client=True)
+    bridge = Bridge(set(), core=manager)
+    manager.association.connect()
+    await bridge.theirs.start(RTCSctpCapabilities(maxMessageSize=262144), 5000)
+    await bridge.wait(lambda: any(isinstance(e, AssociationEstablished) for e in bridge.events))
+    return bridge, manager
+
+
+async def test_aiortc_opens_channel_to_us() -> None:
+    bridge, manager = await data_channel_bridge()
+    try:
+        channel = RTCDataChannel(
+            bridge.theirs,
+            RTCDataChannelParameters(label="from aiortc", protocol="p", ordered=False),
+        )
+        await bridge.wait(lambda: channel.readyState == "open")
+        channel.send("text")
+        channel.send(b"bytes")
+        channel.send("")
+        await bridge.wait(
+            lambda: len([e for e in bridge.events if isinstance(e, ChannelMessage)]) == 3
+        )
+        (opened,) = [e for e in bridge.events if isinstance(e, ChannelOpened)]
+        assert opened.remote and opened.channel_id % 2 == 1  # aiortc is the DTLS server
+        assert opened.parameters == ChannelParameters(
+            label="from aiortc",
+            protocol="p",
+            ordered=False,
+            priority=0,  # aiortc sends 0
+        )
+        got = [e.data for e in bridge.events if isinstance(e, ChannelMessage)]
+        assert sorted(got, key=repr) == sorted(["text", b"bytes", ""], key=repr)
+        replies: list[object] = []
+        channel.on("message", replies.append)
+        manager.send(opened.channel_id, "reply")
+        bridge._flush()
+        await bridge.wait(lambda: replies == ["reply"])
+        channel.close()
+        await bridge.wait(lambda: ChannelClosed(opened.channel_id) in bridge.events)
+        await bridge.wait(lambda: channel.readyState == "closed")
+    finally:
+        await bridge.close()
+
+
+async def test_we_open_channel_to_aiortc() -> None:
+    bridge, manager = await data_channel_bridge()
+    try:
+        remote: list[RTCDataChannel] = []
+        received: list[object] = []
+
+        def on_channel(channel: RTCDataChannel) -> None:
+            remote.append(channel)
+            channel.on("message", received.append)
+
+        bridge.theirs.on("datachannel", on_channel)
+        cid = manager.create_channel(ChannelParameters(label="from pyrtc", max_retransmits=2))
+        manager.send(cid, b"\x01" * 100_000)
+        bridge._flush()
+        await bridge.wait(lambda: bool(remote))
+        (channel,) = remote
+        assert (channel.id, channel.label, channel.maxRetransmits) == (0, "from pyrtc", 2)
+        manager.send(cid, "second")
+        bridge._flush()
+        await bridge.wait(lambda: len(received) == 2)
+        assert received == [b"\x01" * 100_000, "second"]
+        channel.send("pong")
+        await bridge.wait(lambda: ChannelMessage(cid, "pong") in bridge.events)
+        manager.close(cid)
+        bridge._flush()
+        await bridge.wait(lambda: channel.readyState == "closed")
+        await bridge.wait(lambda: ChannelClosed(cid) in bridge.events)
     finally:
         await bridge.close()

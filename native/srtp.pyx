@@ -238,31 +238,32 @@ cdef class SrtpSession:
             srtp_table_remove(&self.s.in_, ssrc)
 
     cdef object _run(self, int op, object packet):
+        cdef int rc = SRTP_OK
+        out = self._attempt(op, packet, &rc)
+        if rc != SRTP_OK:
+            raise _error(rc)
+        return out
+
+    cdef object _attempt(self, int op, object packet, int *rc):
+        """Transform one packet; on a rejection return None and set ``rc`` (no exception,
+        so a batch can skip bad packets cheaply). Non-buffer input still raises TypeError."""
         cdef Py_buffer view
-        cdef const unsigned char *p
-        cdef Py_ssize_t n
-        cdef bint release = False
         if not self.ready:
             raise SrtpError("session is not initialised")
         if PyBytes_CheckExact(packet):
-            p = <const unsigned char *>PyBytes_AS_STRING(packet)
-            n = PyBytes_GET_SIZE(packet)
-        else:
-            PyObject_GetBuffer(packet, &view, PyBUF_SIMPLE)
-            release = True
-            p = <const unsigned char *>view.buf
-            n = view.len
+            return self._transform(op, <const unsigned char *>PyBytes_AS_STRING(packet),
+                                   PyBytes_GET_SIZE(packet), rc)
+        PyObject_GetBuffer(packet, &view, PyBUF_SIMPLE)
         try:
-            return self._transform(op, p, n)
+            return self._transform(op, <const unsigned char *>view.buf, view.len, rc)
         finally:
-            if release:
-                PyBuffer_Release(&view)
+            PyBuffer_Release(&view)
 
-    cdef object _transform(self, int op, const unsigned char *p, Py_ssize_t n):
+    cdef object _transform(self, int op, const unsigned char *p, Py_ssize_t n, int *rc):
         cdef Py_ssize_t out_len
-        cdef int rc
         if n > 200000:  # far beyond any valid packet; keeps the int arithmetic below safe
-            raise _error(SRTP_E_TOO_LONG)
+            rc[0] = SRTP_E_TOO_LONG
+            return None
         if op == PROTECT_RTP:
             out_len = n + self.s.rtp_tag_len
         elif op == PROTECT_RTCP:
@@ -272,19 +273,22 @@ cdef class SrtpSession:
         else:
             out_len = n - 4 - self.s.rtcp_tag_len
         if out_len < 0:
-            raise _error(SRTP_E_SHORT)
+            rc[0] = SRTP_E_SHORT
+            return None
         out = PyBytes_FromStringAndSize(NULL, out_len)
         cdef unsigned char *o = <unsigned char *>PyBytes_AS_STRING(out)
         if op == PROTECT_RTP:
-            rc = srtp_protect_rtp(&self.s, p, <int>n, o)
+            rc[0] = srtp_protect_rtp(&self.s, p, <int>n, o)
         elif op == UNPROTECT_RTP:
-            rc = srtp_unprotect_rtp(&self.s, p, <int>n, o)
+            rc[0] = srtp_unprotect_rtp(&self.s, p, <int>n, o)
         elif op == PROTECT_RTCP:
-            rc = srtp_protect_rtcp(&self.s, p, <int>n, o)
+            rc[0] = srtp_protect_rtcp(&self.s, p, <int>n, o)
         else:
-            rc = srtp_unprotect_rtcp(&self.s, p, <int>n, o)
-        if rc != SRTP_OK:
-            raise _error(rc)
+            rc[0] = srtp_unprotect_rtcp(&self.s, p, <int>n, o)
+        if rc[0] != SRTP_OK:
+            if rc[0] == SRTP_E_NOMEM:
+                raise MemoryError()
+            return None
         return out
 
     def protect(self, rtp):
@@ -317,11 +321,9 @@ cdef class SrtpSession:
         """Unprotect each packet; a rejected packet (any ``SrtpError``) gives ``None``."""
         cdef Py_ssize_t i, count = PyList_GET_SIZE(packets)
         result = PyList_New(count)
+        cdef int rc
         for i in range(count):
-            try:
-                item = self._run(UNPROTECT_RTP, <object>PyList_GET_ITEM(packets, i))
-            except SrtpError:
-                item = None
+            item = self._attempt(UNPROTECT_RTP, <object>PyList_GET_ITEM(packets, i), &rc)
             Py_INCREF(item)
             PyList_SET_ITEM(result, i, item)
         return result

@@ -78,26 +78,25 @@ def split_message(msg_type: int, seq: int, body: bytes, max_fragment: int) -> li
 
 
 class _Partial:
+    """One message being reassembled; a byte map keeps every fragment O(its size)."""
+
     def __init__(self, msg_type: int, length: int) -> None:
         self.msg_type = msg_type
         self.body = bytearray(length)
-        self.ranges: list[tuple[int, int]] = []
+        self._have = bytearray(length)
+        self._missing = length
+        self._seen = False
 
     def add(self, offset: int, data: bytes) -> None:
-        self.body[offset : offset + len(data)] = data
-        merged: list[tuple[int, int]] = []
-        start, end = offset, offset + len(data)
-        for lo, hi in self.ranges:
-            if hi < start or lo > end:
-                merged.append((lo, hi))
-            else:
-                start, end = min(lo, start), max(hi, end)
-        merged.append((start, end))
-        self.ranges = sorted(merged)
+        end = offset + len(data)
+        self.body[offset:end] = data
+        self._missing -= self._have.count(0, offset, end)
+        self._have[offset:end] = b"\x01" * len(data)
+        self._seen = True
 
     @property
     def complete(self) -> bool:
-        return self.ranges == [(0, len(self.body))]
+        return self._seen and self._missing == 0
 
 
 class Reassembler:

@@ -178,3 +178,70 @@ def test_truncated_client_hello_raises_parse_error(cut: int) -> None:
     if cut < len(hello) and cut != without_extensions:
         with pytest.raises(DtlsParseError):
             ClientHello.parse(hello[:cut])
+
+
+extensions = st.lists(
+    st.tuples(st.integers(0, 0xFFFF), st.binary(max_size=40)),
+    max_size=6,
+    unique_by=lambda e: e[0],
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    random_=st.binary(min_size=32, max_size=32),
+    session_id=st.binary(max_size=32),
+    cookie=st.binary(max_size=255),
+    suites=st.lists(st.integers(0, 0xFFFF), min_size=1, max_size=20),
+    extensions=extensions,
+)
+def test_client_hello_round_trip_property(
+    random_: bytes, session_id: bytes, cookie: bytes, suites: list[int], extensions: list
+) -> None:
+    hello = ClientHello(0xFEFD, random_, session_id, cookie, suites, b"\x00", extensions)
+    assert ClientHello.parse(hello.build()) == hello
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    random_=st.binary(min_size=32, max_size=32),
+    suite=st.integers(0, 0xFFFF),
+    extensions=extensions,
+)
+def test_server_hello_round_trip_property(random_: bytes, suite: int, extensions: list) -> None:
+    hello = ServerHello(0xFEFD, random_, b"", suite, 0, extensions)
+    assert ServerHello.parse(hello.build()) == hello
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    records=st.lists(
+        st.tuples(
+            st.integers(20, 23), st.integers(0, 0xFFFF), st.integers(0, (1 << 48) - 1),
+            st.binary(max_size=200),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)  # fmt: skip
+def test_record_framing_round_trip_property(records: list[tuple[int, int, int, bytes]]) -> None:
+    datagram = b"".join(build_record(t, e, s, f) for t, e, s, f in records)
+    parsed = parse_records(datagram)
+    assert [(r.content_type, r.epoch, r.sequence, r.fragment) for r in parsed] == records
+
+
+@settings(max_examples=100, deadline=None)
+@given(body=st.binary(max_size=3000), max_fragment=st.integers(1, 1500), seed=st.integers())
+def test_split_then_reassemble_in_any_order_property(
+    body: bytes, max_fragment: int, seed: int
+) -> None:
+    fragments = [
+        f for raw in split_message(11, 2, body, max_fragment) for f in parse_fragments(raw)
+    ]
+    random.Random(seed).shuffle(fragments)
+    reassembler = Reassembler()
+    reassembler.reset(2)
+    for fragment in fragments:
+        assert reassembler.peek() is None
+        reassembler.add(fragment)
+    assert reassembler.peek() == (11, body)

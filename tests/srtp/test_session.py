@@ -6,6 +6,8 @@ import random
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pyrtc.srtp import (
     Profile,
@@ -220,3 +222,38 @@ def test_sender_refuses_a_sequence_number_before_the_first_rollover() -> None:
     with pytest.raises(SrtpError, match="behind"):
         sender.protect(rtp(50000))
     assert make(Profile.AES_CM_128_HMAC_SHA1_80).protect(rtp(50000))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(list(Profile)),
+    st.binary(min_size=32, max_size=32),
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 65535),
+    st.lists(st.integers(0, 2**32 - 1), max_size=15),
+    st.binary(max_size=40).map(lambda b: b[: len(b) // 4 * 4]),
+    st.lists(st.binary(max_size=1500), min_size=1, max_size=6),
+)
+def test_round_trip_property(
+    profile: Profile,
+    secret: bytes,
+    ssrc: int,
+    first_seq: int,
+    csrcs: list[int],
+    extension: bytes,
+    payloads: list[bytes],
+) -> None:
+    key, salt = secret[: profile.key_length], secret[-profile.salt_length :]
+    sender, receiver = SrtpSession(profile, key, salt), SrtpSession(profile, key, salt)
+    for offset, payload in enumerate(payloads):
+        first = 0x80 | len(csrcs) | (0x10 if extension else 0)
+        header = struct.pack("!BBHII", first, 96, (first_seq + offset) & 0xFFFF, 0, ssrc)
+        header += b"".join(c.to_bytes(4, "big") for c in csrcs)
+        if extension:
+            header += struct.pack("!HH", 0x1000, len(extension) // 4) + extension
+        packet = header + payload
+        protected = sender.protect(packet)
+        assert protected.startswith(header)
+        assert receiver.unprotect(protected) == packet
+        control = struct.pack("!BBHI", 0x80, 200, 0, ssrc) + payload
+        assert receiver.unprotect_rtcp(sender.protect_rtcp(control)) == control

@@ -33,6 +33,9 @@ from pyrtc.sctp.chunks import (
     HeartbeatChunk,
     InitAckChunk,
     InitChunk,
+    OutgoingResetRequest,
+    ReconfigChunk,
+    ReconfigResponse,
     SackChunk,
     ShutdownAckChunk,
     ShutdownCompleteChunk,
@@ -615,3 +618,107 @@ def test_out_of_the_blue_packets_after_close() -> None:
     assert pair.server.datagrams_to_send(9.0) == []
     assert pair.server_events.count(AssociationClosed("aborted by peer")) == 1
     assert pair.server.next_event() is None
+
+
+# ---------------------------------------------------------------- handshake and close edge cases
+
+
+def test_lost_cookie_ack_is_answered_again() -> None:
+    lost = []
+
+    def drop(packet: bytes) -> bool:
+        if chunk_types(packet) == ["CookieAckChunk"] and not lost:
+            lost.append(packet)
+            return True
+        return False
+
+    pair = MemoryPair(Association(), Association(), drop=drop)
+    pair.client.connect()
+    assert pair.run(lambda: pair.client.established)
+    assert lost
+    assert pair.server_events.count(AssociationEstablished(65535, 65535, 262144)) == 1
+
+
+def test_collision_with_lost_init_ack() -> None:
+    lost = []
+
+    def drop(packet: bytes) -> bool:
+        if chunk_types(packet) == ["InitAckChunk"] and not lost:
+            lost.append(packet)
+            return True
+        return False
+
+    pair = MemoryPair(Association(), Association(), drop=drop)
+    pair.client.connect()
+    pair.server.connect()
+    assert pair.run(lambda: pair.client.established and pair.server.established)
+    assert pair.now == 0.0  # the other side's COOKIE ECHO completed it, no timeout needed
+    assert len(lost) == 1
+
+
+def test_late_init_is_answered_with_existing_tag() -> None:
+    pair = connected()
+    init = InitChunk(0x1234, 100_000, 10, 10, 99).encode()
+    pair.server.receive(serialize_packet(5000, 5000, 0, [init]), 1.0)
+    (packet,) = pair.server.datagrams_to_send(1.0)
+    (ack,) = parse_packet(packet).chunks
+    assert isinstance(ack, InitAckChunk)
+    assert ack.initiate_tag == pair.server._local_tag
+    assert pair.server.established
+
+
+def test_simultaneous_shutdown() -> None:
+    pair = connected()
+    pair.client.send(0, b"a", 51)
+    pair.server.send(0, b"b", 51)
+    pair.client.shutdown()
+    pair.server.shutdown()
+    assert pair.run(lambda: pair.client.state is State.CLOSED and pair.server.state is State.CLOSED)
+    assert pair.client_events[-1] == AssociationClosed(None)
+    assert pair.server_events[-1] == AssociationClosed(None)
+    assert len(messages(pair.client_events)) == len(messages(pair.server_events)) == 1
+
+
+def test_lost_shutdown_chunks_are_retransmitted() -> None:
+    lost: list[str] = []
+
+    def drop(packet: bytes) -> bool:
+        kinds = chunk_types(packet)
+        for kind in ("ShutdownChunk", "ShutdownAckChunk"):
+            if kind in kinds and kind not in lost:
+                lost.append(kind)
+                return True
+        return False
+
+    pair = connected()
+    pair.drop = drop
+    pair.client.shutdown()
+    assert pair.run(lambda: pair.client.state is State.CLOSED and pair.server.state is State.CLOSED)
+    assert lost == ["ShutdownChunk", "ShutdownAckChunk"]
+    assert pair.client_events[-1] == AssociationClosed(None)
+
+
+def test_reconfig_sequence_numbers() -> None:
+    pair = connected()
+    server = pair.server
+    tag = server._local_tag
+    seq = server._peer_reconfig_seq
+    last_tsn = server._receiver.cumulative_tsn  # type: ignore[union-attr]
+
+    def request(request_seq: int) -> list[object]:
+        chunk = ReconfigChunk([OutgoingResetRequest(request_seq, 0, last_tsn, [4])])
+        server.receive(serialize_packet(5000, 5000, tag, [chunk.encode()]), 1.0)
+        (packet,) = server.datagrams_to_send(1.0)
+        (reply,) = parse_packet(packet).chunks
+        assert isinstance(reply, ReconfigChunk)
+        return reply.params  # type: ignore[return-value]
+
+    assert request(seq + 5) == [ReconfigResponse(seq + 5, 5)]  # bad sequence number
+    assert request(seq) == [ReconfigResponse(seq, 1)]  # performed
+    assert request(seq) == [ReconfigResponse(seq, 1)]  # retransmission: same answer
+    assert server.next_event() == StreamsReset((4,))
+    assert server.next_event() is None  # reported once
+    future = ReconfigChunk([OutgoingResetRequest(seq + 1, 0, (last_tsn + 3) & 0xFFFFFFFF, [4])])
+    server.receive(serialize_packet(5000, 5000, tag, [future.encode()]), 1.0)
+    (packet,) = server.datagrams_to_send(1.0)
+    assert parse_packet(packet).chunks == [ReconfigChunk([ReconfigResponse(seq + 1, 6)])]

@@ -1,11 +1,11 @@
 """Typed SDP attributes (``a=`` lines) used by WebRTC, and the generic fallback.
 
 Every attribute is an immutable value. :func:`parse_attribute` turns the text after ``a=`` into
-the typed class registered for its name, or :class:`UnknownAttribute`. When the received text
-differs from the canonical form the typed fields produce (extra spaces, ``msid-semantic: WMS``,
-leading zeros, ...), the original text is kept privately so :meth:`Attribute.to_line`
-reproduces it byte for byte; it is not part of the value (``==`` ignores it) and
-``dataclasses.replace`` drops it, so a modified attribute is written canonically.
+the typed class registered for its name, or :class:`UnknownAttribute`. The received text is
+kept privately so :meth:`Attribute.to_line` reproduces it byte for byte even where it differs
+from the canonical form the typed fields produce (extra spaces, ``msid-semantic: WMS``,
+leading zeros, ...). It is not part of the value (``==`` ignores it) and
+``dataclasses.replace`` drops it, so a modified or newly built attribute is written canonically.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ _RID_ID = re.compile(r"[A-Za-z0-9\-_]+")
 class Attribute:
     """Base of every ``a=`` line: :attr:`name`, :attr:`value` and :meth:`to_line`."""
 
-    # The text after "a=" exactly as received, kept only when it is not canonical.
+    # The text after "a=" exactly as received; None for an attribute built in code.
     _text: str | None = field(default=None, init=False, compare=False, repr=False)
 
     NAME: ClassVar[str] = ""
@@ -953,10 +953,11 @@ def parse_attribute(text: str) -> Attribute:
     """
     name, colon, value = text.partition(":")
     name = name.rstrip()
-    if not TOKEN.fullmatch(name):
-        raise SdpError(f"attribute name {name!r} is not a token")
-    cls = _TYPED.get(name, UnknownAttribute)
+    cls = _TYPED.get(name)
+    if cls is None:
+        if not TOKEN.fullmatch(name):
+            raise SdpError(f"attribute name {name!r} is not a token")
+        cls = UnknownAttribute
     attribute = cls.parse(name, value if colon else None)
-    if attribute.to_line() != "a=" + text:
-        object.__setattr__(attribute, "_text", text)
+    object.__setattr__(attribute, "_text", text)
     return attribute

@@ -65,6 +65,7 @@ _SESSION_REPEATABLE = frozenset("epbtra")
 _RANK_T, _RANK_R, _RANK_Z = (_SESSION_ORDER[letter] for letter in "trz")
 _MEDIA_ORDER = {letter: rank for rank, letter in enumerate("micbka")}
 _MEDIA_REPEATABLE = frozenset("cba")
+_MEDIA_ATTRIBUTES = _MEDIA_ORDER["a"]
 _MAX_UINT64 = 0xFFFFFFFFFFFFFFFF
 _MAX_SESSION_ID = 10**40 - 1  # sess-id = 1*DIGIT; libwebrtc writes up to 2**63
 
@@ -444,7 +445,8 @@ def _check_order(
     state[0] = rank
 
 
-def _split_lines(text: str | bytes) -> list[str]:
+def _split_lines(text: str | bytes) -> tuple[list[str], bool]:
+    """The lines without their CRLF or LF, and whether any line may hold a CR or NUL."""
     if isinstance(text, bytes):
         try:
             text = text.decode()
@@ -453,7 +455,8 @@ def _split_lines(text: str | bytes) -> list[str]:
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
+    stray = "\0" in text or "\r" in text.replace("\r\n", "")
+    return [line[:-1] if line.endswith("\r") else line for line in lines], stray
 
 
 @dataclass(eq=False)
@@ -505,7 +508,7 @@ class SessionDescription(_Section):
 
         The error names the 1-based line number and the line.
         """
-        lines = _split_lines(text)
+        lines, stray = _split_lines(text)
         if not lines or not lines[0].startswith("v="):
             raise SdpError("a session description starts with v=", 1, lines[0] if lines else "")
         session: SessionDescription | None = None
@@ -516,7 +519,7 @@ class SessionDescription(_Section):
             try:
                 if len(line) < 2 or line[1] != "=" or line[0] not in ascii_letters:
                     raise SdpError("not a <type>=<value> line")
-                if "\r" in line or "\0" in line:
+                if stray and ("\r" in line or "\0" in line):
                     raise SdpError("CR or NUL inside a line")
                 letter, value = line[0], line[2:]
                 if letter == "m":
@@ -526,7 +529,10 @@ class SessionDescription(_Section):
                     session.media.append(media)
                     state = [0]
                 elif media is not None:
-                    cls._parse_line_in_media(media, letter, value, state)
+                    if letter == "a" and state[0] == _MEDIA_ATTRIBUTES:  # the common case
+                        media.attributes.append(parse_attribute(value))
+                    else:
+                        cls._parse_line_in_media(media, letter, value, state)
                 elif number == 1:
                     parse_uint(value.strip(), "version", 0)
                     version_text = None if value == "0" else value
@@ -593,7 +599,7 @@ class SessionDescription(_Section):
         if rank is None:
             if letter in _SESSION_ORDER:
                 raise SdpError(f"{letter}= is not allowed in a media section")
-            state[0] = _MEDIA_ORDER["a"]
+            state[0] = _MEDIA_ATTRIBUTES
             media.attributes.append(UnknownLine(letter, value))
             return
         _check_order(letter, rank, state, _MEDIA_REPEATABLE, "media section")

@@ -8,14 +8,13 @@ from pyrtc.sdp.errors import SdpError
 
 # token-char of RFC 8866 section 9: visible ASCII except "(),/:;<=>?@[\]
 TOKEN = re.compile(r"[!#-'*+\-.0-9A-Z^-~]+")
-_DIGITS = re.compile(r"[0-9]+")
 _DECIMAL = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?")
 _MAX_DIGITS = 40  # bounds int() work; no SDP number is longer (sess-id is at most 2**64)
 
 
 def parse_uint(text: str, what: str, maximum: int) -> int:
     """A decimal number without sign in 0..maximum, or :class:`SdpError`."""
-    if len(text) > _MAX_DIGITS or not _DIGITS.fullmatch(text):
+    if len(text) > _MAX_DIGITS or not (text.isascii() and text.isdigit()):
         raise SdpError(f"{what} {text!r} is not a decimal number")
     value = int(text)
     if value > maximum:

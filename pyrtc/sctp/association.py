@@ -96,6 +96,7 @@ class State(enum.Enum):
 
 
 _SENDING_STATES = (State.CLOSED, State.COOKIE_WAIT, State.COOKIE_ECHOED, State.ESTABLISHED)
+_RECEIVING_STATES = (State.ESTABLISHED, State.SHUTDOWN_PENDING, State.SHUTDOWN_SENT)
 
 
 @dataclass(frozen=True)
@@ -588,10 +589,18 @@ class Association:
         if self.state is State.CLOSED and not isinstance(first, CookieEchoChunk):
             self._out_of_the_blue(tag, chunks)
             return
+        local_tag = self._local_tag
         for chunk in chunks:
-            if isinstance(chunk, CookieEchoChunk):
+            kind = type(chunk)
+            if kind is DataChunk and tag == local_tag:  # fast path
+                assert isinstance(chunk, DataChunk)
+                self._on_data(chunk)
+                continue
+            if kind is CookieEchoChunk:
+                assert isinstance(chunk, CookieEchoChunk)
                 if not self._on_cookie_echo(tag, chunk, now):
                     return
+                local_tag = self._local_tag
                 continue
             if isinstance(chunk, AbortChunk | ShutdownCompleteChunk):
                 expected = self._peer_tag if chunk.flags & FLAG_T else self._local_tag
@@ -602,7 +611,7 @@ class Association:
                 elif self.state is State.SHUTDOWN_ACK_SENT:
                     self._close(None)
                 return
-            if not self._local_tag or tag != self._local_tag:
+            if not local_tag or tag != local_tag:
                 raise SctpParseError("wrong verification tag")
             if not self._dispatch(chunk, now):
                 return
@@ -833,26 +842,26 @@ class Association:
     # ---- data receiver (RFC 9260 §6.2)
 
     def _on_data(self, chunk: DataChunk) -> None:
-        if self._receiver is None or self.state not in (
-            State.ESTABLISHED,
-            State.SHUTDOWN_PENDING,
-            State.SHUTDOWN_SENT,
-        ):
+        receiver = self._receiver
+        if receiver is None or self.state not in _RECEIVING_STATES:
             return
         if not chunk.user_data:
             self.abort("DATA chunk without user data")  # RFC 9260 §6.2
             return
         delivered: list[MessageReceived] = []
+        undelivered = self._undelivered_bytes
+        room = self.config.receive_buffer - receiver.held_bytes - undelivered
         # The next expected TSN is taken even without room when the application has read
         # everything: what fills the buffer then is waiting for exactly this chunk.
-        accepted = self._receiver.receive(
-            chunk, self._rx_room(), self._undelivered_bytes == 0, delivered
-        )
-        for message in delivered:
-            self._undelivered_bytes += len(message.data)
-            self._events.append(message)
+        accepted = receiver.receive(chunk, room, undelivered == 0, delivered)
+        if delivered:
+            events = self._events
+            for message in delivered:
+                undelivered += len(message.data)
+                events.append(message)
+            self._undelivered_bytes = undelivered
         self._sack_due = True
-        if not accepted or self._receiver.has_gaps or chunk.flags & FLAG_IMMEDIATE:
+        if not accepted or receiver.has_gaps or chunk.flags & FLAG_IMMEDIATE:
             self._sack_now = True
 
     def _schedule_sack(self, now: float) -> None:

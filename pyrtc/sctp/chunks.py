@@ -59,6 +59,7 @@ DATA_HEADER_LENGTH = 16
 _common_header = struct.Struct("!HHI")
 _chunk_header = struct.Struct("!BBH")
 _data_header = struct.Struct("!BBHIHHI")
+_data_fields = struct.Struct("!IHHI")
 _u32 = struct.Struct("!I")
 _u16_u16 = struct.Struct("!HH")
 _init_fixed = struct.Struct("!IIHHI")
@@ -136,7 +137,7 @@ class DataChunk(Chunk):
     def decode(cls, flags: int, body: bytes) -> DataChunk:
         if len(body) < 12:
             raise SctpParseError("DATA chunk too short")
-        tsn, stream_id, ssn, ppid = struct.unpack_from("!IHHI", body)
+        tsn, stream_id, ssn, ppid = _data_fields.unpack_from(body)
         return cls(tsn, stream_id, ssn, ppid, body[12:], flags)
 
 
@@ -510,6 +511,11 @@ def decode_chunks(data: bytes, pos: int = COMMON_HEADER_LENGTH) -> list[Chunk]:
         kind, flags, length = _chunk_header.unpack_from(data, pos)
         if length < 4 or pos + length > end:
             raise SctpParseError(f"bad chunk length {length}")
+        if kind == DATA and length >= DATA_HEADER_LENGTH:  # fast path: one copy of the payload
+            tsn, sid, ssn, ppid = _data_fields.unpack_from(data, pos + 4)
+            chunks.append(DataChunk(tsn, sid, ssn, ppid, data[pos + 16 : pos + length], flags))
+            pos += length + _pad(length)
+            continue
         body = data[pos + 4 : pos + length]
         decoder = _DECODERS.get(kind)
         if decoder is None:

@@ -97,6 +97,8 @@ class State(enum.Enum):
 
 _SENDING_STATES = (State.CLOSED, State.COOKIE_WAIT, State.COOKIE_ECHOED, State.ESTABLISHED)
 _RECEIVING_STATES = (State.ESTABLISHED, State.SHUTDOWN_PENDING, State.SHUTDOWN_SENT)
+# Queued DATA still goes out after shutdown() and after the peer's SHUTDOWN (§9.2).
+_DATA_SENDING_STATES = (State.ESTABLISHED, State.SHUTDOWN_PENDING, State.SHUTDOWN_RECEIVED)
 
 
 @dataclass(frozen=True)
@@ -1084,6 +1086,8 @@ class Association:
             self._sack_at is not None and (self._pending or self._retransmit_count)
         ):
             self._add_sack(add)
+        if self._retransmit_count and self._peer_forward_tsn:
+            self._abandon_before_retransmission(now)
         if self._forward_tsn_due:
             self._forward_tsn_due = False
             forward = self._forward_tsn_chunk()
@@ -1092,7 +1096,7 @@ class Association:
         self._add_reconfig(add, now)
         if self._retransmit_count:
             sent_data = self._add_retransmissions(add, now)
-        if self._pending and self._closing_or_sending_allowed():
+        if self._pending and self.state in _DATA_SENDING_STATES:
             sent_data = self._add_new_data(add, now) or sent_data
         if self.state is State.SHUTDOWN_PENDING and not self._pending and not self._outstanding:
             add(ShutdownChunk(self._receiver.cumulative_tsn if self._receiver else 0).encode())
@@ -1106,9 +1110,6 @@ class Association:
             out.append(self._packet(self._peer_tag, chunks))
         if sent_data and self._t3_at is None:
             self._t3_at = now + self._rto
-
-    def _closing_or_sending_allowed(self) -> bool:
-        return self.state in (State.ESTABLISHED, State.SHUTDOWN_PENDING, State.SHUTDOWN_RECEIVED)
 
     def _add_sack(self, add: _Adder) -> None:
         assert self._receiver is not None
@@ -1147,13 +1148,6 @@ class Association:
                 break
             if not chunk.retransmit:
                 continue
-            message = chunk.message
-            limit = message.max_retransmits
-            if self._peer_forward_tsn and (
-                (limit is not None and chunk.sends > limit) or self._expired(message, now)
-            ):
-                self._abandon(message)
-                continue
             length = len(chunk.data)
             if budget <= 0 and fast_budget <= 0:
                 break
@@ -1171,12 +1165,17 @@ class Association:
             self._retransmissions += 1
             add(chunk.encode())
             sent = True
-        if self._forward_tsn_due and self._peer_forward_tsn:
-            self._forward_tsn_due = False
-            forward = self._forward_tsn_chunk()
-            if forward is not None:
-                add(forward.encode())
         return sent
+
+    def _abandon_before_retransmission(self, now: float) -> None:
+        """Apply the PR-SCTP policies to chunks about to be resent (RFC 3758 §3.5 A1-A3)."""
+        for chunk in self._outstanding:
+            if not chunk.retransmit:
+                continue
+            message = chunk.message
+            limit = message.max_retransmits
+            if (limit is not None and chunk.sends > limit) or self._expired(message, now):
+                self._abandon(message)
 
     def _add_new_data(self, add: _Adder, now: float) -> bool:
         """Assign TSNs to queued chunks and send them within cwnd and rwnd (§6.1)."""

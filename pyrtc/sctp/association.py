@@ -959,7 +959,12 @@ class Association:
         for chunk in self._outstanding:
             if not tsn_gt(highest, chunk.tsn):
                 break
-            if chunk.acked or chunk.message.abandoned or chunk.fast_retransmitted:
+            if (
+                chunk.acked
+                or chunk.retransmit
+                or chunk.fast_retransmitted
+                or chunk.message.abandoned
+            ):
                 continue
             chunk.misses += 1
             if chunk.misses >= 3:

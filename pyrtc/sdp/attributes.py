@@ -11,6 +11,7 @@ leading zeros, ...). It is not part of the value (``==`` ignores it) and
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Self
@@ -93,7 +94,7 @@ _RID_ID = re.compile(r"[A-Za-z0-9\-_]+")
 
 
 @dataclass(frozen=True)
-class Attribute:
+class Attribute(ABC):
     """Base of every ``a=`` line: :attr:`name`, :attr:`value` and :meth:`to_line`."""
 
     # The text after "a=" exactly as received; None for an attribute built in code.
@@ -114,9 +115,9 @@ class Attribute:
             return value if colon else None
         return self.format_value()
 
+    @abstractmethod
     def format_value(self) -> str | None:
         """The canonical value text built from the typed fields."""
-        raise NotImplementedError
 
     def to_line(self) -> str:
         """The whole SDP line without its line ending."""
@@ -126,9 +127,9 @@ class Attribute:
         return f"a={self.name}" if value is None else f"a={self.name}:{value}"
 
     @classmethod
+    @abstractmethod
     def parse(cls, name: str, value: str | None) -> Self:
         """Build the typed attribute from its name and value text; :class:`SdpError` if bad."""
-        raise NotImplementedError
 
 
 def _need_value(name: str, value: str | None) -> str:
@@ -175,6 +176,11 @@ class UnknownLine(Attribute):
 
     def to_line(self) -> str:
         return f"{self.letter}={self.text}"
+
+    @classmethod
+    def parse(cls, name: str, value: str | None) -> Self:
+        """Build from the type letter (``name``) and the text after ``=``."""
+        return cls(name, value or "")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ so only ``a=`` lines (and other unknown lines) may follow it in its section.
 from __future__ import annotations
 
 import dataclasses
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from string import ascii_letters
 from typing import ClassVar, Self, TypeVar
@@ -71,14 +72,14 @@ _MAX_SESSION_ID = 10**40 - 1  # sess-id = 1*DIGIT; libwebrtc writes up to 2**63
 
 
 @dataclass(frozen=True)
-class _HeaderValue:
+class _HeaderValue(ABC):
     """A typed ``<type>=`` line value that remembers non-canonical received text."""
 
     _text: str | None = field(default=None, init=False, compare=False, repr=False)
 
+    @abstractmethod
     def format(self) -> str:
         """The canonical value text."""
-        raise NotImplementedError
 
     @property
     def text(self) -> str:
@@ -557,7 +558,7 @@ class SessionDescription(_Section):
         if rank is None:
             # Kept among the attributes; only a= lines may follow, so the order stays exact.
             state[0] = _SESSION_ORDER["a"]
-            self.attributes.append(UnknownLine(letter, value))
+            self.attributes.append(UnknownLine.parse(letter, value))
             return
         if letter == "t" and state[0] in (_RANK_R, _RANK_Z):
             state[0] = rank  # the next time description
@@ -600,7 +601,7 @@ class SessionDescription(_Section):
             if letter in _SESSION_ORDER:
                 raise SdpError(f"{letter}= is not allowed in a media section")
             state[0] = _MEDIA_ATTRIBUTES
-            media.attributes.append(UnknownLine(letter, value))
+            media.attributes.append(UnknownLine.parse(letter, value))
             return
         _check_order(letter, rank, state, _MEDIA_REPEATABLE, "media section")
         if letter == "a":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 
 import dns.message
@@ -226,6 +227,8 @@ def test_round_trip(message: DnsMessage) -> None:
 
 @given(dns_messages(_ascii_label))
 def test_dnspython_decodes_what_we_encode(message: DnsMessage) -> None:
+    # dnspython reads opcode UPDATE (RFC 2136) with other section semantics: clear the opcode.
+    message = dataclasses.replace(message, flags=message.flags & ~0x7800)
     theirs = dns.message.from_wire(message.encode(), question_only=True)
     assert (theirs.id, theirs.flags) == (message.id, message.flags)
     assert [str(q.name).rstrip(".").lower() for q in theirs.question] == [

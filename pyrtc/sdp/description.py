@@ -59,9 +59,8 @@ __all__ = [
 
 A = TypeVar("A", bound=Attribute)
 
-_SESSION_ORDER = {
-    letter: rank for rank, letter in enumerate("vosiuepcbtrzka")
-}  # RFC 8866 section 5
+# The order of the lines in the session part and in a media section (RFC 8866 section 5).
+_SESSION_ORDER = {letter: rank for rank, letter in enumerate("vosiuepcbtrzka")}
 _SESSION_REPEATABLE = frozenset("epbtra")
 _RANK_T, _RANK_R, _RANK_Z = (_SESSION_ORDER[letter] for letter in "trz")
 _MEDIA_ORDER = {letter: rank for rank, letter in enumerate("micbka")}

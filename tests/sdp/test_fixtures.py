@@ -25,6 +25,7 @@ from pyrtc.sdp import (
 
 FIXTURES = Path("/work/shared/fixtures/sdp")
 PATHS = sorted(FIXTURES.glob("*.sdp"))
+OFFER = "chromium156_offer_audio_video_data.sdp"
 CHROMIUM_FINGERPRINT = (
     "3E:C9:2F:0C:CC:F3:FA:30:7A:38:8F:CF:EE:45:12:BA:"
     "5C:E4:3E:38:CB:6D:D3:3E:D8:54:1B:FB:9B:AF:CB:D4"
@@ -252,12 +253,28 @@ def test_chromium_offer_data_channel() -> None:
 
 def test_chromium_answer() -> None:
     _, answer = load("chromium156_answer_audio_video_data.sdp")
+    audio, video, data = answer.media
+    assert answer.origin.session_id == 921485634320271573
     assert [m.setup for m in answer.media] == ["active", "active", "active"]
     assert answer.msid_semantics[0].identifiers == ()
-    creds = [answer.effective_ice_credentials(m) for m in answer.media]
-    assert len({c for c in creds}) == 1 and creds[0] is not None
-    assert answer.media[2].sctp_port == 5000
-    assert answer.media[2].max_message_size == 262144
+    assert answer.msid_semantics[0].to_line() == "a=msid-semantic: WMS"
+    credentials = {answer.effective_ice_credentials(m) for m in answer.media}
+    assert {(c.ufrag, c.password) for c in credentials if c} == {
+        ("EXYw", "1Olma33HRJjLqCq9Qal6H9EO")
+    }
+    assert [m.direction for m in answer.media] == ["recvonly", "recvonly", None]
+    assert [m.port for m in answer.media] == [34422, 9, 9]
+    # only the first (bundled) section carries the candidate
+    assert [len(m.candidates) for m in answer.media] == [1, 0, 0]
+    assert audio.candidates[0].foundation == "1461261532"
+    assert audio.msids == [] and audio.ssrcs == {} and video.ssrc_groups == []
+    assert [c.payload_type for c in video.codecs] == [int(f) for f in video.formats]
+    assert {c.payload_type: c.rtx_apt for c in video.codecs if c.rtx_apt} == {
+        c.payload_type: c.rtx_apt for c in load(OFFER)[1].media[1].codecs if c.rtx_apt
+    }
+    assert [f.fingerprint[:11] for f in answer.effective_fingerprints(data)] == ["AF:D0:E6:01"]
+    assert data.sctp_port == 5000
+    assert data.max_message_size == 262144
 
 
 def test_firefox_offer() -> None:

@@ -10,7 +10,7 @@ from aiortc import sdp as aiortc_sdp
 
 from pyrtc.sdp import SessionDescription
 
-FIXTURES = sorted(Path("/work/shared/fixtures/sdp").glob("*.sdp"))
+FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("*.sdp"))
 
 
 def both(path: Path) -> tuple[SessionDescription, Any]:

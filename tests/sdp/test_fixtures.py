@@ -1,4 +1,7 @@
-"""Real SDP (Chromium 156, Firefox 153, GStreamer webrtcbin): exact round trip, typed values."""
+"""Real SDP (Chromium 156, Firefox 153, GStreamer webrtcbin): exact round trip, typed values.
+
+The fixtures are copies of /work/shared/fixtures/sdp (``.gitattributes`` keeps their CRLF).
+"""
 
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from pyrtc.sdp import (
     UnknownAttribute,
 )
 
-FIXTURES = Path("/work/shared/fixtures/sdp")
+FIXTURES = Path(__file__).parent / "fixtures"
 PATHS = sorted(FIXTURES.glob("*.sdp"))
 OFFER = "chromium156_offer_audio_video_data.sdp"
 CHROMIUM_FINGERPRINT = (

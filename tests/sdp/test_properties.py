@@ -60,7 +60,7 @@ from pyrtc.sdp import (
     parse_attribute,
 )
 
-FIXTURES = sorted(Path("/work/shared/fixtures/sdp").glob("*.sdp"))
+FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("*.sdp"))
 FIXTURE_LINES = [path.read_bytes().decode().split("\r\n")[:-1] for path in FIXTURES]
 
 TOKEN_CHARS = "".join(c for c in map(chr, range(0x21, 0x7F)) if c not in '"(),/:;<=>?@[\\]')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 
@@ -11,6 +12,8 @@ from rich.table import Table
 
 import pyrtc
 from pyrtc import bench
+from pyrtc.errors import Error
+from pyrtc.sansio import Address
 
 console = Console(width=max(Console().width, 120))
 
@@ -51,6 +54,99 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _host_port(text: str, default_port: int = 3478) -> Address:
+    """Parse ``HOST``, ``HOST:PORT``, ``[V6]`` or ``[V6]:PORT``."""
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest.removeprefix(":")
+    elif text.count(":") == 1:
+        host, _, port = text.partition(":")
+    else:
+        host, port = text, ""
+    try:
+        number = int(port) if port else default_port
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad port in {text!r}") from None
+    if not host or not 0 < number < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host, number
+
+
+def _addr(addr: Address) -> str:
+    host, port = addr
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _cmd_stun(args: argparse.Namespace) -> int:
+    from pyrtc.net import BindingFailed, BindingTimeout, stun_binding
+
+    try:
+        result = asyncio.run(stun_binding(args.server, timeout=args.timeout, rto=args.rto))
+    except BindingTimeout as exc:
+        console.print(f"[red]timeout:[/red] {exc}")
+        return 1
+    except (BindingFailed, Error) as exc:
+        console.print(f"[red]failed:[/red] {exc}")
+        return 2
+    console.print(
+        f"STUN Binding to {_addr(result.server)}: reflexive address "
+        f"[bold]{_addr(result.mapped_address)}[/bold] (local {_addr(result.local_address)}), "
+        f"RTT {result.rtt * 1000:.2f} ms"
+    )
+    return 0
+
+
+def _cmd_stun_server(args: argparse.Namespace) -> int:
+    from pyrtc.net import serve_stun
+
+    async def serve() -> None:
+        driver = await serve_stun(args.host, args.port, software=f"pyrtc {pyrtc.__version__}")
+        console.print(f"STUN server listening on {_addr(driver.local_address)} (Ctrl-C to stop)")
+        try:
+            await driver.closed
+        finally:
+            driver.close()
+            stats = driver.core.stats
+            console.print(
+                f"answered {stats.success} Binding requests, {stats.errors} errors; "
+                f"dropped {stats.malformed} malformed, ignored {stats.ignored}"
+            )
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        console.print(f"[red]cannot listen on {args.host}:{args.port}:[/red] {exc}")
+        return 2
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from pyrtc.net import serve_stun, stun_binding
+
+    async def demo() -> int:
+        server = await serve_stun("127.0.0.1", 0, software=f"pyrtc {pyrtc.__version__}")
+        try:
+            console.print(f"pyrtc demo: STUN server listening on {_addr(server.local_address)}")
+            result = await stun_binding(server.local_address, timeout=5)
+        finally:
+            server.close()
+        console.print(
+            f"probe from {_addr(result.local_address)}: reflexive address "
+            f"[bold]{_addr(result.mapped_address)}[/bold], RTT {result.rtt * 1000:.2f} ms"
+        )
+        stats = server.core.stats
+        console.print(f"server answered {stats.success} Binding request(s), {stats.errors} errors")
+        return 0
+
+    try:
+        return asyncio.run(demo())
+    except Error as exc:
+        console.print(f"[red]demo failed:[/red] {exc}")
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="pyrtc", description=pyrtc.__doc__)
@@ -62,6 +158,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=5, help="interleaved rounds per case")
     p.add_argument("--min-time", type=float, default=0.2, help="seconds per round per side")
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("stun", help="STUN Binding probe: print the reflexive address and RTT")
+    p.add_argument("server", type=_host_port, metavar="HOST:PORT", help="STUN server")
+    p.add_argument("--timeout", type=float, default=None, help="give up after SECONDS")
+    p.add_argument("--rto", type=float, default=0.5, help="initial retransmission timeout")
+    p.set_defaults(func=_cmd_stun)
+
+    p = sub.add_parser("stun-server", help="run a STUN Binding server until Ctrl-C")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=3478, help="UDP port (0: any free port)")
+    p.set_defaults(func=_cmd_stun_server)
+
+    p = sub.add_parser("demo", help="local end-to-end demo (for now: STUN server and probe)")
+    p.set_defaults(func=_cmd_demo)
     return parser
 
 

@@ -459,7 +459,10 @@ class Agent:
             self._mdns.receive(data, addr, now)
             self._drain_mdns(now)
             return
-        if not data or data[0] > 3:
+        if not data:
+            self.stats.malformed += 1
+            return
+        if data[0] > 3:
             self._events.append(DataReceived(data, local, addr))
             return
         try:

@@ -20,12 +20,8 @@ from dataclasses import dataclass
 from pyrtc.sansio import Event
 from pyrtc.sctp.chunks import (
     COMMON_HEADER_LENGTH,
-    DATA_HEADER_LENGTH,
-    FLAG_BEGINNING,
-    FLAG_END,
     FLAG_IMMEDIATE,
     FLAG_T,
-    FLAG_UNORDERED,
     FORWARD_TSN,
     PARAM_FORWARD_TSN_SUPPORTED,
     PARAM_STATE_COOKIE,
@@ -63,17 +59,17 @@ from pyrtc.sctp.errors import SctpError, SctpParseError
 from pyrtc.sctp.events import (
     AssociationClosed,
     AssociationEstablished,
-    BufferedAmountLow,
     MessageReceived,
     OutgoingStreamsReset,
     StreamsReset,
 )
 from pyrtc.sctp.receiver import Receiver
-from pyrtc.sctp.serial import tsn_ge, tsn_gt
+from pyrtc.sctp.rto import RtoEstimator
+from pyrtc.sctp.sender import Adder, ProtocolViolation, Sender
+from pyrtc.sctp.serial import tsn_gt
 
 _MASK = 0xFFFFFFFF
 _Adder = Callable[[bytes], None]
-_data_header = struct.Struct("!BBHIHHI")
 _heartbeat_info = struct.Struct("!d8s")
 
 # Error cause codes (RFC 9260 §3.3.10).
@@ -146,77 +142,6 @@ class AssociationStats:
     srtt: float | None
 
 
-class _Message:
-    """One user message queued by :meth:`Association.send`."""
-
-    __slots__ = (
-        "abandoned",
-        "chunks",
-        "expires",
-        "lifetime",
-        "max_retransmits",
-        "ordered",
-        "ssn",
-        "stream_id",
-    )
-
-    def __init__(
-        self, stream_id: int, ordered: bool, max_retransmits: int | None, lifetime: float | None
-    ) -> None:
-        self.stream_id = stream_id
-        self.ordered = ordered
-        self.max_retransmits = max_retransmits
-        self.lifetime = lifetime
-        self.expires: float | None = None
-        self.ssn = 0
-        self.abandoned = False
-        self.chunks: list[_OutChunk] = []
-
-
-class _OutChunk:
-    """A DATA chunk of an outgoing message plus its retransmission bookkeeping."""
-
-    __slots__ = (
-        "acked",
-        "data",
-        "fast_retransmitted",
-        "flags",
-        "in_flight",
-        "message",
-        "misses",
-        "ppid",
-        "retransmit",
-        "sends",
-        "sent_at",
-        "tsn",
-    )
-
-    def __init__(self, message: _Message, ppid: int, data: bytes, flags: int) -> None:
-        self.message = message
-        self.ppid = ppid
-        self.data = data
-        self.flags = flags
-        self.tsn = 0
-        self.sent_at = 0.0
-        self.sends = 0
-        self.misses = 0
-        self.acked = False
-        self.in_flight = False
-        self.retransmit = False
-        self.fast_retransmitted = False
-
-    def encode(self) -> bytes:
-        message = self.message
-        length = DATA_HEADER_LENGTH + len(self.data)
-        return (
-            _data_header.pack(
-                0, self.flags, length, self.tsn, message.stream_id, message.ssn, self.ppid
-            )
-            + self.data
-            + bytes(-length % 4)
-        )
-
-
 class Association:
     """One SCTP association over a single path (the DTLS transport of RFC 8261)."""
 
@@ -235,39 +160,16 @@ class Association:
         self._init_retransmits = 0
         self._outbound_streams = cfg.outbound_streams
         self._inbound_streams = cfg.inbound_streams
-        self._peer_forward_tsn = False
         self._peer_reconfig = False
 
         self._events: deque[Event] = deque()
         self._undelivered_bytes = 0
         self._outbox: list[bytes] = []
 
-        # Sender (RFC 9260 §6, §7).
-        self._next_tsn = self._local_tsn
-        self._cum_ack = (self._local_tsn - 1) & _MASK
-        self._pending: deque[_OutChunk] = deque()
-        self._outstanding: list[_OutChunk] = []
-        self._retransmit_count = 0
-        self._flight_size = 0
-        self._peer_rwnd = 0
-        self._cwnd = min(4 * cfg.mtu, max(2 * cfg.mtu, 4380))
-        self._ssthresh = 0
-        self._partial_bytes_acked = 0
-        self._fast_recovery_exit: int | None = None
-        self._next_ssn: dict[int, int] = {}
-        self._buffered: dict[int, int] = {}
-        self._low_threshold: dict[int, int] = {}
-        self._forward_tsn_due = False
-        self._fast_retransmit_budget = False
-        self._unstamped: list[_Message] = []
-        self._max_payload = cfg.mtu - COMMON_HEADER_LENGTH - DATA_HEADER_LENGTH
-
-        # RTO (RFC 9260 §6.3).
-        self._rto = cfg.rto_initial
-        self._srtt: float | None = None
-        self._rttvar = 0.0
+        # Sender (RFC 9260 §6, §7) and the RTO shared by every timer (§6.3).
+        self._rto = RtoEstimator(cfg.rto_initial, cfg.rto_min, cfg.rto_max)
+        self._sender = Sender(self._local_tsn, cfg.mtu, self._rto, self._emit)
         self._error_count = 0
-        self._last_t3_at = -1.0
 
         # Receiver.
         self._receiver: Receiver | None = None
@@ -297,10 +199,6 @@ class Association:
         self._packets_received = 0
         self._packets_dropped = 0
         self._packets_sent = 0
-        self._retransmissions = 0
-        self._fast_retransmissions = 0
-        self._t3_expirations = 0
-        self._abandoned_messages = 0
 
     # ------------------------------------------------------------------ public API
 
@@ -355,33 +253,15 @@ class Association:
             raise SctpError(f"stream {stream_id} beyond the {self._outbound_streams} negotiated")
         if stream_id in self._closing_streams:
             raise SctpError(f"stream {stream_id} is being reset")
-        message = _Message(stream_id, ordered, max_retransmits, lifetime)
-        flags_u = 0 if ordered else FLAG_UNORDERED
-        step = self._max_payload
-        size = len(data)
-        view = memoryview(data)
-        for pos in range(0, size, step):
-            flags = flags_u
-            if pos == 0:
-                flags |= FLAG_BEGINNING
-            if pos + step >= size:
-                flags |= FLAG_END
-            chunk = _OutChunk(
-                message, ppid, bytes(view[pos : pos + step]) if size > step else data, flags
-            )
-            message.chunks.append(chunk)
-            self._pending.append(chunk)
-        self._buffered[stream_id] = self._buffered.get(stream_id, 0) + size
-        if lifetime is not None:
-            self._unstamped.append(message)
+        self._sender.queue(stream_id, data, ppid, ordered, max_retransmits, lifetime)
 
     def buffered_amount(self, stream_id: int) -> int:
         """Bytes queued on ``stream_id`` that were not yet transmitted once."""
-        return self._buffered.get(stream_id, 0)
+        return self._sender.buffered_amount(stream_id)
 
     def set_buffered_amount_low_threshold(self, stream_id: int, threshold: int) -> None:
         """Emit :class:`BufferedAmountLow` when ``stream_id`` drains to ``threshold`` or less."""
-        self._low_threshold[stream_id] = threshold
+        self._sender.set_buffered_amount_low_threshold(stream_id, threshold)
 
     def reset_streams(self, stream_ids: list[int]) -> None:
         """Reset our outgoing ``stream_ids`` (RFC 6525 §5.1.2), e.g. to close data channels.
@@ -417,22 +297,23 @@ class Association:
 
     @property
     def peer_supports_forward_tsn(self) -> bool:
-        return self._peer_forward_tsn
+        return self._sender.peer_forward_tsn
 
     def stats(self) -> AssociationStats:
         """Current counters and congestion state."""
+        sender = self._sender
         return AssociationStats(
             self._packets_received,
             self._packets_dropped,
             self._packets_sent,
-            self._retransmissions,
-            self._fast_retransmissions,
-            self._t3_expirations,
-            self._abandoned_messages,
-            self._cwnd,
-            self._ssthresh,
-            self._rto,
-            self._srtt,
+            sender.retransmissions,
+            sender.fast_retransmissions,
+            sender.t3_expirations,
+            sender.abandoned_messages,
+            sender.cwnd,
+            sender.ssthresh,
+            self._rto.rto,
+            self._rto.srtt,
         )
 
     # ------------------------------------------------------------------ sans-I/O interface
@@ -504,12 +385,8 @@ class Association:
         out = self._outbox
         self._outbox = []
         if self._t1_at is not None and self._t1_at < 0 and out:
-            self._t1_at = now + self._rto
-        if self._unstamped:
-            for message in self._unstamped:
-                assert message.lifetime is not None
-                message.expires = now + message.lifetime
-            self._unstamped.clear()
+            self._t1_at = now + self._rto.rto
+        self._sender.stamp_lifetimes(now)
         if self.state in (
             State.ESTABLISHED,
             State.SHUTDOWN_PENDING,
@@ -547,8 +424,7 @@ class Association:
         self._t1_at = self._t2_at = self._t3_at = None
         self._sack_at = self._heartbeat_at = self._reconfig_at = None
         self._sack_due = self._sack_now = False
-        self._pending.clear()
-        self._outstanding.clear()
+        self._sender.clear()
         self._emit(AssociationClosed(reason))
 
     def _rx_room(self) -> int:
@@ -556,20 +432,6 @@ class Association:
         return max(
             0, self.config.receive_buffer - self._receiver.held_bytes - self._undelivered_bytes
         )
-
-    def _update_rto(self, rtt: float) -> None:
-        """RTO calculation of RFC 9260 §6.3.1."""
-        cfg = self.config
-        if self._srtt is None:
-            self._srtt = rtt
-            self._rttvar = rtt / 2
-        else:
-            self._rttvar = 0.75 * self._rttvar + 0.25 * abs(self._srtt - rtt)
-            self._srtt = 0.875 * self._srtt + 0.125 * rtt
-        self._rto = min(cfg.rto_max, max(cfg.rto_min, self._srtt + 4 * self._rttvar))
-
-    def _backoff(self) -> None:
-        self._rto = min(self.config.rto_max, self._rto * 2)
 
     def _count_error(self) -> bool:
         """Count one unanswered retransmission; abort past Association.Max.Retrans (§8.1)."""
@@ -735,7 +597,7 @@ class Association:
         if cookie is None or ack.initiate_tag == 0:
             raise SctpParseError("INIT ACK without a State Cookie")
         self._peer_tag = ack.initiate_tag
-        self._peer_forward_tsn, self._peer_reconfig = self._peer_extensions(ack.params)
+        self._sender.peer_forward_tsn, self._peer_reconfig = self._peer_extensions(ack.params)
         self._outbound_streams = min(self.config.outbound_streams, ack.inbound_streams)
         self._inbound_streams = min(self.config.inbound_streams, ack.outbound_streams)
         self._start_receiver(ack.initial_tsn, ack.a_rwnd)
@@ -743,13 +605,12 @@ class Association:
         self._outbox.append(self._cookie_echo)
         self.state = State.COOKIE_ECHOED
         self._init_retransmits = 0
-        self._t1_at = now + self._rto
+        self._t1_at = now + self._rto.rto
 
     def _start_receiver(self, peer_tsn: int, peer_rwnd: int) -> None:
         self._receiver = Receiver(peer_tsn, self.config.receive_buffer)
         self._peer_reconfig_seq = peer_tsn
-        self._peer_rwnd = peer_rwnd
-        self._ssthresh = peer_rwnd
+        self._sender.peer_rwnd = self._sender.ssthresh = peer_rwnd
 
     def _on_cookie_echo(self, tag: int, chunk: CookieEchoChunk, now: float) -> bool:
         """Validate a COOKIE ECHO and establish if appropriate (RFC 9260 §5.1.5, §5.2.4)."""
@@ -762,18 +623,14 @@ class Association:
         if self.state is State.CLOSED:
             if self._ever_established:
                 return False
-            self._local_tag = state.local_tag
-            self._local_tsn = state.local_tsn
-            self._next_tsn = state.local_tsn
-            self._cum_ack = (state.local_tsn - 1) & _MASK
-            self._reconfig_seq = state.local_tsn
+            self._local_tag = state.local_tag  # our INIT ACKs always carry self._local_tsn
         elif state.local_tag != self._local_tag:
             return False  # a restart (§5.2.4 case A/C) is not supported
         elif state.peer_tag != self._peer_tag and self.state is State.ESTABLISHED:
             return False
         if self.state is not State.ESTABLISHED:
             self._peer_tag = state.peer_tag
-            self._peer_forward_tsn = state.peer_forward_tsn
+            self._sender.peer_forward_tsn = state.peer_forward_tsn
             self._peer_reconfig = state.peer_reconfig
             self._outbound_streams = state.outbound_streams
             self._inbound_streams = state.inbound_streams
@@ -806,9 +663,9 @@ class Association:
             self._t1_at = None
             self.abort("handshake timed out")
             return
-        self._backoff()
+        self._rto.back_off()
         self._outbox.append(packet)
-        self._t1_at = now + self._rto
+        self._t1_at = now + self._rto.rto
 
     def _on_abort(self, chunk: AbortChunk) -> None:
         reason = "aborted by peer"
@@ -828,7 +685,7 @@ class Association:
         self._heartbeat_nonce = os.urandom(8)
         info = _heartbeat_info.pack(now, self._heartbeat_nonce)
         self._outbox.append(self._packet(self._peer_tag, [HeartbeatChunk(info).encode()]))
-        self._heartbeat_at = now + self.config.heartbeat_interval + self._rto
+        self._heartbeat_at = now + self.config.heartbeat_interval + self._rto.rto
 
     def _on_heartbeat_ack(self, chunk: HeartbeatAckChunk, now: float) -> None:
         if len(chunk.info) != _heartbeat_info.size or self._heartbeat_nonce is None:
@@ -839,7 +696,7 @@ class Association:
         self._heartbeat_nonce = None
         self._error_count = 0
         if now - sent_at >= 0:
-            self._update_rto(now - sent_at)
+            self._rto.update(now - sent_at)
 
     # ---- data receiver (RFC 9260 §6.2)
 
@@ -888,182 +745,25 @@ class Association:
     # ---- data sender (RFC 9260 §6.1-6.3, §7; RFC 3758)
 
     def _on_sack(self, sack: SackChunk, now: float) -> None:
-        cum = sack.cumulative_tsn
-        if not tsn_ge(cum, self._cum_ack):
-            return  # stale, arrived out of order
-        last_sent = (self._next_tsn - 1) & _MASK
-        if tsn_gt(cum, last_sent):
-            self.abort("SACK acknowledges a TSN never sent")
+        sender = self._sender
+        try:
+            advanced = sender.on_sack(sack, now)
+        except ProtocolViolation as exc:
+            self.abort(str(exc))
             return
-        outstanding = self._outstanding
-        flight_before = self._flight_size
-        acked_bytes = 0
-        newest_acked: _OutChunk | None = None
-        rtt_sample: float | None = None
-        count = (cum - self._cum_ack) & _MASK
-        for chunk in outstanding[:count]:
-            if chunk.in_flight:
-                self._flight_size -= len(chunk.data)
-            if not chunk.acked and not chunk.message.abandoned:
-                acked_bytes += len(chunk.data)
-                newest_acked = chunk
-                if chunk.sends == 1 and chunk.sent_at >= self._last_t3_at:
-                    # Karn's rule, and no samples from before a timeout: their SACK may
-                    # have been lost and the chunk acknowledged only much later.
-                    rtt_sample = now - chunk.sent_at
-            if chunk.retransmit:
-                self._retransmit_count -= 1
         self._error_count = 0
-        if count:
-            del outstanding[:count]
-            self._cum_ack = cum
-        if sack.gaps:
-            size = len(outstanding)
-            for start, end in sack.gaps:
-                if start < 1 or end < start:
-                    continue
-                for index in range(start - 1, min(end, size)):
-                    chunk = outstanding[index]
-                    if chunk.acked:
-                        continue
-                    chunk.acked = True
-                    if chunk.in_flight:
-                        chunk.in_flight = False
-                        self._flight_size -= len(chunk.data)
-                    if chunk.retransmit:
-                        chunk.retransmit = False
-                        self._retransmit_count -= 1
-                    if not chunk.message.abandoned:
-                        acked_bytes += len(chunk.data)
-                    if newest_acked is None or tsn_gt(chunk.tsn, newest_acked.tsn):
-                        newest_acked = chunk
-            if newest_acked is not None:
-                self._mark_misses(newest_acked.tsn)
-        if rtt_sample is not None and rtt_sample >= 0:
-            self._update_rto(rtt_sample)
-        if self._fast_recovery_exit is not None and tsn_ge(cum, self._fast_recovery_exit):
-            self._fast_recovery_exit = None
-        if count and acked_bytes:
-            self._grow_cwnd(acked_bytes, flight_before)
-        self._peer_rwnd = max(0, sack.a_rwnd - self._flight_size)
-        if not outstanding:
+        if not sender.outstanding:
             self._t3_at = None
-        elif count or self._t3_at is None:
-            self._t3_at = now + self._rto
-        if self._peer_forward_tsn and outstanding and outstanding[0].message.abandoned:
-            self._forward_tsn_due = True
-
-    def _mark_misses(self, highest: int) -> None:
-        """Count miss indications below the highest newly acked TSN (§7.2.4)."""
-        entered = False
-        for chunk in self._outstanding:
-            if not tsn_gt(highest, chunk.tsn):
-                break
-            if (
-                chunk.acked
-                or chunk.retransmit
-                or chunk.fast_retransmitted
-                or chunk.message.abandoned
-            ):
-                continue
-            chunk.misses += 1
-            if chunk.misses >= 3:
-                chunk.fast_retransmitted = True
-                if not chunk.retransmit:
-                    chunk.retransmit = True
-                    self._retransmit_count += 1
-                if chunk.in_flight:
-                    chunk.in_flight = False
-                    self._flight_size -= len(chunk.data)
-                entered = True
-        if entered:
-            self._fast_retransmit_budget = True
-        if entered and self._fast_recovery_exit is None:
-            mtu = self.config.mtu
-            self._ssthresh = max(self._cwnd // 2, 4 * mtu)
-            self._cwnd = self._ssthresh
-            self._partial_bytes_acked = 0
-            self._fast_recovery_exit = (self._next_tsn - 1) & _MASK
-
-    def _grow_cwnd(self, acked: int, flight_before: int) -> None:
-        """Slow start and congestion avoidance (RFC 9260 §7.2.1-7.2.2)."""
-        mtu = self.config.mtu
-        if self._fast_recovery_exit is not None or flight_before + mtu <= self._cwnd:
-            return
-        if self._cwnd <= self._ssthresh:
-            self._cwnd += min(acked, mtu)
-        else:
-            self._partial_bytes_acked += acked
-            if self._partial_bytes_acked >= self._cwnd:
-                self._partial_bytes_acked -= self._cwnd
-                self._cwnd += mtu
+        elif advanced or self._t3_at is None:
+            self._t3_at = now + self._rto.rto
 
     def _on_t3(self, now: float) -> None:
-        """T3-rtx expiry (RFC 9260 §6.3.3, §7.2.3)."""
+        """T3-rtx expiry (RFC 9260 §6.3.3): the sender marks, the RTO backs off."""
         self._t3_at = None
-        self._last_t3_at = now
-        self._t3_expirations += 1
         if self._count_error():
             return
-        mtu = self.config.mtu
-        self._ssthresh = max(self._cwnd // 2, 4 * mtu)
-        self._cwnd = mtu
-        self._partial_bytes_acked = 0
-        self._fast_recovery_exit = None
-        self._backoff()
-        for chunk in self._outstanding:
-            if chunk.acked or chunk.message.abandoned:
-                continue
-            if chunk.in_flight:
-                chunk.in_flight = False
-                self._flight_size -= len(chunk.data)
-            if not chunk.retransmit:
-                chunk.retransmit = True
-                self._retransmit_count += 1
-        if self._peer_forward_tsn and self._outstanding and self._outstanding[0].message.abandoned:
-            self._forward_tsn_due = True
-
-    def _abandon(self, message: _Message) -> None:
-        """Give up on a partially reliable message (RFC 3758 §3.5 A3)."""
-        message.abandoned = True
-        self._abandoned_messages += 1
-        for chunk in message.chunks:
-            if chunk.in_flight:
-                chunk.in_flight = False
-                self._flight_size -= len(chunk.data)
-            if chunk.retransmit:
-                chunk.retransmit = False
-                self._retransmit_count -= 1
-            if chunk.sends == 0:
-                self._unbuffer(message.stream_id, len(chunk.data))
-        self._forward_tsn_due = True
-
-    def _expired(self, message: _Message, now: float) -> bool:
-        expires = message.expires
-        return expires is not None and now > expires and self._peer_forward_tsn
-
-    def _unbuffer(self, stream_id: int, size: int) -> None:
-        before = self._buffered[stream_id]
-        after = before - size
-        self._buffered[stream_id] = after
-        threshold = self._low_threshold.get(stream_id, 0)
-        if before > threshold >= after:
-            self._emit(BufferedAmountLow(stream_id))
-
-    def _forward_tsn_chunk(self) -> ForwardTsnChunk | None:
-        """Advance the Advanced.Peer.Ack.Point over abandoned chunks (RFC 3758 §3.5 C1-C4)."""
-        point = self._cum_ack
-        skipped: dict[int, int] = {}
-        for chunk in self._outstanding:
-            message = chunk.message
-            if not message.abandoned:
-                break
-            point = chunk.tsn
-            if message.ordered:
-                skipped[message.stream_id] = message.ssn
-        if point == self._cum_ack:
-            return None
-        return ForwardTsnChunk(point, sorted(skipped.items()))
+        self._sender.on_t3(now)
+        self._rto.back_off()
 
     # ---- output
 
@@ -1087,36 +787,25 @@ class Association:
             chunks.append(encoded)
             size += len(encoded)
 
-        if self._sack_now or (
-            self._sack_at is not None and (self._pending or self._retransmit_count)
-        ):
+        sender = self._sender
+        if self._sack_now or (self._sack_at is not None and sender.has_data_to_send):
             self._add_sack(add)
-        if self._retransmit_count and self._peer_forward_tsn:
-            self._abandon_before_retransmission(now)
-        if self._forward_tsn_due:
-            self._forward_tsn_due = False
-            forward = self._forward_tsn_chunk()
-            if forward is not None:
-                add(forward.encode())
         self._add_reconfig(add, now)
-        if self._retransmit_count:
-            sent_data = self._add_retransmissions(add, now)
-        if self._pending and self.state in _DATA_SENDING_STATES:
-            sent_data = self._add_new_data(add, now) or sent_data
-        if self.state is State.SHUTDOWN_PENDING and not self._pending and not self._outstanding:
+        sent_data = sender.add_chunks(add, now, self.state in _DATA_SENDING_STATES)
+        if self.state is State.SHUTDOWN_PENDING and sender.idle:
             add(ShutdownChunk(self._receiver.cumulative_tsn if self._receiver else 0).encode())
             self.state = State.SHUTDOWN_SENT
-            self._t2_at = now + self._rto
-        elif self.state is State.SHUTDOWN_RECEIVED and not self._pending and not self._outstanding:
+            self._t2_at = now + self._rto.rto
+        elif self.state is State.SHUTDOWN_RECEIVED and sender.idle:
             add(ShutdownAckChunk().encode())
             self.state = State.SHUTDOWN_ACK_SENT
-            self._t2_at = now + self._rto
+            self._t2_at = now + self._rto.rto
         if chunks:
             out.append(self._packet(self._peer_tag, chunks))
         if sent_data and self._t3_at is None:
-            self._t3_at = now + self._rto
+            self._t3_at = now + self._rto.rto
 
-    def _add_sack(self, add: _Adder) -> None:
+    def _add_sack(self, add: Adder) -> None:
         assert self._receiver is not None
         max_blocks = (self.config.mtu - COMMON_HEADER_LENGTH - 16 - 32 * 4) // 4
         self._advertised_rwnd = self._rx_room()
@@ -1125,100 +814,22 @@ class Association:
         self._sack_at = None
         self._packets_unacked = 0
 
-    def _add_reconfig(self, add: _Adder, now: float) -> None:
+    def _add_reconfig(self, add: Adder, now: float) -> None:
         if self._reset_request is None and self._closing_streams:
             closing = self._closing_streams
-            if any(c.message.stream_id in closing for c in self._pending):
+            if self._sender.has_pending_on(closing):
                 return
             self._reset_request = OutgoingResetRequest(
                 self._reconfig_seq,
                 (self._peer_reconfig_seq - 1) & _MASK,
-                (self._next_tsn - 1) & _MASK,
+                self._sender.last_assigned_tsn,
                 sorted(closing),
             )
             self._reset_request_sent = False
         if self._reset_request is not None and not self._reset_request_sent:
             add(ReconfigChunk([self._reset_request]).encode())
             self._reset_request_sent = True
-            self._reconfig_at = now + self._rto
-
-    def _add_retransmissions(self, add: _Adder, now: float) -> bool:
-        """Resend chunks marked by T3 or fast retransmit, within cwnd (§6.3.3, §7.2.4)."""
-        sent = False
-        budget = self._cwnd - self._flight_size
-        fast_budget = self.config.mtu if self._fast_retransmit_budget else 0
-        self._fast_retransmit_budget = False
-        for chunk in self._outstanding:
-            if not self._retransmit_count:
-                break
-            if not chunk.retransmit:
-                continue
-            length = len(chunk.data)
-            if budget <= 0 and fast_budget <= 0:
-                break
-            if chunk.fast_retransmitted and fast_budget > 0:
-                fast_budget -= length + DATA_HEADER_LENGTH
-                self._fast_retransmissions += 1
-            else:
-                budget -= length
-            chunk.retransmit = False
-            self._retransmit_count -= 1
-            chunk.in_flight = True
-            self._flight_size += length
-            chunk.sends += 1
-            chunk.sent_at = now
-            self._retransmissions += 1
-            add(chunk.encode())
-            sent = True
-        return sent
-
-    def _abandon_before_retransmission(self, now: float) -> None:
-        """Apply the PR-SCTP policies to chunks about to be resent (RFC 3758 §3.5 A1-A3)."""
-        for chunk in self._outstanding:
-            if not chunk.retransmit:
-                continue
-            message = chunk.message
-            limit = message.max_retransmits
-            if (limit is not None and chunk.sends > limit) or self._expired(message, now):
-                self._abandon(message)
-
-    def _add_new_data(self, add: _Adder, now: float) -> bool:
-        """Assign TSNs to queued chunks and send them within cwnd and rwnd (§6.1)."""
-        pending = self._pending
-        outstanding = self._outstanding
-        sent = False
-        while pending:
-            if self._flight_size >= self._cwnd:
-                break
-            chunk = pending[0]
-            message = chunk.message
-            if message.abandoned:
-                pending.popleft()
-                continue
-            length = len(chunk.data)
-            if length > self._peer_rwnd and self._flight_size:
-                break
-            if self._expired(message, now):
-                self._abandon(message)
-                pending.popleft()
-                continue
-            if chunk.flags & FLAG_BEGINNING and message.ordered:
-                sid = message.stream_id
-                message.ssn = self._next_ssn.get(sid, 0)
-                self._next_ssn[sid] = (message.ssn + 1) & 0xFFFF
-            pending.popleft()
-            chunk.tsn = self._next_tsn
-            self._next_tsn = (self._next_tsn + 1) & _MASK
-            chunk.sends = 1
-            chunk.sent_at = now
-            chunk.in_flight = True
-            self._flight_size += length
-            self._peer_rwnd = max(0, self._peer_rwnd - length)
-            outstanding.append(chunk)
-            add(chunk.encode())
-            sent = True
-            self._unbuffer(message.stream_id, length)
-        return sent
+            self._reconfig_at = now + self._rto.rto
 
     # ---- stream reconfiguration (RFC 6525 §5)
 
@@ -1263,8 +874,7 @@ class Association:
         streams = request.streams
         self._closing_streams.difference_update(streams)
         if response.result in (RESULT_SUCCESS_NOTHING, RESULT_SUCCESS_PERFORMED):
-            for sid in streams:
-                self._next_ssn.pop(sid, None)
+            self._sender.reset_ssns(streams)
             self._emit(OutgoingStreamsReset(tuple(streams)))
 
     # ---- shutdown (RFC 9260 §9.2)
@@ -1272,18 +882,21 @@ class Association:
     def _on_shutdown(self, chunk: ShutdownChunk, now: float) -> None:
         if self.state in (State.ESTABLISHED, State.SHUTDOWN_PENDING):
             self.state = State.SHUTDOWN_RECEIVED
-            self._on_sack(SackChunk(chunk.cumulative_tsn, self._peer_rwnd + self._flight_size), now)
+            sender = self._sender
+            self._on_sack(
+                SackChunk(chunk.cumulative_tsn, sender.peer_rwnd + sender.flight_size), now
+            )
         elif self.state is State.SHUTDOWN_SENT:
             self._outbox.append(self._packet(self._peer_tag, [ShutdownAckChunk().encode()]))
             self.state = State.SHUTDOWN_ACK_SENT
-            self._t2_at = now + self._rto
+            self._t2_at = now + self._rto.rto
 
     def _on_t2(self, now: float) -> None:
         """T2-shutdown expiry: resend SHUTDOWN or SHUTDOWN ACK (§9.2)."""
         self._t2_at = None
         if self._count_error():
             return
-        self._backoff()
+        self._rto.back_off()
         if self.state is State.SHUTDOWN_SENT:
             assert self._receiver is not None
             chunk: Chunk = ShutdownChunk(self._receiver.cumulative_tsn)
@@ -1292,4 +905,4 @@ class Association:
         else:
             return
         self._outbox.append(self._packet(self._peer_tag, [chunk.encode()]))
-        self._t2_at = now + self._rto
+        self._t2_at = now + self._rto.rto

@@ -389,7 +389,7 @@ def test_partial_reliability_drops_only_what_policy_allows(policy: dict[str, flo
     for i in range(20):
         pair.client.send(2, i.to_bytes(2, "big"), 53)  # reliable, on another stream
     assert pair.run(
-        lambda: len(messages(pair.server_events)) >= 20 and not pair.client._outstanding
+        lambda: len(messages(pair.server_events)) >= 20 and not pair.client._sender.outstanding
     )
     pair.drop = None
     pair.run(lambda: False, timeout=2)
@@ -416,7 +416,7 @@ def test_forward_tsn_is_sent_and_advances_peer() -> None:
 
     pair.client.datagrams_to_send(pair.now)  # the DATA is lost
     pair.drop = spy
-    assert pair.run(lambda: bool(forward) and not pair.client._outstanding)
+    assert pair.run(lambda: bool(forward) and not pair.client._sender.outstanding)
     assert forward[0].streams == [(0, 0)]
     pair.drop = None
     pair.client.send(0, b"next", 51)
@@ -566,7 +566,7 @@ def test_unrecognized_chunk_reported_or_skipped() -> None:
 def test_sack_for_unsent_tsn_aborts() -> None:
     pair = connected()
     tag = pair.client._local_tag
-    sack = SackChunk((pair.client._next_tsn + 5) & 0xFFFFFFFF, 1000)
+    sack = SackChunk((pair.client._sender.next_tsn + 5) & 0xFFFFFFFF, 1000)
     pair.client.receive(serialize_packet(5000, 5000, tag, [sack.encode()]), 1.0)
     assert pair.client.state is State.CLOSED
     assert pair.client.next_event() == AssociationClosed("SACK acknowledges a TSN never sent")

@@ -1,0 +1,73 @@
+"""Media codecs: RTP payload formats (packetizers/depacketizers) and the jitter buffer.
+
+Video: VP8 (RFC 7741) and H.264 (RFC 6184) in native code; audio: Opus (RFC 7587), G.711
+PCMU/PCMA and G.722 (RFC 3551). The media sender/receiver/track layer is a separate part.
+::
+
+    from pyrtc.media import VP8, JitterBuffer, Depacketizer
+"""
+
+from pyrtc._native.jitter import Frame, JitterBuffer
+from pyrtc._native.packetize_h264 import (
+    h264_depacketize,
+    h264_is_keyframe,
+    h264_packetize,
+    h264_payload_info,
+    h264_split_annexb,
+)
+from pyrtc._native.packetize_vp8 import (
+    Vp8Descriptor,
+    Vp8Packetizer,
+    vp8_depacketize,
+    vp8_is_keyframe,
+    vp8_packetize,
+    vp8_payload_info,
+)
+from pyrtc.media.audio import G722, OPUS, PCMA, PCMU, AudioCodec, opus_samples
+from pyrtc.media.depacketizer import Depacketizer
+from pyrtc.media.errors import DepacketizeError, PacketizeError
+from pyrtc.media.events import KeyframeRequest
+from pyrtc.media.h264_profile import (
+    DEFAULT_PROFILE_LEVEL_ID,
+    H264Profile,
+    ProfileLevelId,
+    ProfileLevelIdError,
+    h264_profiles_match,
+)
+from pyrtc.media.video import FRAME_START, H264, KEYFRAME, VP8, VideoCodec
+
+__all__ = [
+    "DEFAULT_PROFILE_LEVEL_ID",
+    "FRAME_START",
+    "G722",
+    "H264",
+    "KEYFRAME",
+    "OPUS",
+    "PCMA",
+    "PCMU",
+    "VP8",
+    "AudioCodec",
+    "DepacketizeError",
+    "Depacketizer",
+    "Frame",
+    "H264Profile",
+    "JitterBuffer",
+    "KeyframeRequest",
+    "PacketizeError",
+    "ProfileLevelId",
+    "ProfileLevelIdError",
+    "VideoCodec",
+    "Vp8Descriptor",
+    "Vp8Packetizer",
+    "h264_depacketize",
+    "h264_is_keyframe",
+    "h264_packetize",
+    "h264_payload_info",
+    "h264_profiles_match",
+    "h264_split_annexb",
+    "opus_samples",
+    "vp8_depacketize",
+    "vp8_is_keyframe",
+    "vp8_packetize",
+    "vp8_payload_info",
+]

@@ -1,0 +1,269 @@
+"""Jitter buffer: ordering, duplicates, wraparound, NACK timing, PLI, jitter, bounds, audio."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from pyrtc.media import (
+    H264,
+    VP8,
+    DepacketizeError,
+    Frame,
+    JitterBuffer,
+    KeyframeRequest,
+    h264_packetize,
+    vp8_packetize,
+)
+from pyrtc.rtp import RtpPacket
+
+CLOCK = 90000
+
+
+def vp8_frame(index: int, size: int = 3000, key: bool = False) -> bytes:
+    body = bytes((index * 7 + i) & 0xFF for i in range(size - 1))
+    return bytes([0x10 if key else 0x11]) + body  # P bit of the VP8 frame tag
+
+
+def packets_of(frame: bytes, seq: int, ts: int, mtu: int = 1200) -> list[RtpPacket]:
+    payloads = vp8_packetize(frame, mtu)
+    return [
+        RtpPacket(96, i == len(payloads) - 1, (seq + i) & 0xFFFF, ts & 0xFFFFFFFF, 1, p)
+        for i, p in enumerate(payloads)
+    ]
+
+
+def stream(count: int, seq: int = 0, ts: int = 0, key_every: int = 1000) -> list[list[RtpPacket]]:
+    """``count`` frames at 30 fps, the first (and every ``key_every``-th) a keyframe."""
+    frames = []
+    for i in range(count):
+        pkts = packets_of(vp8_frame(i, key=i % key_every == 0), seq, ts + 3000 * i)
+        seq += len(pkts)
+        frames.append(pkts)
+    return frames
+
+
+def drain(jb: JitterBuffer, now: float) -> list[Frame]:
+    out = []
+    while (frame := jb.pop_frame(now)) is not None:
+        out.append(frame)
+    return out
+
+
+def events(jb: JitterBuffer) -> list[KeyframeRequest]:
+    out = []
+    while (event := jb.next_event()) is not None:
+        out.append(event)
+    return out
+
+
+def test_in_order_frames() -> None:
+    jb = JitterBuffer(CLOCK, VP8)
+    got = []
+    for i, pkts in enumerate(stream(5)):
+        now = i / 30
+        for p in pkts:
+            assert jb.insert(p, now)
+        got += drain(jb, now)
+    assert [f.data for f in got] == [vp8_frame(i, key=i == 0) for i in range(5)]
+    assert [f.keyframe for f in got] == [True, False, False, False, False]
+    assert got[1].timestamp == 3000 and (got[1].first_sequence, got[1].last_sequence) == (3, 5)
+    assert jb.packet_count == 0 and jb.byte_count == 0 and events(jb) == []
+
+
+def test_reordering_within_and_across_frames() -> None:
+    frames = stream(4)
+    order = [p for f in frames for p in f]
+    random.Random(1).shuffle(order)
+    jb = JitterBuffer(CLOCK, VP8)
+    for p in order:
+        jb.insert(p, 0.0)
+    got = drain(jb, 1.0)
+    assert [f.data for f in got] == [vp8_frame(i, key=i == 0) for i in range(4)]
+
+
+def test_duplicates_dropped() -> None:
+    jb = JitterBuffer(CLOCK, VP8)
+    pkts = stream(2)
+    for p in pkts[0]:
+        assert jb.insert(p, 0.0)
+    assert not jb.insert(pkts[0][1], 0.0)
+    assert len(drain(jb, 0.0)) == 1
+    assert not jb.insert(pkts[0][0], 0.01)  # already released: late
+    assert (jb.duplicates, jb.late) == (1, 1)
+
+
+def test_sequence_and_timestamp_wraparound() -> None:
+    frames = stream(6, seq=65530, ts=0xFFFFFFFF - 6000)
+    jb = JitterBuffer(CLOCK, VP8)
+    got = []
+    for i, pkts in enumerate(frames):
+        for p in reversed(pkts):
+            jb.insert(p, i / 30)
+        got += drain(jb, i / 30)
+    assert [f.data for f in got] == [vp8_frame(i, key=i == 0) for i in range(6)]
+    assert got[-1].first_sequence < 100 and got[-1].timestamp == (0xFFFFFFFF - 6000 + 15000) % 2**32
+
+
+def test_nack_timing_and_retry_limit() -> None:
+    jb = JitterBuffer(CLOCK, VP8, rtt=0.05, max_nack_retries=3, max_delay=1.0)
+    frames = stream(3)
+    lost = frames[1][1].sequence_number
+    for f in frames:
+        for p in f:
+            if p.sequence_number != lost:
+                jb.insert(p, 0.0)
+    assert [f.data for f in drain(jb, 0.0)] == [vp8_frame(0, key=True)]
+    assert jb.nack_list(0.0) == [lost]
+    assert jb.nack_list(0.01) == []  # within one RTT of the request
+    assert jb.get_timer() == pytest.approx(0.05)
+    assert jb.nack_list(0.05) == [lost]
+    assert jb.nack_list(0.10) == [lost]
+    assert jb.nack_list(0.20) == []  # three requests were made
+    # the gap is given up one RTT after the last request: frame 2 depends on it, so PLI
+    assert jb.get_timer() == pytest.approx(0.15)
+    assert drain(jb, 0.16) == []
+    assert events(jb) == [KeyframeRequest("loss")]
+    assert jb.lost_packets == 1 and jb.packet_count == 0  # frames 1 and 2 dropped
+
+
+def test_nack_stops_when_too_old() -> None:
+    jb = JitterBuffer(CLOCK, VP8, rtt=0.05, max_delay=0.12)
+    frames = stream(2)
+    lost = frames[0][2].sequence_number
+    for p in frames[0][:2] + frames[1]:
+        jb.insert(p, 0.0)
+    assert jb.nack_list(0.0) == [lost]
+    assert jb.nack_list(0.1) == [lost]
+    assert jb.nack_list(0.15) == []  # older than max_delay
+
+
+def test_retransmission_repairs_frame() -> None:
+    jb = JitterBuffer(CLOCK, VP8)
+    frames = stream(3)
+    missing = frames[1][0]
+    for f in frames:
+        for p in f:
+            if p is not missing:
+                jb.insert(p, 0.0)
+    assert len(drain(jb, 0.0)) == 1
+    assert jb.nack_list(0.0) == [missing.sequence_number]
+    jb.insert(missing, 0.06)
+    assert [f.data for f in drain(jb, 0.06)] == [vp8_frame(1), vp8_frame(2)]
+    assert jb.nack_list(1.0) == [] and events(jb) == []
+
+
+def test_waits_for_keyframe_after_loss() -> None:
+    jb = JitterBuffer(CLOCK, VP8, max_delay=0.2, nack=False)
+    frames = stream(6, key_every=4)
+    for i, f in enumerate(frames):
+        for p in f:
+            if not (i == 1 and p is f[0]):  # frame 1 loses its first packet
+                jb.insert(p, i / 30)
+    got = drain(jb, 0.2)  # before the gap's own deadline: keyframe 4 makes frames 1..3 moot
+    assert [f.data for f in got] == [vp8_frame(0, key=True), vp8_frame(4, key=True), vp8_frame(5)]
+    assert events(jb) == [KeyframeRequest("loss")]
+
+
+def test_keyframe_request_at_start() -> None:
+    jb = JitterBuffer(CLOCK, VP8)
+    frames = stream(3)
+    for f in frames[1:]:
+        for p in f:
+            jb.insert(p, 0.0)
+    assert drain(jb, 0.0) == []
+    assert events(jb) == [KeyframeRequest("start")]
+
+
+def test_interarrival_jitter_hand_computed() -> None:
+    jb = JitterBuffer(8000)  # audio: 8 kHz, 20 ms packets of 160 samples
+    arrivals = [0.000, 0.020, 0.045, 0.060, 0.090]
+    for i, t in enumerate(arrivals):
+        jb.insert(RtpPacket(0, 0, i, 160 * i, 1, b"\xff" * 160), t)
+    # RFC 3550 A.8: D = (R_j - R_i) - (S_j - S_i) in RTP units, J += (|D| - J) / 16
+    expected = 0.0
+    for i in range(1, len(arrivals)):
+        d = (arrivals[i] - arrivals[i - 1]) * 8000 - 160
+        expected += (abs(d) - expected) / 16
+    assert expected == pytest.approx(9.541015625)  # 1.25, 2.421875, 4.83..., 9.54...
+    assert jb.jitter == pytest.approx(expected)
+    assert jb.target_delay == pytest.approx(min(max(3 * expected / 8000, 0.02), 0.2))
+
+
+def test_memory_bound() -> None:
+    jb = JitterBuffer(CLOCK, VP8, max_packets=50)
+    for seq in range(200):  # one endless frame: no marker ever
+        jb.insert(RtpPacket(96, 0, seq, 0, 1, b"\x90\x80\x80\x00" + b"x" * 100), 0.0)
+        assert jb.packet_count <= 50
+    jb2 = JitterBuffer(CLOCK, VP8, max_bytes=10_000)
+    for f in stream(20):
+        for p in f:
+            jb2.insert(p, 0.0)
+            assert jb2.byte_count <= 10_000
+    assert KeyframeRequest("overflow") in events(jb2)
+
+
+def test_malformed_payload_rejected_without_state_change() -> None:
+    jb = JitterBuffer(CLOCK, VP8)
+    with pytest.raises(DepacketizeError):
+        jb.insert(RtpPacket(96, 1, 1, 0, 1, b""), 0.0)
+    assert jb.packet_count == 0 and jb.get_timer() is None
+
+
+def test_h264_stap_a_keyframe() -> None:
+    sps, pps = b"\x67\x42\xc0\x1f\xda", b"\x68\xce\x3c\x80"
+    idr = b"\x65\x88" + bytes(range(1, 256)) * 20
+    p_slice = b"\x41\x9a" + bytes(range(1, 200))
+    jb = JitterBuffer(CLOCK, H264)
+    seq = 100
+    for i, au in enumerate([[sps, pps, idr], [p_slice]]):
+        payloads = h264_packetize(b"".join(b"\x00\x00\x00\x01" + n for n in au))
+        for j, payload in enumerate(payloads):
+            jb.insert(RtpPacket(96, j == len(payloads) - 1, seq, 3000 * i, 1, payload), 0.0)
+            seq += 1
+    got = drain(jb, 1.0)
+    assert [f.keyframe for f in got] == [True, False]
+    assert got[0].data == b"".join(b"\x00\x00\x00\x01" + n for n in [sps, pps, idr])
+
+
+def test_audio_loss_marker_and_playout_delay() -> None:
+    jb = JitterBuffer(48000, min_delay=0.04, max_delay=0.2)
+    for seq in (0, 1, 3):  # 20 ms Opus packets; 2 is lost
+        jb.insert(RtpPacket(111, 0, seq, 960 * seq, 1, bytes([seq])), 0.02 * seq)
+    assert jb.pop_frame(0.039) is None  # target delay 40 ms after the first arrival
+    first = jb.pop_frame(0.04)
+    assert first is not None and first.data == b"\x00"
+    assert jb.pop_frame(0.06) is not None
+    assert jb.pop_frame(0.079) is None and jb.get_timer() == pytest.approx(0.08)
+    lost = jb.pop_frame(0.10)  # packet 3's playout time passed: 2 is reported lost
+    assert lost is not None and lost.lost and lost.timestamp == 1920 and lost.data == b""
+    last = jb.pop_frame(0.10)
+    assert last is not None and last.data == b"\x03" and not last.lost
+    assert jb.nack_list(0.1) == []  # audio does not NACK by default
+
+
+def test_scripted_loss_and_jitter_with_retransmission() -> None:
+    rng = random.Random(7)
+    frames = stream(60, seq=65000, key_every=30)
+    sent = {p.sequence_number: p for f in frames for p in f}
+    jb = JitterBuffer(CLOCK, VP8, rtt=0.04, max_delay=0.5)
+    arrivals: list[tuple[float, int]] = []
+    for i, f in enumerate(frames):
+        for p in f:
+            if rng.random() >= 0.05:
+                arrivals.append((i / 30 + rng.uniform(0, 0.03), p.sequence_number))
+    arrivals.sort()
+    got: list[Frame] = []
+    now = 0.0
+    while now < 3.0:
+        now += 0.005
+        while arrivals and arrivals[0][0] <= now:
+            _, seq = arrivals.pop(0)
+            jb.insert(sent[seq], now)
+        for seq in jb.nack_list(now):  # the sender answers each NACK one RTT later
+            arrivals.append((now + 0.04, seq))
+        arrivals.sort()
+        got += drain(jb, now)
+    assert [f.data for f in got] == [vp8_frame(i, key=i % 30 == 0) for i in range(60)]
+    assert events(jb) == []

@@ -764,6 +764,10 @@ class Association:
             return
         self._sender.on_t3(now)
         self._rto.back_off()
+        if self._sender.outstanding:
+            # Restarted even when nothing is resent (all gap-acked or abandoned): a lost
+            # FORWARD TSN or SACK must not leave the association waiting forever (§6.3.3 E3).
+            self._t3_at = now + self._rto.rto
 
     # ---- output
 

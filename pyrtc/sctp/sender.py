@@ -238,16 +238,22 @@ class Sender:
         count = (cum - self.cum_ack) & _MASK
         for chunk in outstanding[:count]:
             if chunk.in_flight:
+                chunk.in_flight = False
                 self.flight_size -= len(chunk.data)
-            if not chunk.acked and not chunk.message.abandoned:
+            if chunk.retransmit:
+                chunk.retransmit = False
+                self._retransmit_count -= 1
+            if chunk.acked:
+                continue
+            # Leaves the queue now, but _abandon() may still walk its message's chunks.
+            chunk.acked = True
+            if not chunk.message.abandoned:
                 acked_bytes += len(chunk.data)
                 newest_acked = chunk
                 if chunk.sends == 1 and chunk.sent_at >= self.last_t3_at:
                     # Karn's rule, and no samples from before a timeout: their SACK may
                     # have been lost and the chunk acknowledged only much later.
                     rtt_sample = now - chunk.sent_at
-            if chunk.retransmit:
-                self._retransmit_count -= 1
         if count:
             del outstanding[:count]
             self.cum_ack = cum

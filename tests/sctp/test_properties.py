@@ -1,0 +1,97 @@
+"""Property tests: whatever packets are lost, reliable streams deliver every message exactly
+once and in order, and partially reliable ones never duplicate or reorder."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pyrtc.sctp import Association, MessageReceived, SctpConfig
+from pyrtc.sctp.pair import MemoryPair
+
+
+def lossy_pair(seed: int, loss: float, mtu: int) -> MemoryPair[Association]:
+    rng = random.Random(seed)
+    # Heavy loss must not end the association here (that is Association.Max.Retrans's job,
+    # tested elsewhere): allow many consecutive timeouts and cap the back-off.
+    config = SctpConfig(
+        mtu=mtu, receive_buffer=64 * 1024, rto_min=0.05, rto_max=2.0, max_retransmits=1000
+    )
+    pair = MemoryPair(Association(config), Association(config))
+    pair.client.connect()
+    pair.server.connect()
+    assert pair.run(lambda: pair.client.established and pair.server.established, timeout=600)
+    pair.drop = lambda packet: rng.random() < loss
+    return pair
+
+
+messages = st.lists(
+    st.tuples(st.integers(0, 3), st.integers(1, 9000), st.booleans()), min_size=1, max_size=25
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    messages,
+    st.integers(0, 2**32),
+    st.sampled_from([0.0, 0.05, 0.2, 0.4]),
+    st.sampled_from([300, 1200]),
+)
+def test_reliable_exactly_once_in_order(
+    spec: list[tuple[int, int, bool]], seed: int, loss: float, mtu: int
+) -> None:
+    pair = lossy_pair(seed, loss, mtu)
+    sent = []
+    for index, (sid, size, ordered) in enumerate(spec):
+        data = index.to_bytes(2, "big") * (size // 2 + 1)
+        pair.client.send(sid, data, 53, ordered=ordered)
+        sent.append((sid, data, ordered))
+
+    def delivered() -> list[MessageReceived]:
+        return [e for e in pair.server_events if isinstance(e, MessageReceived)]
+
+    assert pair.run(lambda: len(delivered()) == len(sent), timeout=3600)
+    pair.drop = None
+    pair.run(lambda: False, timeout=5)
+    got = delivered()
+    assert sorted(m.data for m in got) == sorted(d for _, d, _ in sent)
+    for sid in range(4):
+        assert [m.data for m in got if m.stream_id == sid and m.ordered] == [
+            d for s, d, o in sent if s == sid and o
+        ]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(1, 40),
+    st.integers(0, 2**32),
+    st.sampled_from([0.05, 0.2, 0.4]),
+    st.booleans(),
+    st.sampled_from([{"max_retransmits": 0}, {"max_retransmits": 2}, {"lifetime": 0.2}]),
+)
+def test_partial_reliability_never_duplicates_or_reorders(
+    count: int, seed: int, loss: float, ordered: bool, policy: dict[str, float]
+) -> None:
+    pair = lossy_pair(seed, loss, 1200)
+    for i in range(count):
+        pair.client.send(1, i.to_bytes(2, "big") * 1000, 53, ordered=ordered, **policy)  # type: ignore[arg-type]
+    pair.client.send(2, b"end", 51)  # reliable marker on another stream
+    assert pair.run(
+        lambda: (
+            any(isinstance(e, MessageReceived) and e.stream_id == 2 for e in pair.server_events)
+            and pair.client._sender.idle
+        ),
+        timeout=3600,
+    )
+    got = [
+        int.from_bytes(e.data[:2], "big")
+        for e in pair.server_events
+        if isinstance(e, MessageReceived) and e.stream_id == 1
+    ]
+    assert len(set(got)) == len(got)
+    if ordered:
+        assert got == sorted(got)
+    for i, value in enumerate(got):
+        assert 0 <= value < count, i

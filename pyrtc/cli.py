@@ -147,6 +147,70 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return 1
 
 
+def _cmd_turn(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
+    from pyrtc.ice.urls import IceUrlError, parse_ice_server_url
+    from pyrtc.net.turn import connect_turn, echo_peer, measure_rtt
+    from pyrtc.turn import Transport
+
+    try:
+        url = parse_ice_server_url(args.url)
+    except IceUrlError as exc:
+        console.print(f"[red]bad URL:[/red] {escape(str(exc))}")
+        return 2
+    if not url.is_turn or (url.secure and url.transport == "udp"):
+        console.print("[red]bad URL:[/red] expected turn:HOST[:PORT][?transport=udp|tcp] or turns:")
+        return 2
+    transport: Transport = "udp"
+    if url.secure:
+        transport = "tls"
+    elif (args.transport or url.transport) == "tcp":
+        transport = "tcp"
+
+    async def run() -> int:
+        session = await connect_turn(
+            (url.host, url.port),
+            args.user,
+            args.password,
+            transport=transport,
+            use_channels=not args.indications,
+            cafile=args.cafile,
+            verify=not args.insecure,
+            timeout=args.timeout,
+        )
+        peer = await echo_peer("127.0.0.1", 0)
+        try:
+            mapped = _addr(session.mapped_address) if session.mapped_address else "none"
+            console.print(
+                escape(
+                    f"TURN {transport} {_addr((url.host, url.port))}: relayed "
+                    f"{_addr(session.relayed_address)}, mapped {mapped} "
+                    f"(local {_addr(session.local_address)})"
+                )
+            )
+            peer_addr = peer.get_extra_info("sockname")[:2]
+            rtts = await measure_rtt(session, peer_addr, args.count, size=args.size)
+        finally:
+            peer.close()
+            await session.close()
+        echoed = [rtt * 1000 for rtt in rtts if rtt is not None]
+        summary = f"{len(echoed)}/{args.count} echoed by {_addr(peer_addr)} via "
+        summary += "channel" if not args.indications else "Send/Data indications"
+        if echoed:
+            low, avg, high = min(echoed), sum(echoed) / len(echoed), max(echoed)
+            summary += f", {args.size} bytes: rtt min/avg/max {low:.3f}/{avg:.3f}/{high:.3f} ms"
+        console.print(escape(summary))
+        console.print("deallocated")
+        return 0 if len(echoed) == args.count else 1
+
+    try:
+        return asyncio.run(run())
+    except Error as exc:
+        console.print(f"[red]TURN failed:[/red] {escape(str(exc))}")
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="pyrtc", description=pyrtc.__doc__)
@@ -169,6 +233,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=3478, help="UDP port (0: any free port)")
     p.set_defaults(func=_cmd_stun_server)
+
+    p = sub.add_parser("turn", help="allocate on a TURN server and echo datagrams via the relay")
+    p.add_argument("url", metavar="URL", help="turn:HOST[:PORT][?transport=udp|tcp] or turns:...")
+    p.add_argument("--user", required=True, help="TURN username")
+    p.add_argument("--password", required=True, help="TURN password")
+    p.add_argument("--transport", choices=["udp", "tcp"], help="override the URL's transport")
+    p.add_argument("--count", type=int, default=5, help="datagrams to echo through the relay")
+    p.add_argument("--size", type=int, default=100, help="bytes per datagram")
+    p.add_argument("--indications", action="store_true", help="Send indications, no channel")
+    p.add_argument("--cafile", help="CA certificates to verify a turns: server")
+    p.add_argument("--insecure", action="store_true", help="turns: without certificate checks")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for allocation")
+    p.set_defaults(func=_cmd_turn)
 
     p = sub.add_parser("demo", help="local end-to-end demo (for now: STUN server and probe)")
     p.set_defaults(func=_cmd_demo)

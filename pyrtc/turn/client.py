@@ -82,6 +82,8 @@ class TurnStats:
     """Datagrams sent towards peers (ChannelData or Send indication)."""
     relayed_in: int = 0
     """Datagrams received from peers (ChannelData or Data indication)."""
+    stale_nonces: int = 0
+    """438 (Stale Nonce) answers the client recovered from by retrying with the new nonce."""
 
 
 @dataclass
@@ -263,6 +265,20 @@ class TurnClient:
         self.state = "closing"
         self._request("close", Method.REFRESH, [("LIFETIME", 0)], now)
 
+    def connection_lost(self, reason: str) -> None:
+        """The TCP/TLS connection to the server is gone, and the allocation with it.
+
+        Over a stream the allocation belongs to the connection (RFC 8656 §3.1, §7.2); the
+        client ends with :class:`Closed` carrying ``reason`` unless it was closed already.
+        """
+        if self.state == "closed":
+            return
+        self._forget_peers()
+        self._requests.clear()
+        self._outbox.clear()
+        error = None if self.state == "closing" else TurnError(reason)
+        self._finish(Closed(error))
+
     # -- sans-I/O interface ---------------------------------------------------------------------
 
     def receive(self, data: bytes, addr: Address, now: float) -> None:
@@ -422,6 +438,7 @@ class TurnClient:
             if code == 438 and "NONCE" in attributes and request.stale_retries < MAX_STALE_RETRIES:
                 self._nonce = attributes["NONCE"]
                 self._realm = attributes.get("REALM", self._realm)
+                self.stats.stale_nonces += 1
                 self._retry(request, now, request.stale_retries + 1)
                 return
             if code == 401:

@@ -95,3 +95,47 @@ def test_partial_reliability_never_duplicates_or_reorders(
         assert got == sorted(got)
     for i, value in enumerate(got):
         assert 0 <= value < count, i
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(0, 2**16),
+    st.floats(0.0, 0.3),
+    st.floats(0.0, 0.1),
+    st.floats(0.0, 0.3),
+    st.floats(0.0, 0.3),
+    st.integers(1, 30),
+)
+def test_bidirectional_over_simulated_network_then_shutdown(
+    seed: int, loss: float, delay: float, duplicate: float, reorder: float, count: int
+) -> None:
+    from pyrtc.sim import Link, Simulator
+
+    sim = Simulator(seed)
+    config = SctpConfig(rto_max=2.0, max_retransmits=1000)
+    link = Link(delay=delay, jitter=delay / 2, loss=loss, duplicate=duplicate, reorder=reorder)
+    a, b = sim.add_pair(Association(config), Association(config), link=link)
+    sim.call_at(0.0, a.core.connect)
+    sim.call_at(0.0, b.core.connect)
+
+    def send() -> None:
+        for i in range(count):
+            a.core.send(i % 2, i.to_bytes(2, "big") * (1 + i * 97 % 3000), 53)
+            b.core.send(0, i.to_bytes(2, "big"), 51, ordered=False)
+
+    sim.call_at(0.1, send)
+    assert sim.run(
+        lambda: (
+            len(b.events_of(MessageReceived)) == count
+            and len(a.events_of(MessageReceived)) == count
+        ),
+        timeout=3600,
+    )
+    sim.call_at(sim.now, a.core.shutdown)
+    assert sim.run(lambda: a.core.state.value == b.core.state.value == "closed", timeout=3600)
+    got = b.events_of(MessageReceived)
+    for sid in (0, 1):
+        indices = [int.from_bytes(m.data[:2], "big") for m in got if m.stream_id == sid]
+        assert indices == list(range(sid, count, 2))
+    back = sorted(int.from_bytes(m.data, "big") for m in a.events_of(MessageReceived))
+    assert back == list(range(count))

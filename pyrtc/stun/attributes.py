@@ -388,10 +388,11 @@ class Attributes(MutableMapping[Key, Any]):
     __slots__ = ("_entries",)
 
     def __init__(self, items: AttributeInput = ()) -> None:
+        if type(items) is dict and items.keys() <= BY_NAME.keys():
+            self._entries: list[tuple[Key, Any]] = list(items.items())  # all RFC names
+            return
         pairs = items.items() if isinstance(items, Mapping) else items
-        self._entries: list[tuple[Key, Any]] = [
-            (key if key in BY_NAME else normalize_key(key), value) for key, value in pairs
-        ]
+        self._entries = [(normalize_key(key), value) for key, value in pairs]
 
     @classmethod
     def _wrap(cls, entries: list[tuple[Key, Any]]) -> Attributes:

@@ -31,6 +31,7 @@ from pyrtc.stun.attributes import (
     Attributes,
     ErrorCode,
     Key,
+    Spec,
 )
 from pyrtc.stun.constants import (
     FINGERPRINT_XOR,
@@ -49,7 +50,6 @@ _HEADER = struct.Struct(">HHI12s")
 _HH = struct.Struct(">HH")
 _U32 = struct.Struct(">I")
 _PAD = (b"", b"\x00\x00\x00", b"\x00\x00", b"\x00")
-_TRAILERS = frozenset(("MESSAGE-INTEGRITY", "MESSAGE-INTEGRITY-SHA256", "FINGERPRINT"))
 _MI_HEADER = _HH.pack(MESSAGE_INTEGRITY, 20)
 _FP_HEADER = _HH.pack(FINGERPRINT, 4)
 
@@ -96,9 +96,41 @@ def _parse_trailers(
     return found[0], found[1], found[2]
 
 
-_ENCODE: dict[str, tuple[int, Any, int, int, bool]] = {
-    s.name: (s.code, s.encode, s.min_len, s.max_len, s.xor) for s in BY_NAME.values()
-}
+Writer = Callable[[Any, bytes], bytes]
+
+
+def _writer(spec: Spec) -> Writer:
+    """A function ``(value, transaction id) -> attribute bytes`` (header, value, padding)."""
+    code, encode, low, high, xor = spec.code, spec.encode, spec.min_len, spec.max_len, spec.xor
+    if code in _ROLE:
+        return lambda value, tid: b""  # integrity and fingerprint are computed by encode()
+
+    def check(length: int) -> None:
+        raise StunEncodeError(f"{spec.name} is {length} bytes, not in {low}..{high}")
+
+    if low == high and not xor:
+        header = _HH.pack(code, low)
+        pad = _PAD[low & 3]
+
+        def write_fixed(value: Any, tid: bytes) -> bytes:
+            raw: bytes = encode(value)
+            if len(raw) != low:
+                check(len(raw))
+            return header + raw + pad
+
+        return write_fixed
+
+    def write(value: Any, tid: bytes) -> bytes:
+        raw: bytes = encode(value, tid) if xor else encode(value)
+        length = len(raw)
+        if length < low or length > high:
+            check(length)
+        return _HH.pack(code, length) + raw + _PAD[length & 3]
+
+    return write
+
+
+_WRITERS: dict[Key, Writer] = {spec.name: _writer(spec) for spec in BY_NAME.values()}
 
 
 @functools.lru_cache(maxsize=256)
@@ -202,7 +234,9 @@ class Message:
             raise StunEncodeError("the transaction ID is 12 bytes")
         self.method = method
         self.message_class = message_class
-        self.transaction_id = bytes(transaction_id)
+        self.transaction_id = (
+            transaction_id if type(transaction_id) is bytes else bytes(transaction_id)
+        )
         self.attributes = Attributes(attributes)
         self._raw: bytes | None = None
         self._mi_pos = self._mi256_pos = self._fp_pos = -1
@@ -358,30 +392,21 @@ class Message:
         tid = self.transaction_id
         parts: list[bytes] = []
         append = parts.append
-        pack = _HH.pack
-        encoders = _ENCODE
-        for key, value in self.attributes._entries:
-            if isinstance(key, int):
-                raw = bytes(value)
-                attr_type = key
-                min_len, max_len = 0, 0xFFFF
-            elif key in _TRAILERS:
-                continue
-            else:
-                attr_type, encode, min_len, max_len, xor = encoders[key]
-                try:
-                    raw = encode(value, tid) if xor else encode(value)
-                except StunEncodeError:
-                    raise
-                except (struct.error, ValueError, TypeError, OSError, OverflowError) as exc:
-                    raise StunEncodeError(f"{key}: cannot encode {value!r}: {exc}") from exc
-            attr_len = len(raw)
-            if attr_len > max_len or attr_len < min_len:
-                raise StunEncodeError(f"{key} is {attr_len} bytes, not in {min_len}..{max_len}")
-            append(pack(attr_type, attr_len))
-            append(raw)
-            if attr_len & 3:
-                append(_PAD[attr_len & 3])
+        writers = _WRITERS
+        key: Key = ""
+        value: Any = None
+        try:
+            for key, value in self.attributes._entries:
+                writer = writers.get(key)
+                if writer is not None:
+                    append(writer(value, tid))
+                else:  # an attribute pyrtc does not know: raw bytes under its type
+                    raw = bytes(value)
+                    append(_HH.pack(key, len(raw)) + raw + _PAD[len(raw) & 3])
+        except StunEncodeError:
+            raise
+        except (struct.error, ValueError, TypeError, OSError, OverflowError) as exc:
+            raise StunEncodeError(f"{key}: cannot encode {value!r}: {exc}") from exc
         body = b"".join(parts)
         message_type = _TYPE_ENCODE.get((self.method, self.message_class))
         if message_type is None:

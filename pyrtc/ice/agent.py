@@ -154,10 +154,9 @@ def _family(host: str) -> int:
 class Agent:
     """A full ICE agent for one component (RFC 8445), sans-I/O and multi-homed.
 
-    ``controlling`` is the initial role (role conflicts may change it). ``stun_servers``
-    are used to gather server reflexive candidates from every base of the same address
-    family. ``ta`` is the pacing interval between new checks (RFC 8445 section 14.2;
-    50 ms by default, browsers use less). ``relay_only`` applies the ``relay`` transport
+    ``controlling`` is the initial role (role conflicts may change it). ``ta`` is the
+    pacing interval between new checks (RFC 8445 section 14.2; 50 ms by default, browsers
+    use less). ``relay_only`` applies the ``relay`` transport
     policy: no host or server reflexive candidate is gathered, paired or answered on.
     ``check_rto``/``check_max_sends`` are the retransmission timer and the number of
     transmissions of a check (RFC 8445 section 14.3, RFC 8489 section 6.2.1).
@@ -175,7 +174,6 @@ class Agent:
         *,
         local_username: str | None = None,
         local_password: str | None = None,
-        stun_servers: Sequence[Address] = (),
         ta: float = 0.05,
         relay_only: bool = False,
         check_rto: float = 0.5,
@@ -196,7 +194,6 @@ class Agent:
         self._controlling = controlling
         self.tie_breaker = self._rng.getrandbits(64)
         self.stats = AgentStats()
-        self._stun_servers = tuple(stun_servers)
         self._ta = ta
         self._relay_only = relay_only
         self._check_rto = check_rto
@@ -302,12 +299,15 @@ class Agent:
 
     # -- configuration from the application --------------------------------------------------
 
-    def gather(self, bases: Sequence[Address], now: float) -> None:
+    def gather(
+        self, bases: Sequence[Address], now: float, stun_servers: Sequence[Address] = ()
+    ) -> None:
         """Gather candidates on the local ``bases`` (the addresses the sockets are bound to).
 
-        Emits a host candidate per base (unless ``relay_only``) and starts a Binding request
-        to each STUN server of the base's family (RFC 8445 section 5.1.1.2); the gathering
-        state becomes ``complete`` once every request has been answered or timed out.
+        Emits a host candidate per base (unless ``relay_only``) and sends a Binding request
+        from it to each of the ``stun_servers`` (IP addresses) of the base's family, for
+        server reflexive candidates (RFC 8445 section 5.1.1.2); the gathering state becomes
+        ``complete`` once every request has been answered or has timed out.
         """
         if self._gathering_state != "new":
             raise IceError("gather() may be called once")
@@ -330,7 +330,7 @@ class Agent:
                     type="host",
                 )
                 self._add_local(candidate, now)
-                for server in self._stun_servers:
+                for server in stun_servers:
                     if _family(server[0]) == _family(host):
                         self._start_request(
                             _Kind.SERVER,

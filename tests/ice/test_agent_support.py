@@ -39,6 +39,7 @@ def connect_pair(
     b_bases: Sequence[Address] = B_BASES,
     a_nat: Nat | None = None,
     b_nat: Nat | None = None,
+    stun_servers: Sequence[Address] = (),
 ) -> tuple[HostEndpoint[Agent], HostEndpoint[Agent]]:
     """Attach both agents, exchange credentials and start gathering at the current time."""
     host_a = sim.add_host(a_bases, a, behind=a_nat, on_event=trickle_to(b, sim))
@@ -46,8 +47,8 @@ def connect_pair(
     now = sim.now
     a.set_remote_credentials(b.local_username, b.local_password, now)
     b.set_remote_credentials(a.local_username, a.local_password, now)
-    a.gather(a_bases, now)
-    b.gather(b_bases, now)
+    a.gather(a_bases, now, stun_servers)
+    b.gather(b_bases, now, stun_servers)
     return host_a, host_b
 
 

@@ -27,6 +27,7 @@ from pyrtc.sctp.chunks import (
     PARAM_STATE_COOKIE,
     PARAM_SUPPORTED_EXTENSIONS,
     RECONFIG,
+    RESULT_DENIED,
     RESULT_ERROR_BAD_SEQ,
     RESULT_IN_PROGRESS,
     RESULT_SUCCESS_NOTHING,
@@ -71,6 +72,10 @@ from pyrtc.sctp.serial import tsn_gt
 _MASK = 0xFFFFFFFF
 _Adder = Callable[[bytes], None]
 _heartbeat_info = struct.Struct("!d8s")
+
+# RE-CONFIG requests answered "Denied": Incoming SSN Reset, SSN/TSN Reset, Add Outgoing
+# Streams, Add Incoming Streams (RFC 6525 §4.2, §4.3, §4.5, §4.6).
+_UNSUPPORTED_RECONFIG_REQUESTS = (14, 15, 17, 18)
 
 # Error cause codes (RFC 9260 §3.3.10).
 CAUSE_UNRECOGNIZED_CHUNK = 6
@@ -844,27 +849,43 @@ class Association:
                 responses.append(self._on_reset_request(param))
             elif isinstance(param, ReconfigResponse):
                 self._on_reconfig_response(param)
+            elif param[0] in _UNSUPPORTED_RECONFIG_REQUESTS and len(param[1]) >= 4:
+                responses.append(self._deny_request(int.from_bytes(param[1][:4], "big")))
         if responses:
             self._outbox.append(
                 self._packet(self._peer_tag, [ReconfigChunk(list(responses)).encode()])
             )
 
-    def _on_reset_request(self, request: OutgoingResetRequest) -> ReconfigResponse:
-        """Reset the peer's outgoing (our incoming) streams (RFC 6525 §5.2.2)."""
-        assert self._receiver is not None
-        seq = request.request_seq
+    def _check_request_seq(self, seq: int) -> ReconfigResponse | None:
+        """The answer to a repeated or out-of-sequence request, else ``None`` (§5.2.1)."""
         if seq == (self._peer_reconfig_seq - 1) & _MASK and self._last_reconfig_response:
             return self._last_reconfig_response
         if seq != self._peer_reconfig_seq:
             return ReconfigResponse(seq, RESULT_ERROR_BAD_SEQ)
+        return None
+
+    def _answer_request(self, seq: int, result: int) -> ReconfigResponse:
+        self._peer_reconfig_seq = (seq + 1) & _MASK
+        response = ReconfigResponse(seq, result)
+        self._last_reconfig_response = response
+        return response
+
+    def _on_reset_request(self, request: OutgoingResetRequest) -> ReconfigResponse:
+        """Reset the peer's outgoing (our incoming) streams (RFC 6525 §5.2.2)."""
+        assert self._receiver is not None
+        seq = request.request_seq
+        early = self._check_request_seq(seq)
+        if early is not None:
+            return early
         if tsn_gt(request.last_tsn, self._receiver.cumulative_tsn):
             return ReconfigResponse(seq, RESULT_IN_PROGRESS)
         self._receiver.reset_streams(request.streams)
-        self._peer_reconfig_seq = (seq + 1) & _MASK
-        response = ReconfigResponse(seq, RESULT_SUCCESS_PERFORMED)
-        self._last_reconfig_response = response
         self._emit(StreamsReset(tuple(request.streams)))
-        return response
+        return self._answer_request(seq, RESULT_SUCCESS_PERFORMED)
+
+    def _deny_request(self, seq: int) -> ReconfigResponse:
+        """Refuse a request type we do not implement (RFC 6525 §5.2.3-5.2.6)."""
+        return self._check_request_seq(seq) or self._answer_request(seq, RESULT_DENIED)
 
     def _on_reconfig_response(self, response: ReconfigResponse) -> None:
         request = self._reset_request

@@ -722,3 +722,14 @@ def test_reconfig_sequence_numbers() -> None:
     server.receive(serialize_packet(5000, 5000, tag, [future.encode()]), 1.0)
     (packet,) = server.datagrams_to_send(1.0)
     assert parse_packet(packet).chunks == [ReconfigChunk([ReconfigResponse(seq + 1, 6)])]
+
+
+def test_unsupported_reconfig_requests_are_denied() -> None:
+    pair = connected()
+    server = pair.server
+    seq = server._peer_reconfig_seq
+    add_streams = ReconfigChunk([(17, seq.to_bytes(4, "big") + bytes(4))])
+    server.receive(serialize_packet(5000, 5000, server._local_tag, [add_streams.encode()]), 1.0)
+    (packet,) = server.datagrams_to_send(1.0)
+    assert parse_packet(packet).chunks == [ReconfigChunk([ReconfigResponse(seq, 2)])]
+    assert server._peer_reconfig_seq == (seq + 1) & 0xFFFFFFFF

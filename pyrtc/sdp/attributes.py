@@ -11,6 +11,7 @@ leading zeros, ...). It is not part of the value (``==`` ignores it) and
 from __future__ import annotations
 
 import re
+import string
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,7 +21,12 @@ from pyrtc.ice.candidate import Candidate, CandidateError
 from pyrtc.sdp.errors import SdpError
 from pyrtc.sdp.syntax import (
     TOKEN,
+    check_decimal,
+    check_line_text,
+    check_range,
+    check_text,
     check_token,
+    check_word,
     format_decimal,
     parse_decimal,
     parse_uint,
@@ -91,11 +97,17 @@ _MAX_UINT64 = 0xFFFFFFFFFFFFFFFF
 _ICE_CHARS = re.compile(r"[A-Za-z0-9+/]+")
 _FINGERPRINT = re.compile(r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})*")
 _RID_ID = re.compile(r"[A-Za-z0-9\-_]+")
+_TLS_ID = re.compile(r"[A-Za-z0-9+/\-_]{20,255}")
+_UNKNOWN_LETTERS = frozenset(string.ascii_letters) - frozenset("vosiuepcbtrzkam")
 
 
 @dataclass(frozen=True)
 class Attribute(ABC):
-    """Base of every ``a=`` line: :attr:`name`, :attr:`value` and :meth:`to_line`."""
+    """Base of every ``a=`` line: :attr:`name`, :attr:`value` and :meth:`to_line`.
+
+    The constructors of the subclasses check their fields and raise :class:`SdpError`, so a
+    built attribute always serializes to text that parses back to an equal value.
+    """
 
     # The text after "a=" exactly as received; None for an attribute built in code.
     _text: str | None = field(default=None, init=False, compare=False, repr=False)
@@ -145,6 +157,11 @@ class UnknownAttribute(Attribute):
     key: str
     text: str | None = None
 
+    def __post_init__(self) -> None:
+        check_token(self.key, "attribute name")
+        if self.text is not None:
+            check_line_text(self.text, f"a={self.key} value")
+
     @property
     def name(self) -> str:
         return self.key
@@ -166,6 +183,11 @@ class UnknownLine(Attribute):
 
     letter: str
     text: str
+
+    def __post_init__(self) -> None:
+        if len(self.letter) != 1 or self.letter not in _UNKNOWN_LETTERS:
+            raise SdpError(f"{self.letter!r} is not a letter that RFC 8866 leaves undefined")
+        check_line_text(self.text, f"{self.letter}= value")
 
     @property
     def name(self) -> str:
@@ -189,6 +211,10 @@ class Flag(Attribute):
 
     flag: str
 
+    def __post_init__(self) -> None:
+        if self.flag not in FLAGS:
+            raise SdpError(f"{self.flag!r} is not one of {FLAGS}")
+
     @property
     def name(self) -> str:
         return self.flag
@@ -208,6 +234,10 @@ class Direction(Attribute):
     """``a=sendrecv`` / ``sendonly`` / ``recvonly`` / ``inactive`` (RFC 8866 section 6.7)."""
 
     direction: str
+
+    def __post_init__(self) -> None:
+        if self.direction not in DIRECTIONS:
+            raise SdpError(f"direction {self.direction!r} is not one of {DIRECTIONS}")
 
     @property
     def name(self) -> str:
@@ -230,12 +260,15 @@ class Mid(Attribute):
     NAME = "mid"
     mid: str
 
+    def __post_init__(self) -> None:
+        check_token(self.mid, "mid")
+
     def format_value(self) -> str | None:
         return self.mid
 
     @classmethod
     def parse(cls, name: str, value: str | None) -> Self:
-        return cls(check_token(_need_value(name, value), "mid"))
+        return cls(_need_value(name, value))
 
 
 @dataclass(frozen=True)
@@ -245,15 +278,16 @@ class IceUfrag(Attribute):
     NAME = "ice-ufrag"
     ufrag: str
 
+    def __post_init__(self) -> None:
+        if not _ICE_CHARS.fullmatch(self.ufrag):
+            raise SdpError(f"ice-ufrag {self.ufrag!r} is not made of ice-chars")
+
     def format_value(self) -> str | None:
         return self.ufrag
 
     @classmethod
     def parse(cls, name: str, value: str | None) -> Self:
-        text = _need_value(name, value)
-        if not _ICE_CHARS.fullmatch(text):
-            raise SdpError(f"ice-ufrag {text!r} is not made of ice-chars")
-        return cls(text)
+        return cls(_need_value(name, value))
 
 
 @dataclass(frozen=True)
@@ -263,15 +297,16 @@ class IcePwd(Attribute):
     NAME = "ice-pwd"
     password: str
 
+    def __post_init__(self) -> None:
+        if not _ICE_CHARS.fullmatch(self.password):
+            raise SdpError("ice-pwd is not made of ice-chars")
+
     def format_value(self) -> str | None:
         return self.password
 
     @classmethod
     def parse(cls, name: str, value: str | None) -> Self:
-        text = _need_value(name, value)
-        if not _ICE_CHARS.fullmatch(text):
-            raise SdpError("ice-pwd is not made of ice-chars")
-        return cls(text)
+        return cls(_need_value(name, value))
 
 
 @dataclass(frozen=True)
@@ -281,13 +316,18 @@ class IceOptions(Attribute):
     NAME = "ice-options"
     options: tuple[str, ...]
 
+    def __post_init__(self) -> None:
+        if not self.options:
+            raise SdpError("ice-options needs at least one option")
+        for option in self.options:
+            check_token(option, "ice option")
+
     def format_value(self) -> str | None:
         return " ".join(self.options)
 
     @classmethod
     def parse(cls, name: str, value: str | None) -> Self:
-        fields = split_fields(_need_value(name, value), "ice-options", 1)
-        return cls(tuple(check_token(option, "ice option") for option in fields))
+        return cls(tuple(split_fields(_need_value(name, value), "ice-options", 1)))
 
 
 @dataclass(frozen=True)
@@ -297,15 +337,16 @@ class Setup(Attribute):
     NAME = "setup"
     role: str
 
+    def __post_init__(self) -> None:
+        if self.role not in SETUP_ROLES:
+            raise SdpError(f"setup role {self.role!r} is not one of {SETUP_ROLES}")
+
     def format_value(self) -> str | None:
         return self.role
 
     @classmethod
     def parse(cls, name: str, value: str | None) -> Self:
-        role = _need_value(name, value)
-        if role not in SETUP_ROLES:
-            raise SdpError(f"setup role {role!r} is not one of {SETUP_ROLES}")
-        return cls(role)
+        return cls(_need_value(name, value))
 
 
 @dataclass(frozen=True)
@@ -315,6 +356,11 @@ class Fingerprint(Attribute):
     NAME = "fingerprint"
     hash_function: str
     fingerprint: str
+
+    def __post_init__(self) -> None:
+        check_token(self.hash_function, "hash function")
+        if not _FINGERPRINT.fullmatch(self.fingerprint):
+            raise SdpError(f"fingerprint {self.fingerprint!r} is not colon-separated hex bytes")
 
     def format_value(self) -> str | None:
         return f"{self.hash_function} {self.fingerprint}"
@@ -327,9 +373,6 @@ class Fingerprint(Attribute):
     @classmethod
     def parse(cls, name: str, value: str | None) -> Self:
         hash_function, fingerprint = split_fields(_need_value(name, value), "fingerprint", 2, 2)
-        check_token(hash_function, "hash function")
-        if not _FINGERPRINT.fullmatch(fingerprint):
-            raise SdpError(f"fingerprint {fingerprint!r} is not colon-separated hex bytes")
         return cls(hash_function, fingerprint)
 
 
@@ -340,15 +383,16 @@ class TlsId(Attribute):
     NAME = "tls-id"
     tls_id: str
 
+    def __post_init__(self) -> None:
+        if not _TLS_ID.fullmatch(self.tls_id):
+            raise SdpError(f"tls-id {self.tls_id!r} is not 20 to 255 tls-id-chars")
+
     def format_value(self) -> str | None:
         return self.tls_id
 
     @classmethod
     def parse(cls, name: str, value: str | None) -> Self:
-        text = _need_value(name, value)
-        if not re.fullmatch(r"[A-Za-z0-9+/\-_]{20,255}", text):
-            raise SdpError(f"tls-id {text!r} is not 20 to 255 tls-id-chars")
-        return cls(text)
+        return cls(_need_value(name, value))
 
 
 @dataclass(frozen=True)
@@ -358,15 +402,15 @@ class Identity(Attribute):
     NAME = "identity"
     assertion: str
 
+    def __post_init__(self) -> None:
+        check_text(self.assertion, "a=identity")
+
     def format_value(self) -> str | None:
         return self.assertion
 
     @classmethod
     def parse(cls, name: str, value: str | None) -> Self:
-        text = _need_value(name, value)
-        if not text:
-            raise SdpError("a=identity is empty")
-        return cls(text)
+        return cls(_need_value(name, value))
 
 
 @dataclass(frozen=True)
@@ -376,15 +420,15 @@ class Label(Attribute):
     NAME = "label"
     label: str
 
+    def __post_init__(self) -> None:
+        check_text(self.label, "a=label")
+
     def format_value(self) -> str | None:
         return self.label
 
     @classmethod
     def parse(cls, name: str, value: str | None) -> Self:
-        text = _need_value(name, value)
-        if not text:
-            raise SdpError("a=label is empty")
-        return cls(text)
+        return cls(_need_value(name, value))
 
 
 @dataclass(frozen=True)
@@ -395,16 +439,18 @@ class Group(Attribute):
     semantics: str
     mids: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        check_token(self.semantics, "group semantics")
+        for mid in self.mids:
+            check_token(mid, "mid")
+
     def format_value(self) -> str | None:
         return " ".join((self.semantics, *self.mids))
 
     @classmethod
     def parse(cls, name: str, value: str | None) -> Self:
         fields = split_fields(_need_value(name, value), "group", 1)
-        return cls(
-            check_token(fields[0], "group semantics"),
-            tuple(check_token(mid, "mid") for mid in fields[1:]),
-        )
+        return cls(fields[0], tuple(fields[1:]))
 
 
 @dataclass(frozen=True)
@@ -415,13 +461,18 @@ class MsidSemantic(Attribute):
     semantic: str
     identifiers: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        check_token(self.semantic, "msid semantic")
+        for identifier in self.identifiers:
+            check_word(identifier, "msid-semantic identifier")
+
     def format_value(self) -> str | None:
         return " ".join((self.semantic, *self.identifiers))
 
     @classmethod
     def parse(cls, name: str, value: str | None) -> Self:
         fields = split_fields(_need_value(name, value), "msid-semantic", 1)
-        return cls(check_token(fields[0], "msid semantic"), tuple(fields[1:]))
+        return cls(fields[0], tuple(fields[1:]))
 
 
 @dataclass(frozen=True)
@@ -432,14 +483,17 @@ class Msid(Attribute):
     stream_id: str
     track_id: str | None = None
 
+    def __post_init__(self) -> None:
+        check_token(self.stream_id, "msid id")
+        if self.track_id is not None:
+            check_token(self.track_id, "msid appdata")
+
     def format_value(self) -> str | None:
         return self.stream_id if self.track_id is None else f"{self.stream_id} {self.track_id}"
 
     @classmethod
     def parse(cls, name: str, value: str | None) -> Self:
         fields = split_fields(_need_value(name, value), "msid", 1, 2)
-        for part in fields:
-            check_token(part, "msid id")
         return cls(fields[0], fields[1] if len(fields) == 2 else None)
 
 
@@ -452,6 +506,15 @@ class ExtMap(Attribute):
     uri: str
     direction: str | None = None
     attributes: str | None = None
+
+    def __post_init__(self) -> None:
+        if not (1 <= self.id <= 255 or 4096 <= self.id <= 4351):
+            raise SdpError(f"extmap id {self.id} is outside 1..255 and 4096..4351")
+        check_word(self.uri, "extmap URI")
+        if self.direction is not None and self.direction not in DIRECTIONS:
+            raise SdpError(f"extmap direction {self.direction!r} is not one of {DIRECTIONS}")
+        if self.attributes is not None:
+            check_text(self.attributes, "extmap extension attributes")
 
     def format_value(self) -> str | None:
         head = str(self.id) if self.direction is None else f"{self.id}/{self.direction}"
@@ -467,13 +530,8 @@ class ExtMap(Attribute):
         if len(fields) < 2:
             raise SdpError("extmap needs an id and a URI")
         number, slash, direction = fields[0].partition("/")
-        ext_id = parse_uint(number, "extmap id", 4351)
-        if not (1 <= ext_id <= 255 or ext_id >= 4096):
-            raise SdpError(f"extmap id {ext_id} is outside 1..255 and 4096..4351")
-        if slash and direction not in DIRECTIONS:
-            raise SdpError(f"extmap direction {direction!r} is not one of {DIRECTIONS}")
         return cls(
-            ext_id,
+            parse_uint(number, "extmap id", 4351),
             fields[1],
             direction if slash else None,
             fields[2] if len(fields) == 3 else None,
@@ -489,6 +547,16 @@ class Rtcp(Attribute):
     nettype: str | None = None
     addrtype: str | None = None
     address: str | None = None
+
+    def __post_init__(self) -> None:
+        check_range(self.port, "rtcp port", 0, 0xFFFF)
+        parts = (self.nettype, self.addrtype, self.address)
+        if parts != (None, None, None):
+            if None in parts:
+                raise SdpError("rtcp needs all or none of nettype, addrtype and address")
+            check_token(self.nettype or "", "nettype")
+            check_token(self.addrtype or "", "addrtype")
+            check_word(self.address or "", "rtcp address")
 
     def format_value(self) -> str | None:
         if self.nettype is None or self.addrtype is None or self.address is None:
@@ -510,6 +578,10 @@ def _payload_type(text: str) -> int:
     return parse_uint(text, "payload type", 127)
 
 
+def _check_payload_type(payload_type: int) -> None:
+    check_range(payload_type, "payload type", 0, 127)
+
+
 @dataclass(frozen=True)
 class RtpMap(Attribute):
     """``a=rtpmap``: payload type to encoding name, clock rate, channels (RFC 8866 6.6)."""
@@ -519,6 +591,13 @@ class RtpMap(Attribute):
     encoding_name: str
     clock_rate: int
     channels: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_payload_type(self.payload_type)
+        check_token(self.encoding_name, "encoding name")
+        check_range(self.clock_rate, "clock rate", 0, _MAX_UINT32)
+        if self.channels is not None:
+            check_range(self.channels, "channels", 0, 255)
 
     def format_value(self) -> str | None:
         text = f"{self.payload_type} {self.encoding_name}/{self.clock_rate}"
@@ -532,7 +611,7 @@ class RtpMap(Attribute):
             raise SdpError(f"rtpmap encoding {encoding!r} is not name/rate[/channels]")
         return cls(
             _payload_type(pt),
-            check_token(parts[0], "encoding name"),
+            parts[0],
             parse_uint(parts[1], "clock rate", _MAX_UINT32),
             parse_uint(parts[2], "channels", 255) if len(parts) == 3 else None,
         )
@@ -543,7 +622,8 @@ class FmtpParameters(Mapping[str, str | None]):
 
     ``key=value`` pieces map the key to the value; a piece without ``=`` (such as
     telephone-event's ``0-15``) maps to ``None``. :meth:`pairs` keeps every piece in order,
-    including repeated keys (the mapping returns the first).
+    including repeated keys (the mapping returns the first). Keys are non-empty; neither keys
+    nor values hold ``;``, surrounding whitespace, CR, LF or NUL, and keys hold no ``=``.
     """
 
     __slots__ = ("_map", "_pairs")
@@ -554,6 +634,14 @@ class FmtpParameters(Mapping[str, str | None]):
         self._pairs = tuple(pairs.items() if isinstance(pairs, Mapping) else pairs)
         self._map: dict[str, str | None] = {}
         for key, val in self._pairs:
+            check_text(key, "fmtp parameter name")
+            if ";" in key or "=" in key:
+                raise SdpError(f"fmtp parameter name {key!r} holds ';' or '='")
+            if val is not None:
+                if val:
+                    check_text(val, f"fmtp parameter {key!r}")
+                if ";" in val:
+                    raise SdpError(f"fmtp parameter {key!r} value {val!r} holds ';'")
             self._map.setdefault(key, val)
 
     @classmethod
@@ -605,6 +693,9 @@ class Fmtp(Attribute):
     payload_type: int
     parameters: FmtpParameters
 
+    def __post_init__(self) -> None:
+        _check_payload_type(self.payload_type)
+
     def format_value(self) -> str | None:
         if not self.parameters.pairs():
             return str(self.payload_type)
@@ -632,6 +723,13 @@ class RtcpFb(Attribute):
     type: str
     parameter: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.payload_type is not None:
+            _check_payload_type(self.payload_type)
+        check_token(self.type, "feedback type")
+        if self.parameter is not None:
+            check_text(self.parameter, "feedback parameter")
+
     def format_value(self) -> str | None:
         pt = "*" if self.payload_type is None else str(self.payload_type)
         parts = [pt, self.type] if self.parameter is None else [pt, self.type, self.parameter]
@@ -643,9 +741,7 @@ class RtcpFb(Attribute):
         if len(fields) < 2:
             raise SdpError("rtcp-fb needs a payload type and a feedback type")
         pt = None if fields[0] == "*" else _payload_type(fields[0])
-        return cls(
-            pt, check_token(fields[1], "feedback type"), fields[2] if len(fields) == 3 else None
-        )
+        return cls(pt, fields[1], fields[2] if len(fields) == 3 else None)
 
 
 @dataclass(frozen=True)
@@ -656,6 +752,14 @@ class Ssrc(Attribute):
     ssrc: int
     attribute: str
     attribute_value: str | None = None
+
+    def __post_init__(self) -> None:
+        check_range(self.ssrc, "ssrc", 0, _MAX_UINT32)
+        check_token(self.attribute, "source attribute")
+        if self.attribute_value:
+            check_line_text(self.attribute_value, f"source attribute {self.attribute!r}")
+            if self.attribute_value != self.attribute_value.rstrip():
+                raise SdpError(f"source attribute {self.attribute!r} ends with whitespace")
 
     def format_value(self) -> str | None:
         if self.attribute_value is None:
@@ -670,7 +774,7 @@ class Ssrc(Attribute):
         attribute, colon, attribute_value = fields[1].partition(":")
         return cls(
             parse_uint(fields[0], "ssrc", _MAX_UINT32),
-            check_token(attribute, "source attribute"),
+            attribute,
             attribute_value if colon else None,
         )
 
@@ -683,16 +787,18 @@ class SsrcGroup(Attribute):
     semantics: str
     ssrcs: tuple[int, ...]
 
+    def __post_init__(self) -> None:
+        check_token(self.semantics, "ssrc-group semantics")
+        for ssrc in self.ssrcs:
+            check_range(ssrc, "ssrc", 0, _MAX_UINT32)
+
     def format_value(self) -> str | None:
         return " ".join((self.semantics, *map(str, self.ssrcs)))
 
     @classmethod
     def parse(cls, name: str, value: str | None) -> Self:
         fields = split_fields(_need_value(name, value), "ssrc-group", 1)
-        return cls(
-            check_token(fields[0], "ssrc-group semantics"),
-            tuple(parse_uint(ssrc, "ssrc", _MAX_UINT32) for ssrc in fields[1:]),
-        )
+        return cls(fields[0], tuple(parse_uint(ssrc, "ssrc", _MAX_UINT32) for ssrc in fields[1:]))
 
 
 @dataclass(frozen=True)
@@ -705,6 +811,22 @@ class Rid(Attribute):
     payload_types: tuple[int, ...] = ()
     restrictions: tuple[tuple[str, str | None], ...] = ()
 
+    def __post_init__(self) -> None:
+        if not _RID_ID.fullmatch(self.rid):
+            raise SdpError(f"rid id {self.rid!r} is not alphanumeric, '-' or '_'")
+        if self.direction not in ("send", "recv"):
+            raise SdpError(f"rid direction {self.direction!r} is not send or recv")
+        for pt in self.payload_types:
+            _check_payload_type(pt)
+        for key, val in self.restrictions:
+            check_token(key, "rid parameter")
+            if key == "pt":
+                raise SdpError("rid pt= goes in payload_types, not in the restrictions")
+            if val:
+                check_text(val, f"rid parameter {key!r}")
+            if val is not None and ";" in val:
+                raise SdpError(f"rid parameter {key!r} value {val!r} holds ';'")
+
     def format_value(self) -> str | None:
         params = [f"pt={','.join(map(str, self.payload_types))}"] if self.payload_types else []
         params += [key if val is None else f"{key}={val}" for key, val in self.restrictions]
@@ -716,24 +838,18 @@ class Rid(Attribute):
         fields = _need_value(name, value).split(None, 2)
         if len(fields) < 2:
             raise SdpError("rid needs an id and a direction")
-        rid, direction = fields[0], fields[1]
-        if not _RID_ID.fullmatch(rid):
-            raise SdpError(f"rid id {rid!r} is not alphanumeric, '-' or '_'")
-        if direction not in ("send", "recv"):
-            raise SdpError(f"rid direction {direction!r} is not send or recv")
         payload_types: tuple[int, ...] = ()
         restrictions: list[tuple[str, str | None]] = []
         pieces = fields[2].split(";") if len(fields) == 3 else []
         for index, piece in enumerate(pieces):
-            key, eq, val = piece.strip().partition("=")
-            check_token(key, "rid parameter")
+            key, eq, val = (part.strip() for part in piece.partition("="))
             if key == "pt":
                 if index or not eq:
                     raise SdpError("rid pt= must be the first parameter and have a value")
-                payload_types = tuple(_payload_type(pt) for pt in val.split(","))
+                payload_types = tuple(_payload_type(pt.strip()) for pt in val.split(","))
             else:
                 restrictions.append((key, val if eq else None))
-        return cls(rid, direction, payload_types, tuple(restrictions))
+        return cls(fields[0], fields[1], payload_types, tuple(restrictions))
 
 
 @dataclass(frozen=True)
@@ -742,6 +858,10 @@ class SimulcastStream:
 
     rid: str
     paused: bool = False
+
+    def __post_init__(self) -> None:
+        if not _RID_ID.fullmatch(self.rid):
+            raise SdpError(f"simulcast rid {self.rid!r} is not a rid id")
 
     def format(self) -> str:
         """The ``[~]rid`` text."""
@@ -754,10 +874,7 @@ def _parse_simulcast_list(text: str) -> tuple[tuple[SimulcastStream, ...], ...]:
         choice = []
         for item in alternatives.split(","):
             paused = item.startswith("~")
-            rid = item[1:] if paused else item
-            if not _RID_ID.fullmatch(rid):
-                raise SdpError(f"simulcast rid {item!r} is not a rid id")
-            choice.append(SimulcastStream(rid, paused))
+            choice.append(SimulcastStream(item[1:] if paused else item, paused))
         streams.append(tuple(choice))
     return tuple(streams)
 
@@ -776,6 +893,12 @@ class Simulcast(Attribute):
     NAME = "simulcast"
     send: tuple[tuple[SimulcastStream, ...], ...] = ()
     recv: tuple[tuple[SimulcastStream, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not (self.send or self.recv):
+            raise SdpError("simulcast needs a send or a recv stream list")
+        if not all(self.send + self.recv):
+            raise SdpError("a simulcast stream needs at least one rid")
 
     def format_value(self) -> str | None:
         parts = []
@@ -805,6 +928,9 @@ class SctpPort(Attribute):
     NAME = "sctp-port"
     port: int
 
+    def __post_init__(self) -> None:
+        check_range(self.port, "sctp-port", 0, 0xFFFF)
+
     def format_value(self) -> str | None:
         return str(self.port)
 
@@ -819,6 +945,9 @@ class MaxMessageSize(Attribute):
 
     NAME = "max-message-size"
     size: int
+
+    def __post_init__(self) -> None:
+        check_range(self.size, "max-message-size", 0, _MAX_UINT64)
 
     def format_value(self) -> str | None:
         return str(self.size)
@@ -837,6 +966,12 @@ class SctpMap(Attribute):
     protocol: str
     streams: int | None = None
 
+    def __post_init__(self) -> None:
+        check_range(self.port, "sctpmap port", 0, 0xFFFF)
+        check_token(self.protocol, "sctpmap protocol")
+        if self.streams is not None:
+            check_range(self.streams, "sctpmap streams", 0, 0xFFFF)
+
     def format_value(self) -> str | None:
         text = f"{self.port} {self.protocol}"
         return text if self.streams is None else f"{text} {self.streams}"
@@ -846,7 +981,7 @@ class SctpMap(Attribute):
         fields = split_fields(_need_value(name, value), "sctpmap", 2, 3)
         return cls(
             parse_uint(fields[0], "sctpmap port", 0xFFFF),
-            check_token(fields[1], "sctpmap protocol"),
+            fields[1],
             parse_uint(fields[2], "sctpmap streams", 0xFFFF) if len(fields) == 3 else None,
         )
 
@@ -876,6 +1011,9 @@ class Ptime(Attribute):
     NAME = "ptime"
     milliseconds: float
 
+    def __post_init__(self) -> None:
+        check_decimal(self.milliseconds, "ptime")
+
     def format_value(self) -> str | None:
         return format_decimal(self.milliseconds)
 
@@ -891,6 +1029,9 @@ class MaxPtime(Attribute):
     NAME = "maxptime"
     milliseconds: float
 
+    def __post_init__(self) -> None:
+        check_decimal(self.milliseconds, "maxptime")
+
     def format_value(self) -> str | None:
         return format_decimal(self.milliseconds)
 
@@ -905,6 +1046,9 @@ class Framerate(Attribute):
 
     NAME = "framerate"
     rate: float
+
+    def __post_init__(self) -> None:
+        check_decimal(self.rate, "framerate")
 
     def format_value(self) -> str | None:
         return format_decimal(self.rate)

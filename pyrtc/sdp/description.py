@@ -45,7 +45,15 @@ from pyrtc.sdp.attributes import (
 )
 from pyrtc.sdp.codecs import Codec, join_codecs
 from pyrtc.sdp.errors import SdpError
-from pyrtc.sdp.syntax import TOKEN, check_token, parse_uint, split_fields
+from pyrtc.sdp.syntax import (
+    TOKEN,
+    check_line_text,
+    check_range,
+    check_token,
+    check_word,
+    parse_uint,
+    split_fields,
+)
 
 __all__ = [
     "Bandwidth",
@@ -102,6 +110,14 @@ class Origin(_HeaderValue):
     addrtype: str = "IP4"
     address: str = "127.0.0.1"
 
+    def __post_init__(self) -> None:
+        check_word(self.username, "username")
+        check_range(self.session_id, "session id", 0, _MAX_SESSION_ID)
+        check_range(self.session_version, "session version", 0, _MAX_SESSION_ID)
+        check_token(self.nettype, "nettype")
+        check_token(self.addrtype, "addrtype")
+        check_word(self.address, "address")
+
     def format(self) -> str:
         return (
             f"{self.username} {self.session_id} {self.session_version} "
@@ -116,8 +132,8 @@ class Origin(_HeaderValue):
             user,
             parse_uint(sess_id, "session id", _MAX_SESSION_ID),
             parse_uint(version, "session version", _MAX_SESSION_ID),
-            check_token(nettype, "nettype"),
-            check_token(addrtype, "addrtype"),
+            nettype,
+            addrtype,
             address,
         )._remember(text)
 
@@ -133,6 +149,11 @@ class Connection(_HeaderValue):
     addrtype: str = "IP4"
     address: str = "0.0.0.0"
 
+    def __post_init__(self) -> None:
+        check_token(self.nettype, "nettype")
+        check_token(self.addrtype, "addrtype")
+        check_word(self.address, "connection address")
+
     def format(self) -> str:
         return f"{self.nettype} {self.addrtype} {self.address}"
 
@@ -140,9 +161,7 @@ class Connection(_HeaderValue):
     def parse(cls, text: str) -> Connection:
         """Parse the value of a ``c=`` line."""
         nettype, addrtype, address = split_fields(text, "c=", 3, 3)
-        return cls(
-            check_token(nettype, "nettype"), check_token(addrtype, "addrtype"), address
-        )._remember(text)
+        return cls(nettype, addrtype, address)._remember(text)
 
 
 @dataclass(frozen=True)
@@ -151,6 +170,10 @@ class Bandwidth(_HeaderValue):
 
     type: str
     bandwidth: int
+
+    def __post_init__(self) -> None:
+        check_token(self.type, "bandwidth type")
+        check_range(self.bandwidth, "bandwidth", 0, _MAX_UINT64)
 
     def format(self) -> str:
         return f"{self.type}:{self.bandwidth}"
@@ -161,10 +184,8 @@ class Bandwidth(_HeaderValue):
         bwtype, colon, value = text.partition(":")
         if not colon:
             raise SdpError("b= is not <type>:<bandwidth>")
-        return cls(
-            check_token(bwtype.strip(), "bandwidth type"),
-            parse_uint(value.strip(), "bandwidth", _MAX_UINT64),
-        )._remember(text)
+        bandwidth = parse_uint(value.strip(), "bandwidth", _MAX_UINT64)
+        return cls(bwtype.strip(), bandwidth)._remember(text)
 
 
 @dataclass(frozen=True)
@@ -179,6 +200,12 @@ class Timing(_HeaderValue):
     stop: int = 0
     repeats: tuple[str, ...] = ()
     zone: str | None = None
+
+    def __post_init__(self) -> None:
+        check_range(self.start, "start time", 0, _MAX_UINT64)
+        check_range(self.stop, "stop time", 0, _MAX_UINT64)
+        for text in (*self.repeats, self.zone or ""):
+            check_line_text(text, "r= or z= value")
 
     def format(self) -> str:
         return f"{self.start} {self.stop}"
@@ -309,12 +336,7 @@ class MediaDescription(_Section):
     def _from_media_line(cls, text: str) -> MediaDescription:
         """A section with the fields of an ``m=`` line value (RFC 8866 section 5.14)."""
         kind, port_text, protocol, *formats = split_fields(text, "m=", 4)
-        check_token(kind, "media type")
         number, slash, count = port_text.partition("/")
-        if not all(TOKEN.fullmatch(part) for part in protocol.split("/")):
-            raise SdpError(f"protocol {protocol!r} is not tokens separated by '/'")
-        for fmt in formats:
-            check_token(fmt, "format")
         media = cls(
             kind,
             parse_uint(number, "port", 0xFFFF),
@@ -328,6 +350,17 @@ class MediaDescription(_Section):
         return media
 
     def _format_media_line(self) -> str:
+        """The canonical ``m=`` value; :class:`SdpError` if a field cannot be written."""
+        check_token(self.kind, "media type")
+        check_range(self.port, "port", 0, 0xFFFF)
+        if self.port_count is not None:
+            check_range(self.port_count, "number of ports", 0, 0xFFFF)
+        if not all(TOKEN.fullmatch(part) for part in self.protocol.split("/")):
+            raise SdpError(f"protocol {self.protocol!r} is not tokens separated by '/'")
+        if not self.formats:
+            raise SdpError("an m= line needs at least one format")
+        for fmt in self.formats:
+            check_token(fmt, "format")
         port = str(self.port) if self.port_count is None else f"{self.port}/{self.port_count}"
         return " ".join((self.kind, port, self.protocol, *self.formats))
 

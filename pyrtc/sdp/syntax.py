@@ -1,4 +1,4 @@
-"""Lexical helpers shared by the SDP line and attribute parsers (RFC 8866 section 9 grammar)."""
+"""Lexical helpers shared by the SDP parsers and the value constructors (RFC 8866 section 9)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,12 @@ def parse_decimal(text: str, what: str) -> float:
     return float(text)
 
 
+def check_decimal(value: float, what: str) -> None:
+    """Raise :class:`SdpError` unless ``value`` is one :func:`parse_decimal` can read back."""
+    if not (value >= 0 and _DECIMAL.fullmatch(format_decimal(value))):
+        raise SdpError(f"{what} {value!r} is not a non-negative decimal of at most 9+9 digits")
+
+
 def format_decimal(value: float) -> str:
     """The shortest text :func:`parse_decimal` reads back as ``value``."""
     value = float(value)  # an int is a valid float argument but has no is_integer() on 3.11
@@ -51,3 +57,32 @@ def split_fields(text: str, what: str, minimum: int, maximum: int | None = None)
             wanted = f"{minimum} to {maximum}"
         raise SdpError(f"{what} has {len(fields)} fields, expected {wanted}")
     return fields
+
+
+def check_range(value: int, what: str, low: int, high: int) -> None:
+    """Raise :class:`SdpError` unless ``low <= value <= high``."""
+    if not low <= value <= high:
+        raise SdpError(f"{what} {value} is outside {low}..{high}")
+
+
+def check_word(text: str, what: str) -> str:
+    """Return ``text`` if it is one non-empty field: no whitespace, CR, LF or NUL."""
+    if text.split() != [text] or "\0" in text:
+        raise SdpError(f"{what} {text!r} is not a single non-empty field")
+    return text
+
+
+def check_text(text: str, what: str) -> str:
+    """Return ``text`` if it is non-empty, without surrounding whitespace, CR, LF or NUL."""
+    if not text:
+        raise SdpError(f"{what} is empty")
+    if text != text.strip() or "\r" in text or "\n" in text or "\0" in text:
+        raise SdpError(f"{what} {text!r} has surrounding whitespace, CR, LF or NUL")
+    return text
+
+
+def check_line_text(text: str, what: str) -> str:
+    """Return ``text`` if it holds no CR, LF or NUL (the rest of a line, kept verbatim)."""
+    if "\r" in text or "\n" in text or "\0" in text:
+        raise SdpError(f"{what} {text!r} holds CR, LF or NUL")
+    return text

@@ -394,7 +394,7 @@ def test_serialize_refuses_line_breaks_in_values() -> None:
     description = SessionDescription(Origin("-", 1, 1), name="a\r\nb=injected")
     with pytest.raises(SdpError, match="line break"):
         description.serialize()
-    description = SessionDescription(Origin("-", 1, 1), attributes=[Mid("0\n")])
+    description = SessionDescription(Origin("-", 1, 1), emails=["a@example.com\rb"])
     with pytest.raises(SdpError, match="line break"):
         description.serialize()
 

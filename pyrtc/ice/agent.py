@@ -144,7 +144,18 @@ class _Consent:
 
 
 def _random_string(rng: random.Random, length: int) -> str:
-    return "".join(rng.choice(_ICE_CHARS) for _ in range(length))
+    # 64 ice-chars: the low 6 bits of each random byte pick one uniformly.
+    raw = rng.getrandbits(8 * length).to_bytes(length, "big")
+    return "".join([_ICE_CHARS[byte & 63] for byte in raw])
+
+
+def _key(password: str) -> bytes:
+    """The short-term key of a password (RFC 8489 section 9.1.1).
+
+    OpaqueString leaves ice-chars (ASCII letters, digits, ``+``, ``/``) unchanged, so a
+    password made of them is its own key; anything else goes through the PRECIS profile.
+    """
+    return password.encode() if _PWD.fullmatch(password) else short_term_key(password)
 
 
 def _family(host: str) -> int:
@@ -242,7 +253,7 @@ class Agent:
             raise IceError("the username fragment must be 4 to 256 ice-chars (RFC 8839 5.4)")
         if not _PWD.fullmatch(pwd):
             raise IceError("the password must be 22 to 256 ice-chars (RFC 8839 5.4)")
-        return _Credentials(ufrag, pwd, short_term_key(pwd))
+        return _Credentials(ufrag, pwd, _key(pwd))
 
     @property
     def controlling(self) -> bool:
@@ -356,7 +367,7 @@ class Agent:
             raise IceError("the remote username and password must not be empty")
         self._creds.remote_ufrag = username
         self._creds.remote_pwd = password
-        self._creds.remote_key = short_term_key(password)
+        self._creds.remote_key = _key(password)
         self._remote_lite = lite
         if lite and not self._controlling:
             self._switch_role(True)

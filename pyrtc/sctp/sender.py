@@ -165,17 +165,18 @@ class Sender:
         flags_u = 0 if ordered else FLAG_UNORDERED
         step = self._max_payload
         size = len(data)
-        view = memoryview(data)
-        for pos in range(0, size, step):
-            flags = flags_u
-            if pos == 0:
-                flags |= FLAG_BEGINNING
-            if pos + step >= size:
-                flags |= FLAG_END
-            piece = bytes(view[pos : pos + step]) if size > step else data
-            chunk = _OutChunk(message, ppid, piece, flags)
-            message.chunks.append(chunk)
-            self.pending.append(chunk)
+        chunks = message.chunks
+        if size <= step:
+            chunks.append(_OutChunk(message, ppid, data, flags_u | FLAG_BEGINNING | FLAG_END))
+        else:
+            for pos in range(0, size, step):
+                flags = flags_u
+                if pos == 0:
+                    flags |= FLAG_BEGINNING
+                if pos + step >= size:
+                    flags |= FLAG_END
+                chunks.append(_OutChunk(message, ppid, data[pos : pos + step], flags))
+        self.pending.extend(chunks)
         self._buffered[stream_id] = self._buffered.get(stream_id, 0) + size
         if lifetime is not None:
             self._unstamped.append(message)

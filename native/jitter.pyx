@@ -10,7 +10,8 @@ order and only when the previous frame was released or they are keyframes. Audio
 (for packet loss concealment) once the next packet is due.
 """
 
-from libc.math cimport fabs, INFINITY
+from libc.limits cimport LLONG_MIN
+from libc.math cimport INFINITY, fabs
 
 from pyrtc.media.errors import DepacketizeError
 from pyrtc.media.events import KeyframeRequest
@@ -108,6 +109,8 @@ cdef class JitterBuffer:
     cdef long long _last_ts
     cdef long long _prev_ts
     cdef long long _prev_seq
+    cdef long long _scan_head
+    cdef long long _scan
     cdef Py_ssize_t _bytes
     cdef double _base
     cdef bint _has_transit
@@ -157,6 +160,7 @@ cdef class JitterBuffer:
         self._key_starts = set()
         self._events = []
         self._need_keyframe = not self.audio
+        self._scan_head = LLONG_MIN
         self._base = INFINITY
         self._last_request = -INFINITY
 
@@ -201,7 +205,7 @@ cdef class JitterBuffer:
         cdef long long ext, ts, delta, s
         cdef double transit, d
         cdef _Packet p
-        cdef _Missing m
+        cdef object key = None
         if not self._started:
             self._started = True
             ext = seq16
@@ -215,7 +219,8 @@ cdef class JitterBuffer:
             ext = self._highest + (delta - 0x10000 if delta >= SEQ_HALF else delta)
             delta = (ts32 - self._last_ts) & 0xFFFFFFFF
             ts = self._last_ts + (delta - 0x100000000 if delta >= TS_HALF else delta)
-            if ext in self._packets:
+            key = ext
+            if key in self._packets:
                 self.duplicates += 1
                 return False
         self._last_ts = ts
@@ -244,7 +249,7 @@ cdef class JitterBuffer:
                 for s in range(self._highest + 1, ext):
                     self._add_missing(s, now)
             self._highest = ext
-        else:
+        elif self._missing:
             self._missing.pop(ext, None)
 
         p = _Packet.__new__(_Packet)
@@ -252,7 +257,7 @@ cdef class JitterBuffer:
         p.ts = ts
         p.marker = packet.marker
         p.flags = flags
-        self._packets[ext] = p
+        self._packets[ext if key is None else key] = p
         self._bytes += len(payload)
         if (flags & (FRAME_START | KEYFRAME)) == (FRAME_START | KEYFRAME):
             self._key_starts.add(ext)
@@ -361,16 +366,28 @@ cdef class JitterBuffer:
         return -1
 
     cdef long long _frame_end(self):
-        """Last sequence number of the complete frame at the head, or ``head - 1``."""
-        cdef long long s = self._head
-        cdef _Packet p = self._packets.get(s), q
-        if p is None:
-            return self._head - 1
+        """Last sequence number of the complete frame at the head, or ``head - 1``.
+
+        The walk resumes where the previous one stopped while the head stays put, so
+        calling this after every insert costs O(1) per packet, not O(frame).
+        """
+        cdef long long s
+        cdef _Packet p, q
+        if self._scan_head != self._head or self._scan < self._head:
+            p = self._packets.get(self._head)
+            if p is None:
+                return self._head - 1
+            self._scan_head = self._head
+            self._scan = self._head
+        else:
+            p = self._packets[self._scan]
+        s = self._scan
         while True:
             if p.marker:
                 return s
             q = self._packets.get(s + 1)
             if q is None:
+                self._scan = s
                 return self._head - 1
             if q.ts != p.ts:  # the marker packet was lost but the next frame began
                 return s
@@ -391,7 +408,8 @@ cdef class JitterBuffer:
                 self._bytes -= len(p.payload)
             elif self._missing.pop(s, None) is not None:
                 self.lost_packets += 1
-        self._key_starts = {s for s in self._key_starts if s >= new_head}
+        if self._key_starts:
+            self._key_starts = {s for s in self._key_starts if s >= new_head}
         self._head = new_head
 
     cdef long long _next_start(self, long long after):
@@ -495,16 +513,22 @@ cdef class JitterBuffer:
     cdef Frame _pop_audio(self, double now):
         cdef _Packet p
         cdef long long s, seq, ts
+        cdef double due
+        cdef object key
         while True:
-            p = self._packets.get(self._head)
+            key = self._head
+            p = self._packets.get(key)
             if p is not None:
-                if now < self._playout(p.ts):
+                due = self._playout(p.ts)
+                if now < due:
                     return None
                 seq = self._head
-                self._discard_before(seq + 1)
+                del self._packets[key]
+                self._bytes -= len(p.payload)
+                self._head = seq + 1
                 self._prev_seq = seq
                 self._prev_ts = p.ts
-                if now - self._playout(p.ts) > self.max_delay:  # too late to play
+                if now - due > self.max_delay:  # too late to play
                     self.dropped_frames += 1
                     continue
                 self._released_any = True

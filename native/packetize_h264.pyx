@@ -7,7 +7,7 @@ balanced FU-A fragments (§5.8). Mode 0 (§6.2) sends single NAL units only. The
 produces an Annex B byte stream with 4-byte start codes.
 """
 
-from libc.string cimport memcpy
+from libc.string cimport memchr, memcpy
 
 from packetize_common cimport FRAME_START, KEYFRAME, fragment_count, fragment_size, new_bytes
 
@@ -33,24 +33,27 @@ def h264_split_annexb(bytes frame):
     Zero bytes before a start code (4-byte start codes, trailing_zero_8bits) are dropped.
     """
     cdef const unsigned char *p = frame
-    cdef Py_ssize_t n = len(frame), i = 0, start = -1, end, first = -1
+    cdef const unsigned char *q
+    cdef Py_ssize_t n = len(frame), i = 2, j, start = -1, end, first = -1
     cdef list nals = []
-    while i + 2 < n:
-        if p[i + 2] > 1:
-            i += 3
-        elif p[i + 2] == 1 and p[i + 1] == 0 and p[i] == 0:
-            if start >= 0:
-                end = i
-                while end > start and p[end - 1] == 0:
-                    end -= 1
-                if end > start:
-                    nals.append(frame[start:end])
-            else:
-                first = i
-            i += 3
-            start = i
+    while i < n:
+        q = <const unsigned char *>memchr(p + i, 1, n - i)  # SIMD scan for the 0x01 byte
+        if q == NULL:
+            break
+        j = q - p
+        i = j + 1
+        if p[j - 1] != 0 or p[j - 2] != 0:
+            continue
+        if start >= 0:
+            end = j - 2
+            while end > start and p[end - 1] == 0:
+                end -= 1
+            if end > start:
+                nals.append(frame[start:end])
         else:
-            i += 1
+            first = j - 2
+        start = j + 1
+        i = j + 3  # the next start code begins after this one (its 0x01 is 2 bytes later)
     if start < 0:
         raise PacketizeError("H.264 frame has no Annex B start code")
     for i in range(first):

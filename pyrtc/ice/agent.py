@@ -122,6 +122,9 @@ class AgentStats:
     """Valid STUN needing no action: stray responses, indications, other methods."""
     role_conflicts: int = 0
     mdns_failed: int = 0
+    """Remote mDNS candidates that could not be resolved (or were malformed)."""
+    unknown_source: int = 0
+    """Non-STUN datagrams dropped because they came from no known remote candidate."""
 
 
 @dataclass
@@ -220,6 +223,7 @@ class Agent:
         self._local: list[Candidate] = []
         self._prflx: list[Candidate] = []
         self._remote: list[Candidate] = []
+        self._sources: set[Address] = set()  # remote addresses data is accepted from
         self._remote_lite = False
         self._remote_end = False
         self._mdns_pending: dict[str, list[Candidate]] = {}
@@ -420,6 +424,9 @@ class Agent:
         self._valid = []
         self._prflx = []
         self._remote = []
+        self._sources = set()
+        if self._selected is not None:
+            self._sources.add((self._selected.remote.address, self._selected.remote.port))
         self._remote_end = False
         self._remote_lite = False
         self._mdns_pending.clear()
@@ -462,7 +469,8 @@ class Agent:
         """Feed one datagram that arrived from ``addr`` on the base ``local``.
 
         STUN (first byte 0-3, RFC 7983) is handled here; anything else is an application
-        datagram and comes out as :class:`~pyrtc.ice.events.DataReceived`.
+        datagram and comes out as :class:`~pyrtc.ice.events.DataReceived` when ``addr`` is
+        a known remote candidate (signalled or peer-reflexive), else it is dropped.
         """
         if self._closed:
             return
@@ -474,7 +482,10 @@ class Agent:
             self.stats.malformed += 1
             return
         if data[0] > 3:
-            self._events.append(DataReceived(data, local, addr))
+            if addr in self._sources:
+                self._events.append(DataReceived(data, local, addr))
+            else:
+                self.stats.unknown_source += 1
             return
         try:
             message = Message.parse(data)
@@ -574,6 +585,7 @@ class Agent:
             ):
                 return
         self._remote.append(candidate)
+        self._sources.add((candidate.address, candidate.port))
         self._pair(now)
 
     def _pair(self, now: float) -> None:
@@ -770,6 +782,7 @@ class Agent:
                 type="prflx",
             )
             self._remote.append(remote)
+            self._sources.add(addr)
         pair = self._checklist.find(local, addr)
         if pair is None:
             pair = CheckPair(local_candidate, remote, 0, PairState.WAITING)

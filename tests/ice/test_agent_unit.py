@@ -245,6 +245,9 @@ def test_role_conflict_487_when_our_tie_breaker_wins() -> None:
 def test_non_stun_datagrams_go_to_the_next_layer() -> None:
     agent = make()
     dtls = b"\x16\xfe\xfd" + bytes(10)
+    agent.receive(dtls, PEER, 0.0, BASE)  # from nobody we know: dropped
+    assert agent.stats.unknown_source == 1
+    agent.add_remote_candidate(Candidate.from_sdp("1 1 udp 2130706431 10.0.1.1 5000 typ host"), 0)
     agent.receive(dtls, PEER, 0.0, BASE)
     assert [e for e in events(agent) if isinstance(e, DataReceived)] == [
         DataReceived(dtls, BASE, PEER)

@@ -85,7 +85,7 @@ def _cmd_stun(args: argparse.Namespace) -> int:
     except BindingTimeout as exc:
         console.print(f"[red]timeout:[/red] {exc}")
         return 1
-    except (BindingFailed, Error) as exc:
+    except (BindingFailed, Error, OSError) as exc:
         console.print(f"[red]failed:[/red] {exc}")
         return 2
     console.print(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from pyrtc.sansio import Address, AddressedCore, Event
 
@@ -29,9 +29,9 @@ class DatagramDriver(asyncio.DatagramProtocol, Generic[CoreT]):
         self.core = core
         self.events: asyncio.Queue[Event] = asyncio.Queue()
         self.send_errors = 0
-        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._on_event = on_event if on_event is not None else self.events.put_nowait
         self._loop = asyncio.get_running_loop()
+        self.closed: asyncio.Future[None] = self._loop.create_future()
+        self._on_event = on_event if on_event is not None else self.events.put_nowait
         self._transport: asyncio.DatagramTransport | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
@@ -49,10 +49,9 @@ class DatagramDriver(asyncio.DatagramProtocol, Generic[CoreT]):
         self._transport = cast(asyncio.DatagramTransport, transport)
         self.pump()
 
-    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
-        host, port = addr[0], addr[1]
-        assert isinstance(host, str) and isinstance(port, int)
-        self.core.receive(data, (host, port), self._loop.time())
+    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        # IPv6 addresses arrive as (host, port, flowinfo, scope_id): cores see (host, port).
+        self.core.receive(data, (addr[0], addr[1]), self._loop.time())
         self.pump()
 
     def error_received(self, exc: Exception) -> None:
@@ -69,8 +68,13 @@ class DatagramDriver(asyncio.DatagramProtocol, Generic[CoreT]):
         Call it after poking the core from outside (e.g. starting a transaction) so what
         the core queued goes out now.
         """
-        while (event := self.core.next_event()) is not None:
-            self._on_event(event)
+        try:
+            while (event := self.core.next_event()) is not None:
+                self._on_event(event)
+        finally:  # a failing callback must not stall the core's output and timers
+            self._flush()
+
+    def _flush(self) -> None:
         transport = self._transport
         if transport is None or transport.is_closing():
             return

@@ -33,8 +33,9 @@ class BindingServer:
     * a request with a sound header (first bits, cookie, length: :func:`is_stun`) whose
       attributes do not parse gets 400 when it names a known method; anything else that is
       not valid STUN is dropped and counted in ``stats.malformed``;
-    * requests with unknown comprehension-required attributes get 420 with
-      UNKNOWN-ATTRIBUTES (§6.3.1); requests for other methods (TURN's) get 400;
+    * requests for other methods (TURN's) get 400; requests with unknown
+      comprehension-required attributes get 420 with UNKNOWN-ATTRIBUTES (§6.3.1), after
+      authentication when that is on;
     * indications and responses are ignored (§6.3.2, §6.3.3);
     * responses carry FINGERPRINT when the request did, and SOFTWARE when ``software`` is set.
 
@@ -72,10 +73,6 @@ class BindingServer:
         if request.method is not Method.BINDING:
             self._error(request, addr, 400, fingerprint)
             return
-        if request.unknown_required:
-            extra = {"UNKNOWN-ATTRIBUTES": tuple(request.unknown_required)}
-            self._error(request, addr, 420, fingerprint, extra)
-            return
         key = None
         integrity: Integrity = "sha1"
         if self._keys is not None:
@@ -90,6 +87,11 @@ class BindingServer:
                 return
             if "MESSAGE-INTEGRITY-SHA256" in attrs:
                 integrity = "both" if "MESSAGE-INTEGRITY" in attrs else "sha256"
+        if request.unknown_required:
+            # Checked once authenticated (RFC 5389 §7.3); the answer is signed like a success.
+            extra = {"UNKNOWN-ATTRIBUTES": tuple(request.unknown_required)}
+            self._error(request, addr, 420, fingerprint, extra, key, integrity)
+            return
         host, port = addr
         # A link-local IPv6 source may carry a zone ("fe80::1%eth0"); it is local only.
         mapped = (host.partition("%")[0], port)
@@ -114,6 +116,8 @@ class BindingServer:
         code: int,
         fingerprint: bool,
         extra: Mapping[str, object] | None = None,
+        key: bytes | None = None,
+        integrity: Integrity = "sha1",
     ) -> None:
         response = Message(request.method, Class.ERROR, request.transaction_id)
         response.attributes["ERROR-CODE"] = ErrorCode(code, REASONS[code])
@@ -121,7 +125,7 @@ class BindingServer:
             response.attributes[name] = value
         if self.software is not None:
             response.attributes["SOFTWARE"] = self.software
-        self._outbox.append((response.encode(fingerprint=fingerprint), addr))
+        self._outbox.append((response.encode(key, fingerprint, integrity), addr))
         self.stats.errors += 1
 
     def handle_timer(self, now: float) -> None:

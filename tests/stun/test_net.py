@@ -209,3 +209,29 @@ def test_cli_rejects_bad_addresses() -> None:
     run = subprocess.run([PYRTC, "stun", "127.0.0.1:notaport"], capture_output=True, text=True)
     assert run.returncode == 2
     assert "bad port" in run.stderr
+
+
+async def test_failing_callback_does_not_stall_the_driver() -> None:
+    calls: list[Event] = []
+
+    def explode(event: Event) -> None:
+        calls.append(event)
+        raise RuntimeError("application bug")
+
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    driver = await open_driver(EchoCore(delay=0.0), ("127.0.0.1", 0), on_event=explode)
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.setblocking(False)
+    try:
+        client.bind(("127.0.0.1", 0))
+        client.sendto(b"ping", driver.local_address)
+        async with asyncio.timeout(5):
+            assert await loop.sock_recv(client, 100) == b"ping"
+    finally:
+        client.close()
+        driver.close()
+        loop.set_exception_handler(None)
+    assert calls == [Echoed(b"ping")]
+    assert errors and isinstance(errors[0]["exception"], RuntimeError)

@@ -137,3 +137,19 @@ def test_short_term_authentication() -> None:
     assert code(request(), key) == 400
     assert code(request(USERNAME="evtj:h6vY"), b"wrong") == 401
     assert code(request(USERNAME="someone:else"), key) == 401
+
+
+def test_420_comes_after_authentication_and_is_signed() -> None:
+    server = BindingServer(passwords={"user": "password"})
+    key = b"password"
+    unknown = request(USERNAME="user")
+    unknown.attributes.add(0x7F01, b"?")
+    unsigned = answer(server, unknown.encode())
+    assert unsigned is not None and unsigned.attributes["ERROR-CODE"].code == 400
+    wrong = answer(server, unknown.encode(b"not the password"))
+    assert wrong is not None and wrong.attributes["ERROR-CODE"].code == 401
+    signed = answer(server, unknown.encode(key, fingerprint=True))
+    assert signed is not None
+    assert signed.attributes["ERROR-CODE"].code == 420
+    assert signed.attributes["UNKNOWN-ATTRIBUTES"] == (0x7F01,)
+    assert signed.verify_integrity(key) and signed.verify_fingerprint()

@@ -159,6 +159,8 @@ class UnknownAttribute(Attribute):
 
     def __post_init__(self) -> None:
         check_token(self.key, "attribute name")
+        if self.key in _TYPED:
+            raise SdpError(f"a={self.key} has a typed class; build that instead")
         if self.text is not None:
             check_line_text(self.text, f"a={self.key} value")
 

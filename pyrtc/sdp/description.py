@@ -677,8 +677,8 @@ class SessionDescription(_Section):
         """The description as text with CRLF line endings (RFC 8866 section 5)."""
         lines = self.to_lines()
         for line in lines:
-            if "\r" in line or "\n" in line:
-                raise SdpError(f"a value contains a line break: {line!r}")
+            if "\r" in line or "\n" in line or "\0" in line:
+                raise SdpError(f"a value contains a line break or NUL: {line!r}")
         return "\r\n".join(lines) + "\r\n"
 
     def __str__(self) -> str:

@@ -113,6 +113,7 @@ from pyrtc.sdp import (
         (lambda: Framerate(1e-5), "non-negative"),
         (lambda: UnknownAttribute("a b", "x"), "not a token"),
         (lambda: UnknownAttribute("x", "a\nb"), "CR, LF"),
+        (lambda: UnknownAttribute("mid", "a b"), "typed class"),
         (lambda: UnknownLine("a", "x"), "undefined"),
         (lambda: UnknownLine("xy", "x"), "undefined"),
         (lambda: Origin("user name", 1, 1), "single non-empty field"),
@@ -149,7 +150,8 @@ def test_media_line_is_checked_when_written(media: MediaDescription, reason: str
     assert reason in info.value.reason
 
 
-anything = st.text(max_size=12)
+# arbitrary text, sometimes an attribute name that has a typed class
+anything = st.text(max_size=12) | st.sampled_from(["mid", "rtpmap", "sendrecv", "rtcp-mux"])
 number = st.integers(-(2**65), 2**65)
 optional_text = st.none() | anything
 optional_number = st.none() | number

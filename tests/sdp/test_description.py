@@ -397,6 +397,9 @@ def test_serialize_refuses_line_breaks_in_values() -> None:
     description = SessionDescription(Origin("-", 1, 1), emails=["a@example.com\rb"])
     with pytest.raises(SdpError, match="line break"):
         description.serialize()
+    description = SessionDescription(Origin("-", 1, 1), information="nul\0")
+    with pytest.raises(SdpError, match="NUL"):
+        description.serialize()
 
 
 def test_equality_ignores_received_spelling() -> None:

@@ -217,14 +217,20 @@ class TurnClient:
         permission for the peer's IP is installed (§11.1), else queues the datagram and
         starts the ChannelBind or CreatePermission that lets it through.
         """
+        channel = self._channels.get(peer)
+        if channel is not None and channel.bound:  # the hot path: no validation needed again
+            self._relay(encode_channel_data(channel.number, data, pad=self._stream))
+            return
         if self.state != "allocated":
             raise TurnError(f"cannot relay data in state {self.state}")
         try:
             host = str(ipaddress.ip_address(peer[0]))
         except ValueError:
             raise TurnError(f"peer {peer[0]!r} is not an IP address") from None
+        if not 0 < peer[1] < 65536:
+            raise TurnError(f"peer port {peer[1]} is not in 1..65535")
         peer = (host, peer[1])
-        channel = self._channels.get(peer) if self.use_channels else None
+        channel = self._channels.get(peer)
         if self.use_channels and channel is None and self._next_channel <= MAX_CHANNEL:
             channel = self._bind_channel(peer, now)
         if channel is not None and channel.bound:

@@ -204,6 +204,9 @@ def test_misuse_raises() -> None:
         client.allocate(1.0)
     with pytest.raises(TurnError):
         client.send(b"x", ("not-an-ip", 1), 1.0)
+    with pytest.raises(TurnError):
+        client.send(b"x", ("192.0.2.7", 65536), 1.0)
+    assert sent(client, 1.0) == []
     with pytest.raises(ValueError):
         TurnClient(SERVER, USER, "p", transport="sctp")  # type: ignore[arg-type]
 
@@ -276,6 +279,16 @@ def test_stale_nonce_on_refresh() -> None:
 
 
 # -- permissions, channels and data ---------------------------------------------------------------
+
+
+def test_peer_addresses_are_normalised() -> None:
+    client = new_client()
+    allocate(client)
+    client.send(b"x", ("2001:DB8:0:0::1", 5000), 1.0)
+    bind = one_request(client, 1.0, Method.CHANNEL_BIND)
+    assert bind.attributes["XOR-PEER-ADDRESS"] == ("2001:db8::1", 5000)
+    client.receive(success(bind), SERVER, 1.0)
+    assert client.channel_number(("2001:db8::1", 5000)) == 0x4000
 
 
 def test_first_send_binds_a_channel_then_uses_channel_data() -> None:

@@ -73,6 +73,9 @@ _MASK = 0xFFFFFFFF
 _Adder = Callable[[bytes], None]
 _heartbeat_info = struct.Struct("!d8s")
 
+# Chunks that mean something in COOKIE-WAIT, before the peer's INIT ACK (RFC 9260 §5.1).
+_BEFORE_INIT_ACK = (InitAckChunk, ErrorChunk, UnknownChunk)
+
 # RE-CONFIG requests answered "Denied": Incoming SSN Reset, SSN/TSN Reset, Add Outgoing
 # Streams, Add Incoming Streams (RFC 6525 §4.2, §4.3, §4.5, §4.6).
 _UNSUPPORTED_RECONFIG_REQUESTS = (14, 15, 17, 18)
@@ -500,6 +503,8 @@ class Association:
     def _dispatch(self, chunk: Chunk, now: float) -> bool:
         """Handle one chunk of an authenticated packet; ``False`` stops the packet."""
         kind = type(chunk)
+        if self._receiver is None and kind not in _BEFORE_INIT_ACK:
+            return True  # COOKIE-WAIT: nothing but the handshake means anything yet
         if kind is DataChunk:
             assert isinstance(chunk, DataChunk)
             self._on_data(chunk)

@@ -8,7 +8,27 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pyrtc.sctp import Association, MessageReceived, SctpConfig
+from pyrtc.sctp import Association, MessageReceived, SctpConfig, serialize_packet
+from pyrtc.sctp.chunks import (
+    AbortChunk,
+    Chunk,
+    CookieAckChunk,
+    CookieEchoChunk,
+    DataChunk,
+    ErrorChunk,
+    ForwardTsnChunk,
+    HeartbeatAckChunk,
+    HeartbeatChunk,
+    InitAckChunk,
+    InitChunk,
+    OutgoingResetRequest,
+    ReconfigChunk,
+    ReconfigResponse,
+    SackChunk,
+    ShutdownAckChunk,
+    ShutdownChunk,
+    ShutdownCompleteChunk,
+)
 from pyrtc.sctp.pair import MemoryPair
 
 
@@ -139,3 +159,98 @@ def test_bidirectional_over_simulated_network_then_shutdown(
         assert indices == list(range(sid, count, 2))
     back = sorted(int.from_bytes(m.data, "big") for m in a.events_of(MessageReceived))
     assert back == list(range(count))
+
+
+u16 = st.integers(0, 0xFFFF)
+u32 = st.integers(0, 0xFFFFFFFF)
+valid_chunks = st.one_of(
+    st.builds(
+        lambda tsn, sid, ssn, flags, data: DataChunk(tsn, sid, ssn, 51, data, flags),
+        u32,
+        st.integers(0, 3),
+        st.integers(0, 3),
+        st.integers(0, 15),
+        st.binary(max_size=40),
+    ),
+    st.builds(InitChunk, u32, u32, u16, u16, u32, st.lists(st.tuples(u16, st.binary(max_size=8)))),
+    st.builds(
+        InitAckChunk, u32, u32, u16, u16, u32, st.lists(st.tuples(u16, st.binary(max_size=8)))
+    ),
+    st.builds(
+        SackChunk, u32, u32, st.lists(st.tuples(u16, u16), max_size=4), st.lists(u32, max_size=3)
+    ),
+    st.builds(HeartbeatChunk, st.binary(max_size=20)),
+    st.builds(HeartbeatAckChunk, st.binary(max_size=20)),
+    st.builds(AbortChunk, st.lists(st.tuples(u16, st.binary(max_size=8)), max_size=2)),
+    st.builds(ShutdownChunk, u32),
+    st.builds(ShutdownAckChunk),
+    st.builds(ShutdownCompleteChunk, st.integers(0, 1)),
+    st.builds(CookieEchoChunk, st.binary(min_size=1, max_size=90)),
+    st.builds(CookieAckChunk),
+    st.builds(ForwardTsnChunk, u32, st.lists(st.tuples(st.integers(0, 3), u16), max_size=3)),
+    st.builds(
+        ReconfigChunk,
+        st.lists(
+            st.one_of(
+                st.builds(OutgoingResetRequest, u32, u32, u32, st.lists(u16, max_size=3)),
+                st.builds(ReconfigResponse, u32, st.integers(0, 7)),
+                st.tuples(st.integers(13, 18), st.binary(max_size=12)),
+            ),
+            max_size=2,
+        ),
+    ),
+    st.builds(ErrorChunk, st.lists(st.tuples(u16, st.binary(max_size=8)), max_size=2)),
+)
+
+
+def association_in(phase: str) -> tuple[Association, MemoryPair[Association] | None]:
+    if phase == "listening":
+        return Association(), None
+    if phase == "cookie-wait":
+        core = Association()
+        core.connect()
+        core.datagrams_to_send(0.0)
+        return core, None
+    if phase == "cookie-echoed":
+        client, server = Association(), Association()
+        client.connect()
+        server.receive(client.datagrams_to_send(0.0)[0], 0.0)
+        client.receive(server.datagrams_to_send(0.0)[0], 0.0)
+        client.datagrams_to_send(0.0)
+        return client, None
+    pair = MemoryPair(Association(), Association())
+    pair.client.connect()
+    assert pair.run(lambda: pair.client.established and pair.server.established)
+    if phase == "closed":
+        pair.client.abort()
+        return pair.client, pair
+    pair.client.send(1, bytes(3000), 53)
+    pair.client.send(2, b"x", 51, ordered=False, max_retransmits=0)
+    pair.client.datagrams_to_send(pair.now)
+    if phase == "shutting-down":
+        pair.client.shutdown()
+    return pair.client, pair
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(
+        ["listening", "cookie-wait", "cookie-echoed", "established", "shutting-down", "closed"]
+    ),
+    st.lists(valid_chunks, min_size=1, max_size=4),
+    st.sampled_from(["zero", "ours", "random"]),
+    u32,
+)
+def test_well_formed_but_hostile_chunks_never_raise(
+    phase: str, chunks: list[Chunk], tag_kind: str, random_tag: int
+) -> None:
+    core, _ = association_in(phase)
+    tag = {"zero": 0, "ours": core._local_tag, "random": random_tag}[tag_kind]
+    core.receive(serialize_packet(5000, 5000, tag, [c.encode() for c in chunks]), 1.0)
+    for now in (1.0, 2.0, 100.0, 1000.0):
+        core.datagrams_to_send(now)
+        timer = core.get_timer()
+        if timer is not None and timer <= now:
+            core.handle_timer(now)
+    while core.next_event() is not None:
+        pass

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pyrtc.datachannel import (
     ChannelBufferedAmountLow,
@@ -218,3 +220,26 @@ def test_many_channels_over_lossy_simulated_link() -> None:
         assert [m.data for m in b.events_of(ChannelMessage) if m.channel_id == 2 * i] == [
             f"{i}:{n}" for n in range(20)
         ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 6),
+            st.sampled_from([50, 51, 52, 53, 54, 56, 57, 99]),
+            st.binary(min_size=1, max_size=30),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_random_messages_never_raise(messages: list[tuple[int, int, bytes]]) -> None:
+    pair = managers()
+    pair.client.create_channel(ChannelParameters(label="x"))
+    for sid, ppid, payload in messages:
+        pair.client.association.send(sid, payload, ppid)
+    pair.run(lambda: False, timeout=1)
+    for event in pair.server_events:
+        if isinstance(event, ChannelMessage):
+            assert isinstance(event.data, str | bytes)

@@ -1,0 +1,338 @@
+"""The asyncio shell of the signaling server: HTTP(S) + WebSocket on the ``websockets`` library.
+
+One listening socket serves
+
+* ``GET /`` and the demo page's files from ``pyrtc/signaling/static/``;
+* ``GET /ws``: the signaling WebSocket, driven by the sans-I/O :class:`~pyrtc.signaling.hub.Hub`;
+* ``GET /api/turn``: ephemeral TURN credentials for the bearer of a valid token.
+
+A browser ``Origin`` must be one of the server's own origins or configured ones (requests
+without ``Origin``, which browsers always send, come from native clients and pass). Plain
+HTTP is only allowed on a loopback address unless ``insecure`` is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import ipaddress
+import json
+import logging
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from pyrtc.signaling.auth import Identity, TokenVerifier
+from pyrtc.signaling.errors import AuthError, ConfigError
+from pyrtc.signaling.hub import (
+    Close,
+    ConnectionRefused,
+    Hub,
+    ParticipantJoined,
+    ParticipantLeft,
+    Send,
+)
+from pyrtc.signaling.limits import Limits
+from pyrtc.turn import rest_credentials
+
+logger = logging.getLogger("pyrtc.signaling")
+
+STATIC_DIR = Path(__file__).parent / "static"
+_STATIC_FILES = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/index.html": ("index.html", "text/html; charset=utf-8"),
+    "/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/style.css": ("style.css", "text/css; charset=utf-8"),
+}
+# Everything the page needs comes from this server; no inline script, no third party.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; media-src 'self' blob:; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+@dataclass(frozen=True)
+class TurnRestConfig:
+    """coturn ``--use-auth-secret`` settings for the ``/api/turn`` endpoint."""
+
+    secret: str
+    uris: tuple[str, ...]
+    ttl: int = 86400
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Everything :class:`SignalingServer` needs; only ``verifier`` has no default."""
+
+    verifier: TokenVerifier
+    host: str = "127.0.0.1"
+    port: int = 8080
+    limits: Limits = field(default_factory=Limits)
+    ssl: ssl.SSLContext | None = None
+    insecure: bool = False
+    """Allow plain HTTP on a non-loopback address (never needed for local tests)."""
+    origins: tuple[str, ...] = ()
+    """Extra allowed browser origins besides the server's own (``https://app.example``)."""
+    turn: TurnRestConfig | None = None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server reachable only from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _json_response(status: http.HTTPStatus, body: dict[str, Any]) -> Response:
+    data = json.dumps(body).encode()
+    headers = Headers(
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(data))),
+            ("Cache-Control", "no-store"),
+            ("X-Content-Type-Options", "nosniff"),
+        ]
+    )
+    return Response(status.value, status.phrase, headers, data)
+
+
+def _error(status: http.HTTPStatus, code: str, message: str) -> Response:
+    return _json_response(status, {"code": code, "message": message})
+
+
+class SignalingServer:
+    """The signaling server; use ``async with SignalingServer(config) as server:``."""
+
+    def __init__(self, config: ServerConfig, wall_clock: Callable[[], float] = time.time) -> None:
+        if config.ssl is None and not config.insecure and not is_loopback(config.host):
+            raise ConfigError(
+                f"refusing plain HTTP on non-loopback {config.host!r}: give a TLS certificate "
+                "(--tls-cert/--tls-key or --self-signed) or --insecure"
+            )
+        self.config = config
+        self._wall = wall_clock
+        self.hub = Hub(config.limits, self._authenticate)
+        self._files = {
+            path: ((STATIC_DIR / name).read_bytes(), kind)
+            for path, (name, kind) in _STATIC_FILES.items()
+        }
+        self._server: Server | None = None
+        self._outboxes: dict[int, asyncio.Queue[Send | Close]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen on the configured address (port 0 picks a free port)."""
+        limits = self.config.limits
+        self._server = await serve(
+            self._handle,
+            self.config.host,
+            self.config.port,
+            ssl=self.config.ssl,
+            process_request=self._process_request,
+            # The hub answers messages up to the limit with an error; this hard cap keeps
+            # memory bounded for anything bigger (close 1009 without an error message).
+            max_size=4 * limits.max_message_size,
+            compression=None,
+            max_queue=16,
+            ping_interval=20,
+            ping_timeout=20,
+            open_timeout=10,
+            close_timeout=5,
+            server_header=None,
+        )
+
+    async def close(self) -> None:
+        """Close every connection (1001) and stop listening."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._server is not None:
+            self._server.close(close_connections=True)
+            await self._server.wait_closed()
+            self._server = None
+
+    async def __aenter__(self) -> SignalingServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def port(self) -> int:
+        """The TCP port actually bound."""
+        if self._server is None:
+            raise RuntimeError("the server is not started")
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    @property
+    def url(self) -> str:
+        """``http(s)://host:port/``, the demo page."""
+        scheme = "https" if self.config.ssl is not None else "http"
+        host = self.config.host
+        host = f"[{host}]" if ":" in host else host
+        return f"{scheme}://{host}:{self.port}/"
+
+    @property
+    def ws_url(self) -> str:
+        """``ws(s)://host:port/ws``, the signaling endpoint."""
+        return self.url.replace("http", "ws", 1) + "ws"
+
+    def allowed_origins(self) -> set[str]:
+        """Browser origins accepted on ``/ws``: this server's own names and configured ones."""
+        scheme = "https" if self.config.ssl is not None else "http"
+        hosts = {"localhost", "127.0.0.1", "[::1]"}
+        if self.config.host not in ("", "0.0.0.0", "::"):
+            host = self.config.host
+            hosts.add(f"[{host}]" if ":" in host else host)
+        own = {f"{scheme}://{host}:{self.port}" for host in hosts}
+        return own | set(self.config.origins)
+
+    # -- HTTP --------------------------------------------------------------------------
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        ip = str(connection.remote_address[0])
+        if not self.hub.charge_ip(ip, asyncio.get_running_loop().time()):
+            return _error(http.HTTPStatus.TOO_MANY_REQUESTS, "rate-limited", "slow down")
+        path = urlsplit(request.path).path
+        if path == "/ws":
+            origin = request.headers.get("Origin")
+            if origin is not None and origin not in self.allowed_origins():
+                logger.info("refused origin %r from %s", origin, ip)
+                return _error(http.HTTPStatus.FORBIDDEN, "bad-origin", "origin not allowed")
+            return None
+        if path == "/api/turn":
+            return self._turn_credentials(request)
+        found = self._files.get(path)
+        if found is None:
+            return _error(http.HTTPStatus.NOT_FOUND, "not-found", "no such page")
+        body, kind = found
+        headers = Headers([("Content-Type", kind), ("Content-Length", str(len(body)))])
+        headers.update(_PAGE_HEADERS)
+        return Response(200, "OK", headers, body)
+
+    def _turn_credentials(self, request: Request) -> Response:
+        """TURN REST API response (draft-uberti-behave-turn-rest-00 §2.2) plus ``iceServers``."""
+        turn = self.config.turn
+        if turn is None:
+            return _error(http.HTTPStatus.NOT_FOUND, "no-turn", "no TURN server is configured")
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return _error(http.HTTPStatus.UNAUTHORIZED, "token-invalid", "send a Bearer token")
+        try:
+            identity = self.config.verifier.verify(token.strip(), None, self._wall())
+        except AuthError as exc:
+            return _error(http.HTTPStatus.UNAUTHORIZED, exc.code, exc.message)
+        username, password = rest_credentials(turn.secret, identity.user, turn.ttl, self._wall())
+        return _json_response(
+            http.HTTPStatus.OK,
+            {
+                "username": username,
+                "password": password,
+                "ttl": turn.ttl,
+                "uris": list(turn.uris),
+                "iceServers": [
+                    {"urls": list(turn.uris), "username": username, "credential": password}
+                ],
+            },
+        )
+
+    # -- WebSocket ---------------------------------------------------------------------
+
+    def _authenticate(self, token: str, room: str) -> Identity:
+        return self.config.verifier.verify(token, room, self._wall())
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        loop = asyncio.get_running_loop()
+        conn = self.hub.connect(str(ws.remote_address[0]), loop.time())
+        outbox: asyncio.Queue[Send | Close] = asyncio.Queue()
+        self._outboxes[conn] = outbox
+        writer = asyncio.create_task(self._write(ws, outbox))
+        self._pump()
+        try:
+            async for message in ws:
+                self.hub.receive(conn, message, loop.time())
+                self._pump()
+        except ConnectionClosed:
+            pass
+        finally:
+            self.hub.disconnect(conn, loop.time())
+            del self._outboxes[conn]
+            self._pump()
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+
+    @staticmethod
+    async def _write(ws: ServerConnection, outbox: asyncio.Queue[Send | Close]) -> None:
+        try:
+            while True:
+                action = await outbox.get()
+                if isinstance(action, Close):
+                    await ws.close(action.code, action.reason)
+                    return
+                await ws.send(action.text)
+        except ConnectionClosed:
+            return
+
+    def _pump(self) -> None:
+        """Hand the hub's actions to the connections' writers, log events, re-arm the timer."""
+        limit = self.config.limits.max_send_queue
+        while actions := self.hub.messages_to_send():
+            for action in actions:
+                outbox = self._outboxes.get(action.conn)
+                if outbox is None:
+                    continue
+                if isinstance(action, Send) and outbox.qsize() >= limit:
+                    while not outbox.empty():
+                        outbox.get_nowait()
+                    self.hub.abort(action.conn, "slow-consumer", "you are not reading")
+                    continue
+                outbox.put_nowait(action)
+        while (event := self.hub.next_event()) is not None:
+            match event:
+                case ParticipantJoined(room, peer, ip):
+                    logger.info("%s joined %s as %s (%s)", peer.user, room, peer.id, ip)
+                case ParticipantLeft(room, peer_id):
+                    logger.info("%s left %s", peer_id, room)
+                case ConnectionRefused(conn, ip, code, message):
+                    logger.info("connection %d from %s refused: %s (%s)", conn, ip, code, message)
+        self._arm_timer()
+
+    def _arm_timer(self) -> None:
+        when = self.hub.get_timer()
+        if when == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = when
+        if when is not None:
+            self._timer = asyncio.get_running_loop().call_at(when, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        self.hub.handle_timer(asyncio.get_running_loop().time())
+        self._pump()

@@ -28,7 +28,6 @@ from pyrtc.turn import (
     Transport,
     TurnClient,
     TurnError,
-    TurnParseError,
 )
 
 MAX_PENDING_DATA = 1024
@@ -62,14 +61,16 @@ class TurnStreamProtocol(asyncio.Protocol):
         self.pump()
 
     def data_received(self, data: bytes) -> None:
-        try:
-            frames = self._framer.feed(data)
-        except TurnParseError as exc:
-            self._lose(f"the server's byte stream lost its framing: {exc}")
-            return
+        if self._framer.error is not None:
+            return  # closing already
         now = self._loop.time()
-        for frame in frames:
+        for frame in self._framer.feed(data):
             self.client.receive(frame, self._server, now)
+        if self._framer.error is not None:
+            self.client.connection_lost(f"the server's byte stream is broken: {self._framer.error}")
+            self.pump()
+            self.close()
+            return
         self.pump()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -106,11 +107,6 @@ class TurnStreamProtocol(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
         self._timer = self._timer_at = None
-
-    def _lose(self, reason: str) -> None:
-        self.client.connection_lost(reason)
-        self.pump()
-        self.close()
 
     def close(self) -> None:
         """Close the connection and stop the timer."""

@@ -9,8 +9,6 @@ cannot be recovered: the connection must be closed.
 
 from __future__ import annotations
 
-from typing import NoReturn
-
 from pyrtc.stun.constants import HEADER_LENGTH, MAGIC_COOKIE
 from pyrtc.turn.errors import TurnParseError
 
@@ -22,15 +20,17 @@ class StreamFramer:
 
     :meth:`feed` returns every complete frame: STUN messages whole, ChannelData without its
     padding (so each frame can go to :meth:`pyrtc.turn.TurnClient.receive` as if it were a
-    UDP datagram). At most one frame (64 KiB + header) is ever buffered. Once garbage was
-    seen, every later call raises :class:`TurnParseError` too.
+    UDP datagram). At most one frame (64 KiB + header) is ever buffered. When the stream
+    turns to garbage, the frames before it are still returned and :attr:`error` is set: the
+    caller must then close the connection; any later :meth:`feed` raises that error.
     """
 
-    __slots__ = ("_broken", "_buffer")
+    __slots__ = ("_buffer", "error")
 
     def __init__(self) -> None:
         self._buffer = bytearray()
-        self._broken: TurnParseError | None = None
+        self.error: TurnParseError | None = None
+        """Why the framing was lost, or ``None`` while the stream is sound."""
 
     @property
     def buffered(self) -> int:
@@ -39,8 +39,8 @@ class StreamFramer:
 
     def feed(self, data: bytes) -> list[bytes]:
         """Add ``data`` from the stream; return the frames it completed, in order."""
-        if self._broken is not None:
-            raise self._broken
+        if self.error is not None:
+            raise self.error
         buffer = self._buffer
         buffer += data
         frames: list[bytes] = []
@@ -51,9 +51,9 @@ class StreamFramer:
             length = (buffer[pos + 2] << 8) | buffer[pos + 3]
             if first < 0x40:
                 if length & 3:
-                    self._fail(f"STUN length {length} is not a multiple of 4")
+                    return self._fail(frames, f"STUN length {length} is not a multiple of 4")
                 if end - pos >= 8 and buffer[pos + 4 : pos + 8] != _COOKIE:
-                    self._fail("STUN message without the magic cookie")
+                    return self._fail(frames, "STUN message without the magic cookie")
                 size = HEADER_LENGTH + length
                 if end - pos < size:
                     break
@@ -64,12 +64,12 @@ class StreamFramer:
                     break
                 frames.append(bytes(buffer[pos : pos + 4 + length]))
             else:
-                self._fail(f"byte 0x{first:02x} starts neither STUN nor ChannelData")
+                return self._fail(frames, f"byte 0x{first:02x} starts neither STUN nor ChannelData")
             pos += size
         del buffer[:pos]
         return frames
 
-    def _fail(self, reason: str) -> NoReturn:
+    def _fail(self, frames: list[bytes], reason: str) -> list[bytes]:
         self._buffer.clear()
-        self._broken = TurnParseError(f"TURN stream framing lost: {reason}")
-        raise self._broken
+        self.error = TurnParseError(f"TURN stream framing lost: {reason}")
+        return frames

@@ -82,6 +82,7 @@ _UNSUPPORTED_RECONFIG_REQUESTS = (14, 15, 17, 18)
 
 # Error cause codes (RFC 9260 §3.3.10).
 CAUSE_UNRECOGNIZED_CHUNK = 6
+CAUSE_NO_USER_DATA = 9
 CAUSE_USER_ABORT = 12
 CAUSE_PROTOCOL_VIOLATION = 13
 
@@ -292,12 +293,14 @@ class Association:
 
     def abort(self, reason: str = "") -> None:
         """Send ABORT with a User-Initiated Abort cause and close at once (RFC 9260 §9.1)."""
+        self._abort([(CAUSE_USER_ABORT, reason.encode())] if reason else [], reason or "aborted")
+
+    def _abort(self, causes: list[tuple[int, bytes]], reason: str) -> None:
         if self.state is State.CLOSED:
             return
-        causes = [(CAUSE_USER_ABORT, reason.encode())] if reason else []
         if self._peer_tag:
             self._outbox.append(self._packet(self._peer_tag, [AbortChunk(causes).encode()]))
-        self._close(reason or "aborted")
+        self._close(reason)
 
     @property
     def established(self) -> bool:
@@ -445,7 +448,7 @@ class Association:
         """Count one unanswered retransmission; abort past Association.Max.Retrans (§8.1)."""
         self._error_count += 1
         if self._error_count > self.config.max_retransmits:
-            self.abort("too many retransmissions")
+            self._abort([], "too many retransmissions")
             return True
         return False
 
@@ -671,7 +674,7 @@ class Association:
         self._init_retransmits += 1
         if self._init_retransmits > self.config.max_init_retransmits:
             self._t1_at = None
-            self.abort("handshake timed out")
+            self._abort([], "handshake timed out")
             return
         self._rto.back_off()
         self._outbox.append(packet)
@@ -715,7 +718,8 @@ class Association:
         if receiver is None or self.state not in _RECEIVING_STATES:
             return
         if not chunk.user_data:
-            self.abort("DATA chunk without user data")  # RFC 9260 §6.2
+            cause = (CAUSE_NO_USER_DATA, chunk.tsn.to_bytes(4, "big"))
+            self._abort([cause], "DATA chunk without user data")  # RFC 9260 §6.2
             return
         delivered: list[MessageReceived] = []
         undelivered = self._undelivered_bytes
@@ -759,7 +763,7 @@ class Association:
         try:
             advanced = sender.on_sack(sack, now)
         except ProtocolViolation as exc:
-            self.abort(str(exc))
+            self._abort([(CAUSE_PROTOCOL_VIOLATION, str(exc).encode())], str(exc))
             return
         self._error_count = 0
         if not sender.outstanding:

@@ -733,3 +733,14 @@ def test_unsupported_reconfig_requests_are_denied() -> None:
     (packet,) = server.datagrams_to_send(1.0)
     assert parse_packet(packet).chunks == [ReconfigChunk([ReconfigResponse(seq, 2)])]
     assert server._peer_reconfig_seq == (seq + 1) & 0xFFFFFFFF
+
+
+def test_empty_data_chunk_aborts_with_no_user_data_cause() -> None:
+    pair = connected()
+    server = pair.server
+    tsn = (server._receiver.cumulative_tsn + 1) & 0xFFFFFFFF  # type: ignore[union-attr]
+    empty = DataChunk(tsn, 0, 0, 51, b"").encode()
+    server.receive(serialize_packet(5000, 5000, server._local_tag, [empty]), 1.0)
+    (packet,) = server.datagrams_to_send(1.0)
+    assert parse_packet(packet).chunks == [AbortChunk([(9, tsn.to_bytes(4, "big"))])]
+    assert server.next_event() == AssociationClosed("DATA chunk without user data")

@@ -394,12 +394,6 @@ class Attributes(MutableMapping[Key, Any]):
         pairs = items.items() if isinstance(items, Mapping) else items
         self._entries = [(normalize_key(key), value) for key, value in pairs]
 
-    @classmethod
-    def _wrap(cls, entries: list[tuple[Key, Any]]) -> Attributes:
-        attrs = cls.__new__(cls)
-        attrs._entries = entries
-        return attrs
-
     def __getitem__(self, key: Key) -> Any:
         key = normalize_key(key)
         for k, value in self._entries:

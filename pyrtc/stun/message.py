@@ -47,6 +47,8 @@ Integrity = Literal["sha1", "sha256", "both"]
 """Which integrity attribute(s) :meth:`Message.encode` appends (RFC 8489 §14.5, §14.6)."""
 
 _HEADER = struct.Struct(">HHI12s")
+_new_attributes = Attributes.__new__
+_NAMES = BY_NAME.keys()
 _HH = struct.Struct(">HH")
 _U32 = struct.Struct(">I")
 _PAD = (b"", b"\x00\x00\x00", b"\x00\x00", b"\x00")
@@ -237,7 +239,12 @@ class Message:
         self.transaction_id = (
             transaction_id if type(transaction_id) is bytes else bytes(transaction_id)
         )
-        self.attributes = Attributes(attributes)
+        if type(attributes) is dict and attributes.keys() <= _NAMES:
+            # The common case, inlined: a dict keyed by RFC names needs no normalising.
+            self.attributes = _new_attributes(Attributes)
+            self.attributes._entries = list(attributes.items())
+        else:
+            self.attributes = Attributes(attributes)
         self._raw: bytes | None = None
         self._mi_pos = self._mi256_pos = self._fp_pos = -1
 
@@ -368,7 +375,8 @@ class Message:
         message.method = method
         message.message_class = message_class
         message.transaction_id = tid
-        message.attributes = Attributes._wrap(entries)
+        message.attributes = attributes = _new_attributes(Attributes)
+        attributes._entries = entries
         message._raw = data
         message._mi_pos = mi_pos
         message._mi256_pos = mi256_pos

@@ -81,6 +81,7 @@ _BEFORE_INIT_ACK = (InitAckChunk, ErrorChunk, UnknownChunk)
 _UNSUPPORTED_RECONFIG_REQUESTS = (14, 15, 17, 18)
 
 # Error cause codes (RFC 9260 §3.3.10).
+CAUSE_INVALID_STREAM = 1
 CAUSE_UNRECOGNIZED_CHUNK = 6
 CAUSE_NO_USER_DATA = 9
 CAUSE_USER_ABORT = 12
@@ -621,7 +622,7 @@ class Association:
         self._t1_at = now + self._rto.rto
 
     def _start_receiver(self, peer_tsn: int, peer_rwnd: int) -> None:
-        self._receiver = Receiver(peer_tsn, self.config.receive_buffer)
+        self._receiver = Receiver(peer_tsn, self.config.receive_buffer, self._inbound_streams)
         self._peer_reconfig_seq = peer_tsn
         self._sender.peer_rwnd = self._sender.ssthresh = peer_rwnd
 
@@ -721,6 +722,9 @@ class Association:
             cause = (CAUSE_NO_USER_DATA, chunk.tsn.to_bytes(4, "big"))
             self._abort([cause], "DATA chunk without user data")  # RFC 9260 §6.2
             return
+        if chunk.stream_id >= self._inbound_streams:
+            cause = (CAUSE_INVALID_STREAM, chunk.stream_id.to_bytes(2, "big") + bytes(2))
+            self._outbox.append(self._packet(self._peer_tag, [ErrorChunk([cause]).encode()]))
         delivered: list[MessageReceived] = []
         undelivered = self._undelivered_bytes
         room = self.config.receive_buffer - receiver.held_bytes - undelivered

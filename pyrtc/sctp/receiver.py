@@ -21,9 +21,10 @@ _MAX_DUPLICATES = 32
 class Receiver:
     """Receive-side state for one association."""
 
-    def __init__(self, peer_initial_tsn: int, buffer_size: int) -> None:
+    def __init__(self, peer_initial_tsn: int, buffer_size: int, inbound_streams: int) -> None:
         self.cumulative_tsn = (peer_initial_tsn - 1) & _MASK
         self.buffer_size = buffer_size
+        self.inbound_streams = inbound_streams
         self.held_bytes = 0
         """Bytes kept in fragments and out-of-order messages (not yet delivered)."""
         self._above: set[int] = set()
@@ -49,7 +50,8 @@ class Receiver:
         ``room`` is the free receive buffer; a chunk that does not fit is dropped (not
         acknowledged) unless it is the next expected TSN and ``accept_next`` is set.
         Returns ``False`` for duplicates and drops, which the caller answers with an
-        immediate SACK.
+        immediate SACK. A chunk on a stream beyond ``inbound_streams`` is acknowledged but
+        its data discarded (RFC 9260 §6.5); the caller reports it.
         """
         tsn = chunk.tsn
         ahead = (tsn - self.cumulative_tsn) & _MASK
@@ -73,6 +75,8 @@ class Receiver:
             self.cumulative_tsn = cum
         else:
             self._above.add(tsn)
+        if chunk.stream_id >= self.inbound_streams:
+            return True
 
         flags = chunk.flags
         if flags & FLAG_BEGINNING and flags & FLAG_END:

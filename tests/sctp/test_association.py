@@ -744,3 +744,15 @@ def test_empty_data_chunk_aborts_with_no_user_data_cause() -> None:
     (packet,) = server.datagrams_to_send(1.0)
     assert parse_packet(packet).chunks == [AbortChunk([(9, tsn.to_bytes(4, "big"))])]
     assert server.next_event() == AssociationClosed("DATA chunk without user data")
+
+
+def test_data_on_invalid_stream_is_acked_reported_and_dropped() -> None:
+    pair = connected(SctpConfig(), SctpConfig(inbound_streams=8))
+    server = pair.server
+    tsn = (server._receiver.cumulative_tsn + 1) & 0xFFFFFFFF  # type: ignore[union-attr]
+    chunk = DataChunk(tsn, 9, 0, 51, b"nope").encode()
+    server.receive(serialize_packet(5000, 5000, server._local_tag, [chunk]), 1.0)
+    (packet,) = server.datagrams_to_send(1.0)
+    assert parse_packet(packet).chunks == [ErrorChunk([(1, bytes.fromhex("00090000"))])]
+    assert server._receiver.cumulative_tsn == tsn  # type: ignore[union-attr]
+    assert server.next_event() is None

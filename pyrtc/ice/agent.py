@@ -37,6 +37,7 @@ from pyrtc.ice.events import (
 from pyrtc.ice.mdns import MDNS_PORT, MdnsFailed, MdnsResolved, MdnsResolver, is_mdns_name
 from pyrtc.ice.pairs import CandidatePair, candidate_base, form_checklist
 from pyrtc.ice.priority import candidate_foundation, candidate_priority, local_preferences
+from pyrtc.ice.relay import Relay, TurnServer
 from pyrtc.sansio import Address, Event
 from pyrtc.stun import (
     Class,
@@ -48,8 +49,10 @@ from pyrtc.stun import (
     TransactionTimedOut,
     short_term_key,
 )
+from pyrtc.turn import Allocated, AllocationFailed
+from pyrtc.turn import DataReceived as RelayedData
 
-__all__ = ["Agent", "AgentStats", "IceError"]
+__all__ = ["Agent", "AgentStats", "IceError", "TurnServer"]
 
 _ICE_CHARS = string.ascii_letters + string.digits + "+/"
 _UFRAG = re.compile(r"[A-Za-z0-9+/]{4,256}")
@@ -219,6 +222,9 @@ class Agent:
         self._mdns = mdns if mdns is not None else MdnsResolver()
 
         self._bases: list[Address] = []
+        self._relays: list[Relay] = []
+        self._by_server: dict[tuple[Address, Address], Relay] = {}  # (base, server) -> relay
+        self._by_relayed: dict[Address, Relay] = {}
         self._preferences: dict[str, int] = {}
         self._local: list[Candidate] = []
         self._prflx: list[Candidate] = []
@@ -315,14 +321,20 @@ class Agent:
     # -- configuration from the application --------------------------------------------------
 
     def gather(
-        self, bases: Sequence[Address], now: float, stun_servers: Sequence[Address] = ()
+        self,
+        bases: Sequence[Address],
+        now: float,
+        stun_servers: Sequence[Address] = (),
+        turn_servers: Sequence[TurnServer] = (),
     ) -> None:
         """Gather candidates on the local ``bases`` (the addresses the sockets are bound to).
 
         Emits a host candidate per base (unless ``relay_only``) and sends a Binding request
         from it to each of the ``stun_servers`` (IP addresses) of the base's family, for
-        server reflexive candidates (RFC 8445 section 5.1.1.2); the gathering state becomes
-        ``complete`` once every request has been answered or has timed out.
+        server reflexive candidates, and an Allocate request to each of the
+        ``turn_servers`` of its family, for a relayed candidate (RFC 8445 section 5.1.1.2,
+        RFC 8656 over UDP). The gathering state becomes ``complete`` once every request has
+        been answered or has timed out.
         """
         if self._gathering_state != "new":
             raise IceError("gather() may be called once")
@@ -355,6 +367,12 @@ class Agent:
                             now,
                             server=server,
                         )
+        for base in self._bases:
+            for turn in turn_servers:
+                if _family(turn.address[0]) == _family(base[0]):
+                    relay = Relay.start(turn, base, now)
+                    self._relays.append(relay)
+                    self._by_server[(base, turn.address)] = relay
         self._update_gathering()
         self._update_state()
 
@@ -448,6 +466,9 @@ class Agent:
         self._closed = True
         self._requests.clear()
         self._consent = None
+        for relay in self._relays:
+            if relay.client.state == "allocated":
+                relay.client.close(now)  # deallocate; datagrams_to_send flushes it
         self._set_state("closed")
 
     # -- data ------------------------------------------------------------------------------------
@@ -474,6 +495,16 @@ class Agent:
         """
         if self._closed:
             return
+        relay = self._by_server.get((local, addr))
+        if relay is not None:
+            relay.client.receive(data, addr, now)
+            self._drain_relay(relay, now)
+            self._tick(now)
+            self._update_state()
+            return
+        self._receive(data, addr, now, local)
+
+    def _receive(self, data: bytes, addr: Address, now: float, local: Address) -> None:
         if addr[1] == MDNS_PORT and self._mdns_pending:
             self._mdns.receive(data, addr, now)
             self._drain_mdns(now)
@@ -515,6 +546,11 @@ class Agent:
             if deadline is not None and deadline <= now:
                 request.transaction.handle_timer(now)
                 self._drain(request, now)
+        for relay in self._relays:
+            deadline = relay.client.get_timer()
+            if deadline is not None and deadline <= now:
+                relay.client.handle_timer(now)
+                self._drain_relay(relay, now)
         deadline = self._mdns.get_timer()
         if deadline is not None and deadline <= now:
             self._mdns.handle_timer(now)
@@ -543,18 +579,34 @@ class Agent:
         mdns = self._mdns.get_timer()
         if mdns is not None:
             times.append(mdns)
+        times += [t for r in self._relays if (t := r.client.get_timer()) is not None]
         return min(times, default=None)
 
     def datagrams_to_send(self, now: float) -> list[Transmit]:
-        """Responses, checks, STUN requests, application data and mDNS queries to send."""
-        out, self._outbox = self._outbox, []
+        """Responses, checks, STUN/TURN requests, application data and mDNS queries.
+
+        What the agent sends from a relayed address is handed to that allocation's TURN
+        client here; the result leaves from the client's base towards the TURN server.
+        """
+        queued, self._outbox = self._outbox, []
         for request in self._requests.values():
             for data, addr in request.transaction.datagrams_to_send(now):
-                out.append(Transmit(data, addr, request.base))
+                queued.append(Transmit(data, addr, request.base))
         for data, group in self._mdns.datagrams_to_send(now):
             base = next((b for b in self._bases if _family(b[0]) == _family(group[0])), None)
             if base is not None:
-                out.append(Transmit(data, group, base))
+                queued.append(Transmit(data, group, base))
+        if not self._relays:
+            return queued
+        out = []
+        for transmit in queued:
+            relay = self._by_relayed.get(transmit.local)
+            if relay is None:
+                out.append(transmit)
+            else:
+                relay.client.send(transmit.data, transmit.addr, now)
+        for relay in self._relays:
+            out += relay.transmits(now)
         return out
 
     def next_event(self) -> Event | None:
@@ -1039,6 +1091,43 @@ class Agent:
         ):
             self._disconnected = True
 
+    # -- TURN ------------------------------------------------------------------------------------
+
+    def _drain_relay(self, relay: Relay, now: float) -> None:
+        """Events of a TURN client: the relayed candidate, relayed datagrams."""
+        while (event := relay.client.next_event()) is not None:
+            if isinstance(event, Allocated):
+                self._on_allocated(relay, event, now)
+            elif isinstance(event, AllocationFailed):
+                relay.done = True
+                self._update_gathering()
+            elif isinstance(event, RelayedData) and relay.relayed is not None:
+                self._receive(event.data, event.peer, now, relay.relayed)
+
+    def _on_allocated(self, relay: Relay, event: Allocated, now: float) -> None:
+        relay.done = True
+        relay.relayed = event.relayed
+        self._by_relayed[event.relayed] = relay
+        base = relay.base
+        server = relay.server.address[0]
+        related = event.mapped or base
+        preference = self._preferences[base[0]]
+        self._add_local(
+            Candidate(
+                foundation=candidate_foundation("relay", "udp", base[0], server),
+                component=_COMPONENT,
+                transport="udp",
+                priority=candidate_priority(_COMPONENT, "relay", preference),
+                address=event.relayed[0],
+                port=event.relayed[1],
+                type="relay",
+                related_address=related[0],
+                related_port=related[1],
+            ),
+            now,
+        )
+        self._update_gathering()
+
     # -- mDNS ------------------------------------------------------------------------------------
 
     def _drain_mdns(self, now: float) -> None:
@@ -1059,8 +1148,10 @@ class Agent:
         self._events.append(GatheringStateChanged(state))
 
     def _update_gathering(self) -> None:
-        if self._gathering_state == "gathering" and not any(
-            r.kind is _Kind.SERVER for r in self._requests.values()
+        if (
+            self._gathering_state == "gathering"
+            and not any(r.kind is _Kind.SERVER for r in self._requests.values())
+            and all(relay.done for relay in self._relays)
         ):
             self._set_gathering("complete")
 

@@ -6,7 +6,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from pyrtc.ice.agent import Agent
+from pyrtc.ice.agent import Agent, TurnServer
 from pyrtc.ice.events import CandidateGathered, GatheringStateChanged, StateChanged
 from pyrtc.sansio import Address, Event
 from pyrtc.sim import HostEndpoint, Nat, Simulator
@@ -40,6 +40,7 @@ def connect_pair(
     a_nat: Nat | None = None,
     b_nat: Nat | None = None,
     stun_servers: Sequence[Address] = (),
+    turn_servers: Sequence[TurnServer] = (),
 ) -> tuple[HostEndpoint[Agent], HostEndpoint[Agent]]:
     """Attach both agents, exchange credentials and start gathering at the current time."""
     host_a = sim.add_host(a_bases, a, behind=a_nat, on_event=trickle_to(b, sim))
@@ -47,8 +48,8 @@ def connect_pair(
     now = sim.now
     a.set_remote_credentials(b.local_username, b.local_password, now)
     b.set_remote_credentials(a.local_username, a.local_password, now)
-    a.gather(a_bases, now, stun_servers)
-    b.gather(b_bases, now, stun_servers)
+    a.gather(a_bases, now, stun_servers, turn_servers)
+    b.gather(b_bases, now, stun_servers, turn_servers)
     return host_a, host_b
 
 

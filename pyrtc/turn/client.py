@@ -76,8 +76,9 @@ class TurnStats:
     """Input that was not valid STUN or ChannelData (including a bad FINGERPRINT)."""
     unexpected: int = 0
     """Valid input nobody asked for: unknown transaction or channel, other source address."""
-    queue_dropped: int = 0
-    """Datagrams dropped because a peer's queue was full or its permission failed."""
+    dropped: int = 0
+    """Datagrams given to ``send`` that were never relayed: a peer's queue overflowed, its
+    permission or channel failed, or the allocation was already gone."""
     relayed_out: int = 0
     """Datagrams sent towards peers (ChannelData or Send indication)."""
     relayed_in: int = 0
@@ -215,14 +216,19 @@ class TurnClient:
 
         Uses the peer's channel once bound (RFC 8656 §12.6), else a Send indication if a
         permission for the peer's IP is installed (§11.1), else queues the datagram and
-        starts the ChannelBind or CreatePermission that lets it through.
+        starts the ChannelBind or CreatePermission that lets it through. Once the allocation
+        is closing or lost, data is dropped and counted in ``stats.dropped``; before it
+        exists, or for a peer that is not an IP address and port, :class:`TurnError` is raised.
         """
         channel = self._channels.get(peer)
         if channel is not None and channel.bound:  # the hot path: no validation needed again
             self._relay(encode_channel_data(channel.number, data, pad=self._stream))
             return
+        if self.state in ("closing", "closed"):
+            self.stats.dropped += 1  # the allocation may be lost at any time: not an error
+            return
         if self.state != "allocated":
-            raise TurnError(f"cannot relay data in state {self.state}")
+            raise TurnError(f"cannot relay data before the allocation exists ({self.state})")
         try:
             host = str(ipaddress.ip_address(peer[0]))
         except ValueError:
@@ -562,18 +568,18 @@ class TurnClient:
             channel = self._channels.pop(peer, None)
             if channel is not None:
                 del self._by_number[channel.number]
-                self.stats.queue_dropped += len(channel.queue)
+                self.stats.dropped += len(channel.queue)
         else:
             permission = self._permissions.pop(peer[0], None)
             if permission is not None:
-                self.stats.queue_dropped += len(permission.queue)
+                self.stats.dropped += len(permission.queue)
         self._events.append(PermissionFailed(peer, error))
 
     def _forget_peers(self) -> None:
         for permission in self._permissions.values():
-            self.stats.queue_dropped += len(permission.queue)
+            self.stats.dropped += len(permission.queue)
         for channel in self._channels.values():
-            self.stats.queue_dropped += len(channel.queue)
+            self.stats.dropped += len(channel.queue)
         self._permissions.clear()
         self._channels.clear()
         self._by_number.clear()
@@ -581,7 +587,7 @@ class TurnClient:
     def _enqueue(self, queue: deque[Any], item: Any) -> None:
         if len(queue) >= MAX_QUEUED:
             queue.popleft()
-            self.stats.queue_dropped += 1
+            self.stats.dropped += 1
         queue.append(item)
 
     # -- data ------------------------------------------------------------------------------------

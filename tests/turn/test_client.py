@@ -367,7 +367,7 @@ def test_permission_failure_drops_the_queue() -> None:
     (event,) = events(client)
     assert isinstance(event, PermissionFailed) and event.peer == PEER
     assert event.error.code == 403
-    assert client.stats.queue_dropped == 2 and sent(client, 1.1) == []
+    assert client.stats.dropped == 2 and sent(client, 1.1) == []
     client.send(b"again", PEER, 2.0)  # a later send tries again
     one_request(client, 2.0, Method.CREATE_PERMISSION)
 
@@ -379,7 +379,7 @@ def test_channel_bind_failure() -> None:
     client.receive(error(one_request(client, 1.0, Method.CHANNEL_BIND), 400), SERVER, 1.1)
     (event,) = events(client)
     assert isinstance(event, PermissionFailed) and event.error.code == 400
-    assert client.channel_number(PEER) is None and client.stats.queue_dropped == 1
+    assert client.channel_number(PEER) is None and client.stats.dropped == 1
 
 
 def test_queue_is_bounded() -> None:
@@ -390,7 +390,7 @@ def test_queue_is_bounded() -> None:
     client.receive(success(one_request(client, 1.0, Method.CHANNEL_BIND)), SERVER, 1.1)
     frames = [parse_channel_data(d)[1] for d in sent(client, 1.1)]
     assert frames == [bytes([i]) for i in range(36, 100)]
-    assert client.stats.queue_dropped == 36
+    assert client.stats.dropped == 36
 
 
 def test_receive_channel_data_and_data_indications() -> None:
@@ -435,6 +435,15 @@ def test_close_deallocates() -> None:
     assert client.state == "closed" and client.get_timer() is None
     client.close(3.0)  # idempotent
     assert sent(client, 3.0) == [] and events(client) == []
+
+
+def test_sends_after_the_allocation_is_gone_are_dropped() -> None:
+    client = new_client()
+    allocate(client)
+    client.close(1.0)
+    client.send(b"late", PEER, 1.0)
+    one_request(client, 1.0, Method.REFRESH)  # only the deallocation goes out
+    assert client.stats.dropped == 1
 
 
 def test_close_ends_even_without_an_answer() -> None:

@@ -16,7 +16,7 @@ import os
 import struct
 import zlib
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
@@ -107,7 +107,7 @@ def _writer(spec: Spec) -> Writer:
     if code in _ROLE:
         return lambda value, tid: b""  # integrity and fingerprint are computed by encode()
 
-    def check(length: int) -> None:
+    def fail(length: int) -> NoReturn:
         raise StunEncodeError(f"{spec.name} is {length} bytes, not in {low}..{high}")
 
     if low == high and not xor:
@@ -117,7 +117,7 @@ def _writer(spec: Spec) -> Writer:
         def write_fixed(value: Any, tid: bytes) -> bytes:
             raw: bytes = encode(value)
             if len(raw) != low:
-                check(len(raw))
+                fail(len(raw))
             return header + raw + pad
 
         return write_fixed
@@ -126,7 +126,7 @@ def _writer(spec: Spec) -> Writer:
         raw: bytes = encode(value, tid) if xor else encode(value)
         length = len(raw)
         if length < low or length > high:
-            check(length)
+            fail(length)
         return _HH.pack(code, length) + raw + _PAD[length & 3]
 
     return write

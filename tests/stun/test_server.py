@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import stun_vectors as v
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pyrtc.sansio import AddressedCore
 from pyrtc.stun import BindingServer, Class, ClientTransaction, Message, Method, ResponseReceived
@@ -153,3 +155,27 @@ def test_420_comes_after_authentication_and_is_signed() -> None:
     assert signed.attributes["ERROR-CODE"].code == 420
     assert signed.attributes["UNKNOWN-ATTRIBUTES"] == (0x7F01,)
     assert signed.verify_integrity(key) and signed.verify_fingerprint()
+
+
+def flip_bit(message: bytes, bit: int) -> bytes:
+    data = bytearray(message)
+    data[bit // 8 % len(data)] ^= 1 << (bit % 8)
+    return bytes(data)
+
+
+flipped_requests = st.builds(
+    flip_bit, st.sampled_from([v.REQUEST, v.LONG_TERM_REQUEST]), st.integers(0, 1000)
+)
+
+
+@settings(max_examples=300)
+@given(data=st.binary(max_size=80) | flipped_requests)
+def test_server_never_raises_and_counts_every_datagram(data: bytes) -> None:
+    server = BindingServer(passwords={"evtj:h6vY": v.SHORT_TERM_PASSWORD})
+    server.receive(data, CLIENT, 0.0)
+    stats = server.stats
+    assert stats.success + stats.errors + stats.malformed + stats.ignored == 1
+    answers = server.datagrams_to_send(0.0)
+    assert len(answers) == stats.success + stats.errors
+    for wire, _ in answers:
+        assert Message.parse(wire).message_class in (Class.SUCCESS, Class.ERROR)

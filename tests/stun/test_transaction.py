@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pyrtc.sansio import AddressedCore
 from pyrtc.stun import (
@@ -191,3 +193,28 @@ def test_short_term_challenge_without_integrity_is_discarded() -> None:
     transaction.receive(Message.error_response(transaction.request, 401).encode(), SERVER, 0.1)
     assert transaction.next_event() is None
     assert transaction.stats.unauthenticated == 1
+
+
+@settings(max_examples=50)
+@given(
+    rto=st.floats(0.01, 3.0),
+    max_sends=st.integers(1, 9),
+    final_wait=st.integers(0, 32),
+    start=st.floats(0, 1e6),
+)
+def test_schedule_property(rto: float, max_sends: int, final_wait: int, start: float) -> None:
+    # Send k happens (2**k - 1) RTO after the first; the timeout Rm RTO after the last send.
+    request = Message(Method.BINDING, Class.REQUEST)
+    transaction = ClientTransaction(
+        request, SERVER, start, rto=rto, max_sends=max_sends, final_wait=final_wait
+    )
+    sends = []
+    now = start
+    while (timer := transaction.get_timer()) is not None:
+        sends += [now - start for _ in transaction.datagrams_to_send(now)]
+        now = timer
+        transaction.handle_timer(now)
+    expected = [(2**k - 1) * rto for k in range(max_sends)]
+    assert sends == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    assert now - start == pytest.approx(expected[-1] + final_wait * rto, rel=1e-6, abs=1e-6)
+    assert isinstance(transaction.next_event(), TransactionTimedOut)

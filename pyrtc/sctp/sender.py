@@ -135,6 +135,7 @@ class Sender:
         self.ssthresh = 0
         self.forward_tsn_due = False
         self.last_t3_at = -1.0
+        self._last_data_at: float | None = None
         self._retransmit_count = 0
         self._partial_bytes_acked = 0
         self._fast_recovery_exit: int | None = None
@@ -433,8 +434,22 @@ class Sender:
         if self._retransmit_count:
             sent = self._add_retransmissions(add, now)
         if self.pending and send_new:
+            self._decay_idle_cwnd(now)
             sent = self._add_new_data(add, now) or sent
+        if sent:
+            self._last_data_at = now
         return sent
+
+    def _decay_idle_cwnd(self, now: float) -> None:
+        """Halve cwnd (down to 4 MTU) per RTO the path carried no data (§7.2.1)."""
+        if self.flight_size or self._last_data_at is None:
+            return
+        periods = int((now - self._last_data_at) / self.rto.rto)
+        floor = 4 * self.mtu
+        for _ in range(min(periods, 32)):
+            if self.cwnd <= floor:
+                break
+            self.cwnd = max(self.cwnd // 2, floor)
 
     def _add_retransmissions(self, add: Adder, now: float) -> bool:
         """Resend chunks marked by T3 or fast retransmit, within cwnd (§6.3.3, §7.2.4)."""

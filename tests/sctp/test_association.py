@@ -756,3 +756,16 @@ def test_data_on_invalid_stream_is_acked_reported_and_dropped() -> None:
     assert parse_packet(packet).chunks == [ErrorChunk([(1, bytes.fromhex("00090000"))])]
     assert server._receiver.cumulative_tsn == tsn  # type: ignore[union-attr]
     assert server.next_event() is None
+
+
+def test_cwnd_decays_while_idle() -> None:
+    pair = connected()
+    for _ in range(200):
+        pair.client.send(0, bytes(1000), 53)
+    assert pair.run(lambda: len(messages(pair.server_events)) == 200)
+    grown = pair.client.stats().cwnd
+    assert grown > 4 * 1200
+    pair.now += 100.0  # idle for many RTOs
+    pair.client.send(0, b"after a pause", 51)
+    pair.client.datagrams_to_send(pair.now)
+    assert pair.client.stats().cwnd == 4 * 1200

@@ -1,7 +1,8 @@
 """Media codecs: RTP payload formats (packetizers/depacketizers) and the jitter buffer.
 
-Video: VP8 (RFC 7741) and H.264 (RFC 6184) in native code; audio: Opus (RFC 7587), G.711
-PCMU/PCMA and G.722 (RFC 3551). The media sender/receiver/track layer is a separate part.
+Video: VP8 (RFC 7741), VP9 (RFC 9628) and H.264 (RFC 6184) in native code; audio: Opus
+(RFC 7587), G.711 PCMU/PCMA and G.722 (RFC 3551). The media sender/receiver/track layer is a
+separate part.
 ::
 
     from pyrtc.media import VP8, JitterBuffer, Depacketizer
@@ -23,6 +24,15 @@ from pyrtc._native.packetize_vp8 import (
     vp8_packetize,
     vp8_payload_info,
 )
+from pyrtc._native.packetize_vp9 import (
+    Vp9Descriptor,
+    Vp9Packetizer,
+    vp9_depacketize,
+    vp9_frame_info,
+    vp9_is_keyframe,
+    vp9_packetize,
+    vp9_payload_info,
+)
 from pyrtc.media.audio import G722, OPUS, PCMA, PCMU, AudioCodec, opus_samples
 from pyrtc.media.depacketizer import Depacketizer
 from pyrtc.media.errors import DepacketizeError, PacketizeError
@@ -34,7 +44,7 @@ from pyrtc.media.h264_profile import (
     ProfileLevelIdError,
     h264_profiles_match,
 )
-from pyrtc.media.video import FRAME_START, H264, KEYFRAME, VP8, VideoCodec
+from pyrtc.media.video import FRAME_START, H264, KEYFRAME, VP8, VP9, VideoCodec
 
 __all__ = [
     "DEFAULT_PROFILE_LEVEL_ID",
@@ -46,6 +56,7 @@ __all__ = [
     "PCMA",
     "PCMU",
     "VP8",
+    "VP9",
     "AudioCodec",
     "DepacketizeError",
     "Depacketizer",
@@ -59,6 +70,8 @@ __all__ = [
     "VideoCodec",
     "Vp8Descriptor",
     "Vp8Packetizer",
+    "Vp9Descriptor",
+    "Vp9Packetizer",
     "h264_depacketize",
     "h264_is_keyframe",
     "h264_packetize",
@@ -70,4 +83,9 @@ __all__ = [
     "vp8_is_keyframe",
     "vp8_packetize",
     "vp8_payload_info",
+    "vp9_depacketize",
+    "vp9_frame_info",
+    "vp9_is_keyframe",
+    "vp9_packetize",
+    "vp9_payload_info",
 ]

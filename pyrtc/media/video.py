@@ -15,6 +15,7 @@ from pyrtc._native.packetize_h264 import (
     h264_payload_info,
 )
 from pyrtc._native.packetize_vp8 import vp8_depacketize, vp8_packetize, vp8_payload_info
+from pyrtc._native.packetize_vp9 import vp9_depacketize, vp9_packetize, vp9_payload_info
 
 FRAME_START = 1
 """Bit of ``payload_info``: the payload begins a frame."""
@@ -43,4 +44,5 @@ class VideoCodec:
 
 
 VP8 = VideoCodec("VP8", vp8_packetize, vp8_depacketize, vp8_payload_info)
+VP9 = VideoCodec("VP9", vp9_packetize, vp9_depacketize, vp9_payload_info)
 H264 = VideoCodec("H264", h264_packetize, h264_depacketize, h264_payload_info)

@@ -1,4 +1,4 @@
-"""Real encoded frames (PyAV: libvpx, libx264) through packetizer, jitter buffer and decoder."""
+"""Real frames (PyAV: libvpx VP8/VP9, libx264) through packetizer, jitter buffer, decoder."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pyrtc.media import H264, VP8, JitterBuffer, VideoCodec
+from pyrtc.media import H264, VP8, VP9, JitterBuffer, VideoCodec
 from pyrtc.rtp import RtpPacket
 
 av = pytest.importorskip("av", reason="PyAV is not installed")
@@ -78,6 +78,14 @@ def test_vp8_libvpx() -> None:
     got = run_through_jitter_buffer(VP8, frames, mtu=300)
     assert got == frames  # same bytes, same keyframe flags as the encoder's
     assert decode("vp8", [data for data, _ in got]) == [(WIDTH, HEIGHT)] * COUNT
+
+
+def test_vp9_libvpx() -> None:
+    frames = list(encoded_frames("libvpx-vp9", {"deadline": "realtime", "cpu-used": "8"}))
+    assert len(frames) == COUNT and frames[0][1]
+    got = run_through_jitter_buffer(VP9, frames, mtu=300)
+    assert got == frames
+    assert decode("vp9", [data for data, _ in got]) == [(WIDTH, HEIGHT)] * COUNT
 
 
 def test_h264_libx264() -> None:

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import ifaddr
 
-from pyrtc.ice.agent import Agent, IceError
+from pyrtc.ice.agent import Agent, IceError, TurnServer
 from pyrtc.ice.candidate import AioiceCandidate, Candidate
 from pyrtc.ice.events import (
     CandidateGathered,
@@ -92,9 +92,10 @@ class _BaseProtocol(asyncio.DatagramProtocol):
 class Connection:
     """An ICE connection for one component (aioice-compatible subset).
 
-    ``stun_server`` is ``(host, port)`` of a STUN server for server reflexive candidates.
-    TURN (``turn_server`` and its credentials) is not implemented yet and raises
-    :class:`NotImplementedError`. ``transport_policy`` is ``"all"`` or ``"relay"`` (an
+    ``stun_server`` is ``(host, port)`` of a STUN server for server reflexive candidates;
+    ``turn_server`` with ``turn_username``/``turn_password`` one for a relayed candidate,
+    reached over UDP (``turn_ssl`` and ``turn_transport="tcp"`` raise
+    :class:`NotImplementedError`). ``transport_policy`` is ``"all"`` or ``"relay"`` (an
     ``aioice.TransportPolicy`` member works too). pyrtc additions: ``addresses`` pins the
     local IP addresses to gather on (default: every interface, see
     :func:`select_host_addresses`), ``use_loopback`` includes loopback addresses,
@@ -127,13 +128,18 @@ class Connection:
     ) -> None:
         if components != 1:
             raise ValueError("only one component is supported (rtcp-mux, BUNDLE)")
-        if turn_server is not None:
-            raise NotImplementedError("TURN relay candidates are not implemented yet")
+        if turn_server is not None and (turn_ssl or turn_transport != "udp"):
+            raise NotImplementedError("TURN over TCP/TLS is not wired into ICE yet; use UDP")
+        if turn_server is not None and (turn_username is None or turn_password is None):
+            raise ValueError("a TURN server needs turn_username and turn_password")
         policy = str(getattr(transport_policy, "name", transport_policy)).lower()
         if policy not in ("all", "relay"):
             raise ValueError(f"unsupported transport policy {transport_policy!r}")
         self.ice_controlling = ice_controlling
         self.stun_server = stun_server
+        self.turn_server = turn_server
+        self.turn_username = turn_username
+        self.turn_password = turn_password
         self.remote_username: str | None = None
         self.remote_password: str | None = None
         self.remote_is_lite = False
@@ -204,6 +210,11 @@ class Connection:
         loop = self._loop = asyncio.get_running_loop()
         self._gathered = asyncio.Event()
         stun_servers = [] if self.stun_server is None else [await _resolve(self.stun_server)]
+        turn_servers = []
+        if self.turn_server is not None:
+            assert self.turn_username is not None and self.turn_password is not None
+            turn_address = await _resolve(self.turn_server)
+            turn_servers.append(TurnServer(turn_address, self.turn_username, self.turn_password))
         addresses = self._addresses
         if addresses is None:
             addresses = host_addresses(self._use_ipv4, self._use_ipv6, self._use_loopback)
@@ -217,7 +228,7 @@ class Connection:
             self._protocols[protocol.base] = protocol
         if not self._protocols:
             raise IceError("no local address could be bound")
-        self._agent.gather(list(self._protocols), loop.time(), stun_servers=stun_servers)
+        self._agent.gather(list(self._protocols), loop.time(), stun_servers, turn_servers)
         self._pump()
         await self._gathered.wait()
 
@@ -246,7 +257,8 @@ class Connection:
             raise ConnectionError("ICE negotiation failed")
 
     async def close(self) -> None:
-        """Close the sockets; a pending :meth:`recv` raises ``ConnectionError``."""
+        """Deallocate TURN, close the sockets; a pending :meth:`recv` raises
+        ``ConnectionError``."""
         if self._closed:
             return
         self._closed = True

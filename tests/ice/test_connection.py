@@ -128,6 +128,14 @@ def test_host_address_selection() -> None:
 
 def test_unsupported_options_are_refused() -> None:
     with pytest.raises(NotImplementedError):
+        Connection(
+            True,
+            turn_server=("127.0.0.1", 3478),
+            turn_username="u",
+            turn_password="p",
+            turn_transport="tcp",
+        )
+    with pytest.raises(ValueError):
         Connection(True, turn_server=("127.0.0.1", 3478))
     with pytest.raises(ValueError):
         Connection(True, components=2)

@@ -175,8 +175,9 @@ class Agent:
     pacing interval between new checks (RFC 8445 section 14.2; 50 ms by default, browsers
     use less). ``relay_only`` applies the ``relay`` transport
     policy: no host or server reflexive candidate is gathered, paired or answered on.
-    ``check_rto``/``check_max_sends`` are the retransmission timer and the number of
-    transmissions of a check (RFC 8445 section 14.3, RFC 8489 section 6.2.1).
+    ``check_rto`` is the minimum retransmission timer of a check (RFC 8445 section 14.3
+    scales it up with the number of Waiting and In-Progress pairs) and ``check_max_sends``
+    the number of transmissions (RFC 8489 section 6.2.1 Rc).
     ``nomination_timeout`` is how long the controlling agent waits, after its first valid
     pair, for checks of higher-priority pairs before it nominates the best valid pair.
     ``consent_interval`` (randomised by 0.8-1.2), ``disconnected_timeout`` (an unanswered
@@ -674,11 +675,18 @@ class Agent:
         max_sends: int | None = None,
         server: Address | None = None,
     ) -> None:
+        rto = self._check_rto
+        if kind in (_Kind.CHECK, _Kind.NOMINATE):
+            # RFC 8445 section 14.3: RTO = MAX(500 ms, Ta * (Num-Waiting + Num-In-Progress)).
+            busy = sum(
+                p.state in (PairState.WAITING, PairState.IN_PROGRESS) for p in self._checklist.pairs
+            )
+            rto = max(rto, self._ta * busy)
         transaction = ClientTransaction(
             request,
             addr,
             now,
-            rto=self._check_rto,
+            rto=rto,
             max_sends=max_sends or self._check_max_sends,
             integrity_key=key,
         )

@@ -319,3 +319,23 @@ def test_truncated_and_mangled_checks_never_raise(data: st.DataObject) -> None:
     stats = agent.stats
     handled = stats.malformed + stats.ignored + stats.unauthenticated + stats.checks_received
     assert handled == 1 or (mangled and mangled[0] > 3)
+
+
+def test_check_rto_grows_with_the_number_of_active_pairs() -> None:
+    # RFC 8445 section 14.3: RTO = MAX(500 ms, Ta * (Num-Waiting + Num-In-Progress)).
+    agent = Agent(True, rng=random.Random(1), ta=0.05)
+    bases = [(f"10.0.0.{i}", 4000) for i in range(1, 31)]
+    agent.gather(bases, 0.0)
+    agent.set_remote_credentials(PEER_UFRAG, PEER_PWD, 0.0)
+    agent.add_remote_candidate(Candidate.from_sdp("1 1 udp 2130706431 10.0.1.1 5000 typ host"), 0)
+    assert len(agent.pair_states) == 30  # distinct bases -> distinct foundations, all Waiting
+    [first] = agent.datagrams_to_send(0.0)
+    # 29 Waiting + 1 In-Progress pairs: 30 * 50 ms = 1.5 s before the first retransmission.
+    timers = []
+    now = 0.0
+    while now < 1.6:
+        now = agent.get_timer() or 2.0
+        agent.handle_timer(now)
+        timers += [(now, t.data) for t in agent.datagrams_to_send(now)]
+    retransmissions = [t for t, data in timers if data == first.data]
+    assert retransmissions == [pytest.approx(1.5)]

@@ -326,3 +326,26 @@ def mutated_fixture(draw: st.DrawFn) -> str:
 @given(mutated_fixture())
 def test_mutated_fixtures_parse_exactly_or_raise_sdp_error(text: str) -> None:
     check_parsed(text)
+
+
+@st.composite
+def mutated_attribute_text(draw: st.DrawFn) -> str:
+    """The text after ``a=`` of a generated attribute with a few characters replaced."""
+    attribute = draw(attributes.filter(lambda a: not isinstance(a, UnknownLine)))
+    text = attribute.to_line()[2:]
+    for _ in range(draw(st.integers(0, 3))):
+        position = draw(st.integers(0, len(text)))
+        replacement = draw(st.sampled_from([*" :/=;,~*-.0129aZ\t\u00e9", "", "pt=", "send"]))
+        text = text[:position] + replacement + text[position + 1 :]
+    return text
+
+
+@settings(max_examples=200, deadline=None)
+@given(mutated_attribute_text())
+def test_mutated_attribute_values_parse_or_raise_sdp_error(text: str) -> None:
+    try:
+        attribute = parse_attribute(text)
+    except SdpError:
+        return
+    assert attribute.to_line() == "a=" + text
+    assert parse_attribute(dataclasses.replace(attribute).to_line()[2:]) == attribute

@@ -19,6 +19,7 @@ from typing import cast
 
 from pyrtc.net.driver import DatagramDriver, open_driver
 from pyrtc.sansio import Address, Event
+from pyrtc.stun import AddressFamily
 from pyrtc.turn import (
     Allocated,
     AllocationFailed,
@@ -246,6 +247,7 @@ async def connect_turn(
     transport: Transport = "udp",
     lifetime: int = 600,
     use_channels: bool = True,
+    family: AddressFamily | None = None,
     cafile: str | None = None,
     verify: bool = True,
     server_hostname: str | None = None,
@@ -256,13 +258,15 @@ async def connect_turn(
 
     ``transport`` is ``"udp"``, ``"tcp"`` or ``"tls"`` (``turns:``; ``cafile`` and
     ``verify`` configure certificate checking, ``server_hostname`` defaults to the host).
+    ``family`` asks for an IPv4 or IPv6 relayed address (REQUESTED-ADDRESS-FAMILY, RFC 8656
+    §7.1); without it the server relays over IPv4, whatever the family of ``server``.
     Raises :class:`TurnError` when the server cannot be reached, refuses the allocation
     (wrong credentials included) or does not answer within ``timeout`` seconds.
     """
     loop = asyncio.get_running_loop()
     host, port = server
     stream = transport != "udp"
-    family, target = await _resolve(host, port, stream)
+    socket_family, target = await _resolve(host, port, stream)
     client = TurnClient(
         target,
         username,
@@ -270,6 +274,7 @@ async def connect_turn(
         transport=transport,
         lifetime=lifetime,
         use_channels=use_channels,
+        family=family,
     )
     session = TurnSession(client)
     try:
@@ -293,7 +298,7 @@ async def connect_turn(
             )
         else:
             if local_addr is None:
-                local_addr = ("::", 0) if family == socket.AF_INET6 else ("0.0.0.0", 0)
+                local_addr = ("::", 0) if socket_family == socket.AF_INET6 else ("0.0.0.0", 0)
             driver: DatagramDriver[TurnClient] = await open_driver(
                 client, local_addr, session._on_event
             )

@@ -121,7 +121,7 @@ def _error_of(response: Message) -> tuple[int, str]:
     error = response.attributes.get("ERROR-CODE")
     if error is None:
         return 0, "error response without ERROR-CODE"
-    return error.code, error.reason or REASONS.get(error.code, "")
+    return error.code, error.reason.strip() or REASONS.get(error.code, "")
 
 
 class TurnClient:

@@ -31,3 +31,10 @@ def coturn_short(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coturn]:
     directory = tmp_path_factory.mktemp("coturn-short")
     with run_coturn(directory, "--stale-nonce=2", "--max-allocate-lifetime=6") as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def coturn_v6(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coturn]:
+    """coturn listening and relaying on ::1 only."""
+    with run_coturn(tmp_path_factory.mktemp("coturn-v6"), ip="::1") as server:
+        yield server

@@ -36,6 +36,7 @@ SECRET = "rest-secret"
 class Coturn:
     """A running coturn: where it listens and how it was started."""
 
+    ip: str
     port: int
     tls_port: int | None
     relay_ports: range
@@ -43,15 +44,19 @@ class Coturn:
     log: Path
 
 
-def _free_port() -> int:
-    """A port free for both UDP and TCP on 127.0.0.1 (coturn listens on both)."""
+def _family(ip: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in ip else socket.AF_INET
+
+
+def _free_port(ip: str) -> int:
+    """A port free for both UDP and TCP on ``ip`` (coturn listens on both)."""
     for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
+        with socket.socket(_family(ip), socket.SOCK_DGRAM) as udp:
+            udp.bind((ip, 0))
             port = int(udp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            with socket.socket(_family(ip), socket.SOCK_STREAM) as tcp:
                 try:
-                    tcp.bind(("127.0.0.1", port))
+                    tcp.bind((ip, port))
                 except OSError:
                     continue
                 return port
@@ -90,15 +95,15 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def _wait_ready(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_ready(ip: str, port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     """Poll with Binding requests until coturn answers (at most ~10 s)."""
     request = Message(Method.BINDING, Class.REQUEST).encode(fingerprint=True)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    with socket.socket(_family(ip), socket.SOCK_DGRAM) as sock:
         sock.settimeout(0.1)
         for _ in range(100):
             if process.poll() is not None:
                 pytest.fail(f"turnserver exited with {process.returncode}:\n{log.read_text()}")
-            sock.sendto(request, ("127.0.0.1", port))
+            sock.sendto(request, (ip, port))
             try:
                 sock.recvfrom(2048)
                 return
@@ -109,13 +114,16 @@ def _wait_ready(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
 
 @contextmanager
 def run_coturn(
-    directory: Path, *extra: str, auth: str = "lt", tls: bool = False
+    directory: Path, *extra: str, auth: str = "lt", tls: bool = False, ip: str = "127.0.0.1"
 ) -> Iterator[Coturn]:
-    """Run turnserver until the block ends; ``auth`` is ``"lt"`` (alice:s3cret) or ``"rest"``."""
+    """Run turnserver on ``ip`` until the block ends.
+
+    ``auth`` is ``"lt"`` (alice:s3cret) or ``"rest"`` (shared secret).
+    """
     binary = shutil.which("turnserver")
     if binary is None:
         pytest.fail("coturn's turnserver is not installed: the TURN interop tests need it")
-    port = _free_port()
+    port = _free_port(ip)
     base = random.randrange(20000, 60000, 200)
     relay_ports = range(base, base + 200)
     log = directory / "turnserver.log"
@@ -125,8 +133,8 @@ def run_coturn(
         "--no-cli",
         "--log-file=stdout",
         "--simple-log",
-        "--listening-ip=127.0.0.1",
-        "--relay-ip=127.0.0.1",
+        f"--listening-ip={ip}",
+        f"--relay-ip={ip}",
         f"--listening-port={port}",
         f"--min-port={relay_ports.start}",
         f"--max-port={relay_ports.stop - 1}",
@@ -148,7 +156,7 @@ def run_coturn(
     tls_port = None
     cafile = None
     if tls:
-        tls_port = _free_port()
+        tls_port = _free_port(ip)
         cafile, key = make_certificate(directory)
         args += [f"--tls-listening-port={tls_port}", f"--cert={cafile}", f"--pkey={key}"]
     else:
@@ -157,8 +165,8 @@ def run_coturn(
     with log.open("wb") as out:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=directory)
     try:
-        _wait_ready(port, process, log)
-        yield Coturn(port, tls_port, relay_ports, cafile, log)
+        _wait_ready(ip, port, process, log)
+        yield Coturn(ip, port, tls_port, relay_ports, cafile, log)
     finally:
         process.terminate()
         try:

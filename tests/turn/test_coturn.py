@@ -6,13 +6,25 @@ import asyncio
 import subprocess
 import sys
 import time
+from typing import Any
 
 import pytest
 from coturn import PASSWORD, SECRET, USER, Coturn
 
+from pyrtc.net import open_driver
 from pyrtc.net.turn import TurnSession, connect_turn, echo_peer, measure_rtt
-from pyrtc.sansio import Address
-from pyrtc.turn import Closed, PermissionFailed, Refreshed, TurnError, rest_credentials
+from pyrtc.sansio import Address, Event
+from pyrtc.stun import AddressFamily
+from pyrtc.turn import (
+    Allocated,
+    AllocationFailed,
+    Closed,
+    PermissionFailed,
+    Refreshed,
+    TurnClient,
+    TurnError,
+    rest_credentials,
+)
 
 pytestmark = pytest.mark.interop
 
@@ -177,3 +189,51 @@ def test_cli_failure_is_clear(coturn: Coturn) -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode != 0
     assert "401" in result.stdout
+
+
+async def test_ipv6(coturn_v6: Coturn) -> None:
+    peer = await echo_peer("::1")
+    peer_addr: Address = peer.get_extra_info("sockname")[:2]
+    server = ("::1", coturn_v6.port)
+    with pytest.raises(TurnError) as info:  # the relay family defaults to IPv4 (RFC 8656 §7.1)
+        await connect_turn(server, USER, PASSWORD, timeout=5)
+    assert info.value.code == 440
+    session = await connect_turn(server, USER, PASSWORD, family=AddressFamily.IPV6, timeout=5)
+    try:
+        assert session.relayed_address[0] == "::1"
+        assert session.relayed_address[1] in coturn_v6.relay_ports
+        assert session.mapped_address == ("::1", session.local_address[1])
+        assert None not in await measure_rtt(session, peer_addr, 3)
+    finally:
+        await session.close()
+        peer.close()
+
+
+async def allocate_with(coturn: Coturn, **options: Any) -> tuple[TurnClient, Event]:
+    """Run a bare TurnClient with Allocate options over pyrtc.net.open_driver."""
+    client = TurnClient(("127.0.0.1", coturn.port), USER, PASSWORD, **options)
+    driver = await open_driver(client, ("127.0.0.1", 0))
+    try:
+        client.allocate(asyncio.get_running_loop().time())
+        driver.pump()
+        event = await asyncio.wait_for(driver.events.get(), 5)
+        if isinstance(event, Allocated):
+            client.close(asyncio.get_running_loop().time())
+            driver.pump()
+            assert isinstance(await asyncio.wait_for(driver.events.get(), 5), Closed)
+    finally:
+        driver.close()
+    return client, event
+
+
+async def test_even_port_and_dont_fragment(coturn: Coturn) -> None:
+    for _ in range(3):
+        _, event = await allocate_with(coturn, even_port=True, dont_fragment=True)
+        assert isinstance(event, Allocated) and event.relayed[1] % 2 == 0
+
+
+async def test_address_family(coturn: Coturn) -> None:
+    _, event = await allocate_with(coturn, family=AddressFamily.IPV4)
+    assert isinstance(event, Allocated)
+    _, event = await allocate_with(coturn, family=AddressFamily.IPV6)  # relay-ip is IPv4 only
+    assert isinstance(event, AllocationFailed) and event.error.code == 440

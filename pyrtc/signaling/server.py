@@ -237,7 +237,8 @@ class SignalingServer:
         """TURN REST API response (draft-uberti-behave-turn-rest-00 §2.2) plus ``iceServers``."""
         turn = self.config.turn
         if turn is None:
-            return _error(http.HTTPStatus.NOT_FOUND, "no-turn", "no TURN server is configured")
+            # "No TURN server here" is not a failure for the page: it uses host candidates.
+            return Response(204, "No Content", Headers([("Cache-Control", "no-store")]))
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             return _error(http.HTTPStatus.UNAUTHORIZED, "token-invalid", "send a Bearer token")

@@ -1,0 +1,177 @@
+"""Real-Chromium scenarios against the demo page; run by test_browser.py inside ``unshare -n``.
+
+Starts a :class:`SignalingServer` on 127.0.0.1, drives Debian's ``/usr/bin/chromium`` through
+Playwright (never a downloaded browser) and prints one JSON line with what it observed:
+two pages in a room call each other (fake camera and microphone), exchange chat messages
+over the data channel, show stats and hang up; a page with an expired token shows the
+error. Exit status 0 only if it ran to the end; the test asserts on the JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from typing import Any
+
+from playwright.async_api import Page, async_playwright
+
+from pyrtc.signaling import ServerConfig, SignalingServer, TokenIssuer, TokenVerifier
+
+SECRET = "browser-test-secret-0123456789abcdef"
+CHROMIUM = "/usr/bin/chromium"
+# Playwright adds --headless and a fresh temporary profile (--user-data-dir) itself.
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
+]
+STEP_TIMEOUT = 20.0
+STEP_TIMEOUT_MS = STEP_TIMEOUT * 1000
+
+
+async def wait_until(page: Page, expression: str, timeout: float = STEP_TIMEOUT) -> None:
+    """Poll ``expression`` with page.evaluate (CDP, allowed by the page's CSP, unlike the
+    eval-based ``wait_for_function``) until it is truthy."""
+    deadline = time.monotonic() + timeout
+    while not await page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {expression}")
+        await asyncio.sleep(0.1)
+
+
+async def text(page: Page, selector: str) -> str:
+    return (await page.locator(selector).text_content()) or ""
+
+
+async def open_page(browser: Any, url: str, console: list[str]) -> Page:
+    context = await browser.new_context(
+        permissions=["camera", "microphone"], viewport={"width": 1200, "height": 760}
+    )
+    page: Page = await context.new_page()
+    page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+    page.on("pageerror", lambda exc: console.append(f"pageerror: {exc}"))
+    await page.goto(url)
+    return page
+
+
+async def scenario_call(browser: Any, server: SignalingServer, shot: str) -> dict[str, Any]:
+    issuer = TokenIssuer.hs256(SECRET)
+    now = time.time()
+    console: list[str] = []
+    alice = await open_page(
+        browser, f"{server.url}#room=demo&token={issuer.issue('demo', 'alice', 300, now)}", console
+    )
+    await wait_until(
+        alice,
+        "document.getElementById('status').textContent.startsWith('in room')",
+    )
+    bob = await open_page(
+        browser, f"{server.url}#room=demo&token={issuer.issue('demo', 'bob', 300, now)}", console
+    )
+    await wait_until(
+        bob,
+        "document.getElementById('status').textContent.startsWith('in room')",
+    )
+    result: dict[str, Any] = {
+        "room_members": server.hub.room_members("demo"),
+        "alice_peers": await text(alice, "#peers"),
+        "bob_peers": await text(bob, "#peers"),
+        "token_in_url": "token=" in alice.url,
+    }
+    await alice.locator("#call:enabled").click(timeout=STEP_TIMEOUT_MS)
+    for page in (alice, bob):
+        await wait_until(
+            page,
+            "document.getElementById('call-state').textContent === 'connected'",
+        )
+        await wait_until(
+            page,
+            "document.getElementById('remote').videoWidth > 0",
+        )
+        await page.locator("#chat-input:enabled").wait_for(timeout=STEP_TIMEOUT_MS)
+    result["remote_video"] = [
+        await page.evaluate(
+            "[document.getElementById('remote').videoWidth, "
+            "document.getElementById('remote').videoHeight]"
+        )
+        for page in (alice, bob)
+    ]
+    await alice.fill("#chat-input", "hello from alice")
+    await alice.click("#chat-send")
+    await bob.fill("#chat-input", "hi alice, bob here")
+    await bob.click("#chat-send")
+    for page in (alice, bob):
+        await wait_until(page, "document.getElementById('chat-log').children.length >= 2")
+        # Bitrate needs two samples one second apart.
+        await wait_until(
+            page,
+            "document.getElementById('stat-bitrate-in').textContent.includes('bit/s') && "
+            "document.getElementById('stat-rtt').textContent.endsWith('ms')",
+        )
+    result["alice_chat"] = await alice.locator("#chat-log li").all_text_contents()
+    result["bob_chat"] = await bob.locator("#chat-log li").all_text_contents()
+    result["stats"] = {
+        name: await text(alice, f"#stat-{name}")
+        for name in ("rtt", "bitrate-in", "bitrate-out", "loss", "jitter")
+    }
+    await alice.screenshot(path=shot)
+    await alice.click("#hangup")
+    await wait_until(
+        bob,
+        "document.getElementById('call-state').textContent.startsWith('ended')",
+    )
+    result["alice_after_hangup"] = await text(alice, "#call-state")
+    result["bob_after_hangup"] = await text(bob, "#call-state")
+    result["errors_shown"] = [
+        await text(page, "#error") for page in (alice, bob) if await page.is_visible("#error")
+    ]
+    result["console_errors"] = [line for line in console if line.startswith(("error", "page"))]
+    return result
+
+
+async def scenario_expired(browser: Any, server: SignalingServer) -> dict[str, Any]:
+    token = TokenIssuer.hs256(SECRET).issue("demo", "mallory", 60, time.time() - 3600)
+    console: list[str] = []
+    page = await open_page(browser, f"{server.url}#room=demo&token={token}", console)
+    await page.locator("#error").wait_for(state="visible")
+    await wait_until(
+        page,
+        "document.getElementById('status').textContent.startsWith('disconnected')",
+    )
+    return {
+        "error": await text(page, "#error"),
+        "status": await text(page, "#status"),
+        "join_enabled": await page.is_enabled("#join"),
+    }
+
+
+async def main(shot: str) -> dict[str, Any]:
+    config = ServerConfig(verifier=TokenVerifier.hs256(SECRET), host="127.0.0.1", port=0)
+    async with SignalingServer(config) as server, async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            call = await scenario_call(browser, server, shot)
+            expired = await scenario_expired(browser, server)
+        finally:
+            await browser.close()
+        return {"call": call, "expired": expired, "refused": dict(server.hub.stats.refused)}
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--screenshot", required=True)
+    args = parser.parse_args()
+    outcome = asyncio.run(asyncio.wait_for(main(args.screenshot), timeout=90))
+    print(json.dumps(outcome))
+    sys.exit(0)

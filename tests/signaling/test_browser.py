@@ -1,0 +1,110 @@
+"""The demo page in real Chromium (Debian's /usr/bin/chromium driven by Playwright).
+
+The whole scenario (server + Playwright + Chromium) runs in ``browser_run.py`` inside a
+loopback-only network namespace: ``unshare -n sh -c 'ip link set lo up; exec python ...'``
+(docs/signaling.md, /work/shared/docs/INTEROP.md §1). This test starts it, bounds it with
+a timeout and asserts on the JSON it prints.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).parent
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _missing() -> str | None:
+    if not CHROMIUM.exists():
+        return "Debian chromium is not installed (apt-get install chromium)"
+    if importlib.util.find_spec("playwright") is None:
+        return "the playwright Python package is not installed"
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return "unshare/ip (util-linux, iproute2) are needed for the network namespace"
+    if os.geteuid() != 0:
+        return "unshare -n needs root"
+    return None
+
+
+pytestmark = [
+    pytest.mark.interop,
+    pytest.mark.skipif(_missing() is not None, reason=_missing() or ""),
+]
+
+
+@pytest.fixture(scope="module")
+def browser_result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    shot = tmp_path_factory.mktemp("browser") / "call.png"
+    script = (
+        f"ip link set lo up; exec {sys.executable} {HERE / 'browser_run.py'} --screenshot {shot}"
+    )
+    proc = subprocess.run(
+        ["unshare", "-n", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=110,
+        cwd=HERE.parent.parent,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["screenshot"] = shot
+    return result
+
+
+def test_two_pages_call_each_other(browser_result: dict[str, Any]) -> None:
+    call = browser_result["call"]
+    assert call["room_members"] == ["p1", "p2"]
+    assert call["alice_peers"] == "bob (p2)"
+    assert call["bob_peers"] == "alice (p1)"
+    # Fake camera frames decoded on both sides.
+    assert all(width > 0 and height > 0 for width, height in call["remote_video"])
+    # The page drops the token from the address bar once read.
+    assert call["token_in_url"] is False
+
+
+def test_chat_over_data_channel(browser_result: dict[str, Any]) -> None:
+    call = browser_result["call"]
+    assert call["alice_chat"] == ["me: hello from alice", "bob: hi alice, bob here"]
+    assert call["bob_chat"] == ["alice: hello from alice", "me: hi alice, bob here"]
+
+
+def test_stats_panel_shows_live_numbers(browser_result: dict[str, Any]) -> None:
+    stats = browser_result["call"]["stats"]
+    assert stats["rtt"].endswith(" ms")
+    assert float(stats["rtt"].split()[0]) >= 0
+    assert stats["bitrate-in"].endswith("bit/s") and stats["bitrate-out"].endswith("bit/s")
+    assert stats["loss"].endswith("lost)")
+    assert "audio" in stats["jitter"] and "video" in stats["jitter"]
+
+
+def test_hang_up_ends_the_call_on_both_sides(browser_result: dict[str, Any]) -> None:
+    call = browser_result["call"]
+    assert call["alice_after_hangup"] == "ended: you hung up"
+    assert call["bob_after_hangup"] == "ended: the other side hung up"
+    assert call["errors_shown"] == []
+    # No CSP violation, no failed load, no uncaught exception on either page.
+    assert call["console_errors"] == []
+
+
+def test_expired_token_is_refused_with_a_visible_error(browser_result: dict[str, Any]) -> None:
+    expired = browser_result["expired"]
+    assert "Your token has expired" in expired["error"]
+    assert "token-expired" in expired["error"]
+    assert expired["status"] == "disconnected (4401)"
+    assert expired["join_enabled"] is True
+    assert browser_result["refused"] == {"token-expired": 1}
+
+
+def test_screenshot_taken_mid_call(browser_result: dict[str, Any]) -> None:
+    shot: Path = browser_result["screenshot"]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

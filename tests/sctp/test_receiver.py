@@ -1,0 +1,122 @@
+"""Receive side in isolation: TSN tracking, gap blocks, reassembly, ordering, FORWARD TSN."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pyrtc.sctp.chunks import FLAG_BEGINNING, FLAG_END, FLAG_UNORDERED, DataChunk, SackChunk
+from pyrtc.sctp.events import MessageReceived
+from pyrtc.sctp.receiver import Receiver
+
+BIG = 1 << 30
+
+
+def fragments(
+    tsn: int, sid: int, ssn: int, data: bytes, size: int, ordered: bool = True
+) -> list[DataChunk]:
+    pieces = [data[i : i + size] for i in range(0, len(data), size)]
+    chunks = []
+    for i, piece in enumerate(pieces):
+        flags = 0 if ordered else FLAG_UNORDERED
+        if i == 0:
+            flags |= FLAG_BEGINNING
+        if i == len(pieces) - 1:
+            flags |= FLAG_END
+        chunks.append(DataChunk((tsn + i) & 0xFFFFFFFF, sid, ssn, 53, piece, flags))
+    return chunks
+
+
+def feed(receiver: Receiver, chunks: list[DataChunk]) -> list[MessageReceived]:
+    out: list[MessageReceived] = []
+    for chunk in chunks:
+        receiver.receive(chunk, BIG, True, out)
+    return out
+
+
+@given(st.permutations(range(12)), st.integers(0, 0xFFFFFFFF))
+def test_any_arrival_order_reassembles_in_ssn_order(order: list[int], start: int) -> None:
+    # Three ordered messages of four fragments each, TSNs possibly wrapping past 2**32.
+    receiver = Receiver(start, BIG, 65535)
+    chunks = []
+    for ssn in range(3):
+        chunks += fragments(start + 4 * ssn, 1, ssn, bytes([ssn]) * 40, 10)
+    out = feed(receiver, [chunks[i] for i in order])
+    assert [m.data for m in out] == [bytes([n]) * 40 for n in range(3)]
+    assert receiver.cumulative_tsn == (start + 11) & 0xFFFFFFFF
+    assert receiver.held_bytes == 0
+    assert not receiver.has_gaps
+
+
+def test_unordered_message_is_not_held_behind_ordered_gap() -> None:
+    receiver = Receiver(100, BIG, 65535)
+    out = feed(
+        receiver,
+        [
+            DataChunk(101, 0, 1, 53, b"ordered ssn 1"),
+            DataChunk(102, 0, 0, 53, b"unordered", FLAG_BEGINNING | FLAG_END | FLAG_UNORDERED),
+        ],
+    )
+    assert [m.data for m in out] == [b"unordered"]
+    out = feed(receiver, [DataChunk(100, 0, 0, 53, b"ordered ssn 0")])
+    assert [m.data for m in out] == [b"ordered ssn 0", b"ordered ssn 1"]
+
+
+def test_ssn_wraps() -> None:
+    receiver = Receiver(1, BIG, 65535)
+    receiver._next_ssn[3] = 65535
+    out = feed(receiver, [DataChunk(2, 3, 0, 53, b"b"), DataChunk(1, 3, 65535, 53, b"a")])
+    assert [m.data for m in out] == [b"a", b"b"]
+
+
+def test_sack_gap_blocks_duplicates_and_limit() -> None:
+    receiver = Receiver(0xFFFFFFFE, BIG, 65535)
+    tsns = [0xFFFFFFFE, 0, 1, 4, 6, 7]  # cumulative stops before 0xFFFFFFFF
+    feed(
+        receiver,
+        [DataChunk(t, 0, 0, 53, b"x", FLAG_BEGINNING | FLAG_END | FLAG_UNORDERED) for t in tsns],
+    )
+    feed(receiver, [DataChunk(4, 0, 0, 53, b"x", FLAG_BEGINNING | FLAG_END | FLAG_UNORDERED)])
+    sack = receiver.make_sack(1234, max_blocks=10)
+    assert sack == SackChunk(0xFFFFFFFE, 1234, [(2, 3), (6, 6), (8, 9)], [4])
+    assert receiver.make_sack(1234, max_blocks=2).gaps == [(2, 3), (6, 6)]
+    assert receiver.make_sack(1234, max_blocks=10).duplicates == []  # reported once
+
+
+def test_forward_tsn_skips_and_releases_waiting_messages() -> None:
+    receiver = Receiver(10, BIG, 65535)
+    # SSN 0 (TSN 10-11) partly lost, SSN 1 (TSN 12) complete but waiting, SSN 2 (TSN 13).
+    parts = fragments(10, 5, 0, b"lost message", 6)
+    out = feed(
+        receiver, [parts[0], DataChunk(12, 5, 1, 53, b"one"), DataChunk(13, 5, 2, 53, b"two")]
+    )
+    assert out == []
+    assert receiver.held_bytes == 6 + 3 + 3
+    receiver.forward_tsn(11, [(5, 0)], out)
+    assert [m.data for m in out] == [b"one", b"two"]
+    assert receiver.cumulative_tsn == 13
+    assert receiver.held_bytes == 0
+
+
+def test_forward_tsn_backwards_is_ignored() -> None:
+    receiver = Receiver(50, BIG, 65535)
+    feed(receiver, [DataChunk(50, 0, 0, 53, b"a")])
+    out: list[MessageReceived] = []
+    receiver.forward_tsn(40, [(0, 7)], out)
+    assert receiver.cumulative_tsn == 50 and out == []
+
+
+def test_window_full_drops_unless_next_expected() -> None:
+    receiver = Receiver(1, 100, 65535)
+    out: list[MessageReceived] = []
+    assert not receiver.receive(DataChunk(2, 0, 1, 53, b"x" * 50), 10, True, out)  # no room
+    assert not receiver.receive(DataChunk(1, 0, 0, 53, b"x" * 50), 10, False, out)
+    assert receiver.receive(DataChunk(1, 0, 0, 53, b"x" * 50), 10, True, out)
+    assert receiver.cumulative_tsn == 1
+
+
+def test_far_ahead_tsn_is_dropped() -> None:
+    receiver = Receiver(1, BIG, 65535)
+    out: list[MessageReceived] = []
+    assert not receiver.receive(DataChunk(1 + 0x10000, 0, 0, 53, b"x"), BIG, True, out)
+    assert not receiver.has_gaps and not receiver.has_duplicates

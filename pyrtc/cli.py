@@ -225,7 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stun", help="STUN Binding probe: print the reflexive address and RTT")
     p.add_argument("server", type=_host_port, metavar="HOST:PORT", help="STUN server")
-    p.add_argument("--timeout", type=float, default=None, help="give up after SECONDS")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="give up after SECONDS (default: the RFC 8489 schedule, 39.5 s with --rto 0.5)",
+    )
     p.add_argument("--rto", type=float, default=0.5, help="initial retransmission timeout")
     p.set_defaults(func=_cmd_stun)
 

@@ -97,7 +97,8 @@ async def stun_binding(
     response = event.response
     if response.message_class is Class.ERROR:
         error = response.attributes.get("ERROR-CODE")
-        raise BindingFailed(f"error response {error}", response)
+        detail = "without ERROR-CODE" if error is None else f"{error.code} {error.reason}"
+        raise BindingFailed(f"error response {detail}", response)
     mapped = response.attributes.get(
         "XOR-MAPPED-ADDRESS", response.attributes.get("MAPPED-ADDRESS")
     )

@@ -145,7 +145,7 @@ async def test_binding_times_out_against_a_silent_socket() -> None:
 async def test_binding_error_response() -> None:
     server = await serve_stun("127.0.0.1", 0, passwords={"user": "pass"})
     try:
-        with pytest.raises(BindingFailed, match="400") as info:
+        with pytest.raises(BindingFailed, match="error response 400 Bad Request") as info:
             await stun_binding(server.local_address, timeout=5)
     finally:
         server.close()

@@ -83,6 +83,8 @@ class TurnStats:
     """Datagrams sent towards peers (ChannelData or Send indication)."""
     relayed_in: int = 0
     """Datagrams received from peers (ChannelData or Data indication)."""
+    unauthenticated: int = 0
+    """Responses dropped because their MESSAGE-INTEGRITY was missing or wrong."""
     stale_nonces: int = 0
     """438 (Stale Nonce) answers the client recovered from by retrying with the new nonce."""
 
@@ -263,16 +265,19 @@ class TurnClient:
     def close(self, now: float) -> None:
         """Deallocate: Refresh with LIFETIME 0 (RFC 8656 §8); :class:`Closed` follows.
 
-        Before the allocation exists there is nothing to release: the client closes at once.
+        While the Allocate request is in flight the client waits for its answer and
+        deallocates if it succeeded; before :meth:`allocate` it closes at once.
         """
         if self.state in ("closing", "closed"):
             return
-        self._forget_peers()
-        self._refresh_at = None
-        if self.state != "allocated":
-            self._requests.clear()
+        if self.state == "new":
             self._finish(Closed())
             return
+        if self.state == "allocating":
+            self.state = "closing"
+            return
+        self._forget_peers()
+        self._refresh_at = None
         self._requests.clear()
         self.state = "closing"
         self._request("close", Method.REFRESH, [("LIFETIME", 0)], now)
@@ -317,7 +322,9 @@ class TurnClient:
             self.stats.unexpected += 1
             return
         transaction = request.transaction
+        dropped = transaction.stats.unauthenticated
         transaction.receive(data, addr, now)
+        self.stats.unauthenticated += transaction.stats.unauthenticated - dropped
         self._drain(request, now)
 
     def handle_timer(self, now: float) -> None:
@@ -431,6 +438,13 @@ class TurnClient:
             )
 
     def _on_response(self, request: _Request, response: Message, sent: float, now: float) -> None:
+        if request.kind == "allocate" and self.state == "closing":
+            # close() came while allocating: release what the server granted, if anything.
+            if response.message_class is Class.SUCCESS:
+                self._request("close", Method.REFRESH, [("LIFETIME", 0)], now)
+            else:
+                self._finish(Closed())
+            return
         if response.message_class is Class.ERROR:
             code, reason = _error_of(response)
             attributes = response.attributes
@@ -480,7 +494,7 @@ class TurnClient:
     def _on_failure(self, request: _Request, error: TurnError) -> None:
         if request.kind == "allocate":
             self._requests.clear()
-            self._finish(AllocationFailed(error))
+            self._finish(Closed() if self.state == "closing" else AllocationFailed(error))
         elif request.kind == "refresh":
             self._forget_peers()
             self._requests.clear()

@@ -142,6 +142,7 @@ def test_unsigned_responses_to_authenticated_requests_are_ignored() -> None:
     client.receive(forged.encode(fingerprint=True), SERVER, 0.1)
     client.receive(forged.encode(b"wrong key", fingerprint=True), SERVER, 0.1)
     assert events(client) == [] and client.state == "allocating"
+    assert client.stats.unauthenticated == 2
     client.receive(success(request, {"XOR-RELAYED-ADDRESS": RELAYED}), SERVER, 0.2)
     assert isinstance(events(client)[0], Allocated)
 
@@ -457,10 +458,32 @@ def test_close_ends_even_without_an_answer() -> None:
     assert events(client) == [Closed()]
 
 
-def test_close_before_allocation() -> None:
+def test_close_before_allocate() -> None:
+    client = new_client()
+    client.close(0.0)
+    assert events(client) == [Closed()] and client.state == "closed"
+    assert client.get_timer() is None and sent(client, 0.0) == []
+
+
+def test_close_while_allocating_releases_what_the_server_grants() -> None:
     client = new_client()
     client.allocate(0.0)
-    sent(client, 0.0)
-    client.close(0.1)
-    assert events(client) == [Closed()]
-    assert client.get_timer() is None and sent(client, 0.1) == []
+    client.receive(challenge(one_request(client, 0.0, Method.ALLOCATE)), SERVER, 0.0)
+    request = one_request(client, 0.0, Method.ALLOCATE)
+    client.close(0.05)
+    assert client.state == "closing" and sent(client, 0.05) == []
+    client.receive(success(request, {"XOR-RELAYED-ADDRESS": RELAYED}), SERVER, 0.1)
+    release = one_request(client, 0.1, Method.REFRESH)
+    assert release.attributes["LIFETIME"] == 0
+    client.receive(success(release, {"LIFETIME": 0}), SERVER, 0.2)
+    assert events(client) == [Closed()]  # never Allocated
+
+
+def test_close_while_challenged_needs_no_release() -> None:
+    client = new_client()
+    client.allocate(0.0)
+    first = one_request(client, 0.0, Method.ALLOCATE)
+    client.close(0.05)
+    client.receive(challenge(first), SERVER, 0.1)
+    assert sent(client, 0.1) == [] and events(client) == [Closed()]
+    assert client.get_timer() is None

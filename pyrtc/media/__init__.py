@@ -1,6 +1,6 @@
 """Media codecs: RTP payload formats (packetizers/depacketizers) and the jitter buffer.
 
-Video: VP8 (RFC 7741), VP9 (RFC 9628) and H.264 (RFC 6184) in native code; audio: Opus
+Video: VP8 (RFC 7741), VP9 (RFC 9628), H.264 (RFC 6184) and AV1 in native code; audio: Opus
 (RFC 7587), G.711 PCMU/PCMA and G.722 (RFC 3551). The media sender/receiver/track layer is a
 separate part.
 ::
@@ -9,6 +9,13 @@ separate part.
 """
 
 from pyrtc._native.jitter import Frame, JitterBuffer
+from pyrtc._native.packetize_av1 import (
+    av1_depacketize,
+    av1_is_keyframe,
+    av1_packetize,
+    av1_payload_info,
+    av1_split_obus,
+)
 from pyrtc._native.packetize_h264 import (
     h264_depacketize,
     h264_is_keyframe,
@@ -44,9 +51,10 @@ from pyrtc.media.h264_profile import (
     ProfileLevelIdError,
     h264_profiles_match,
 )
-from pyrtc.media.video import FRAME_START, H264, KEYFRAME, VP8, VP9, VideoCodec
+from pyrtc.media.video import AV1, FRAME_START, H264, KEYFRAME, VP8, VP9, VideoCodec
 
 __all__ = [
+    "AV1",
     "DEFAULT_PROFILE_LEVEL_ID",
     "FRAME_START",
     "G722",
@@ -72,6 +80,11 @@ __all__ = [
     "Vp8Packetizer",
     "Vp9Descriptor",
     "Vp9Packetizer",
+    "av1_depacketize",
+    "av1_is_keyframe",
+    "av1_packetize",
+    "av1_payload_info",
+    "av1_split_obus",
     "h264_depacketize",
     "h264_is_keyframe",
     "h264_packetize",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pyrtc._native.packetize_av1 import av1_depacketize, av1_packetize, av1_payload_info
 from pyrtc._native.packetize_h264 import (
     h264_depacketize,
     h264_packetize,
@@ -45,4 +46,5 @@ class VideoCodec:
 
 VP8 = VideoCodec("VP8", vp8_packetize, vp8_depacketize, vp8_payload_info)
 VP9 = VideoCodec("VP9", vp9_packetize, vp9_depacketize, vp9_payload_info)
+AV1 = VideoCodec("AV1", av1_packetize, av1_depacketize, av1_payload_info)
 H264 = VideoCodec("H264", h264_packetize, h264_depacketize, h264_payload_info)

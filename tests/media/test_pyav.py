@@ -1,4 +1,4 @@
-"""Real frames (PyAV: libvpx VP8/VP9, libx264) through packetizer, jitter buffer, decoder."""
+"""Real frames (PyAV: libvpx, libx264, SVT-AV1) through packetizer, jitter buffer, decoder."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pyrtc.media import H264, VP8, VP9, JitterBuffer, VideoCodec
+from pyrtc.media import AV1, H264, VP8, VP9, JitterBuffer, VideoCodec
 from pyrtc.rtp import RtpPacket
 
 av = pytest.importorskip("av", reason="PyAV is not installed")
@@ -99,3 +99,16 @@ def test_h264_libx264() -> None:
     ]
     assert [key for _, key in got] == [key for _, key in frames]
     assert decode("h264", [data for data, _ in got]) == [(WIDTH, HEIGHT)] * COUNT
+
+
+def test_av1_svtav1() -> None:
+    frames = list(encoded_frames("libsvtav1", {"preset": "11"}))
+    assert frames and frames[0][1]
+    got = run_through_jitter_buffer(AV1, frames, mtu=300)
+    assert [data for data, _ in got] == [data for data, _ in frames]
+    assert got[0][1]  # the sequence header sets N
+    try:
+        pictures = decode("libdav1d", [data for data, _ in got])
+    except av.codec.codec.UnknownCodecError:
+        pytest.skip("PyAV has no libdav1d decoder")
+    assert pictures == [(WIDTH, HEIGHT)] * COUNT

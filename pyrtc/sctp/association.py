@@ -622,7 +622,7 @@ class Association:
         self._t1_at = now + self._rto.rto
 
     def _start_receiver(self, peer_tsn: int, peer_rwnd: int) -> None:
-        self._receiver = Receiver(peer_tsn, self.config.receive_buffer, self._inbound_streams)
+        self._receiver = Receiver(peer_tsn, self._inbound_streams)
         self._peer_reconfig_seq = peer_tsn
         self._sender.peer_rwnd = self._sender.ssthresh = peer_rwnd
 

@@ -21,9 +21,8 @@ _MAX_DUPLICATES = 32
 class Receiver:
     """Receive-side state for one association."""
 
-    def __init__(self, peer_initial_tsn: int, buffer_size: int, inbound_streams: int) -> None:
+    def __init__(self, peer_initial_tsn: int, inbound_streams: int) -> None:
         self.cumulative_tsn = (peer_initial_tsn - 1) & _MASK
-        self.buffer_size = buffer_size
         self.inbound_streams = inbound_streams
         self.held_bytes = 0
         """Bytes kept in fragments and out-of-order messages (not yet delivered)."""
@@ -37,10 +36,6 @@ class Receiver:
     def has_gaps(self) -> bool:
         """Whether TSNs above the cumulative TSN are held (a SACK should go out at once)."""
         return bool(self._above)
-
-    @property
-    def has_duplicates(self) -> bool:
-        return bool(self._duplicates)
 
     def receive(
         self, chunk: DataChunk, room: int, accept_next: bool, out: list[MessageReceived]

@@ -53,6 +53,7 @@ _HH = struct.Struct(">HH")
 _U32 = struct.Struct(">I")
 _PAD = (b"", b"\x00\x00\x00", b"\x00\x00", b"\x00")
 _MI_HEADER = _HH.pack(MESSAGE_INTEGRITY, 20)
+_NO_TRAILERS = (-1, -1, -1)  # offsets of MI, MI-SHA256, FINGERPRINT when absent
 _FP_HEADER = _HH.pack(FINGERPRINT, 4)
 
 # Parser view of each known type: (name, decode, min_len, max_len, role) with role
@@ -211,10 +212,8 @@ class Message:
     """
 
     __slots__ = (
-        "_fp_pos",
-        "_mi256_pos",
-        "_mi_pos",
         "_raw",
+        "_trailers",
         "attributes",
         "message_class",
         "method",
@@ -246,7 +245,7 @@ class Message:
         else:
             self.attributes = Attributes(attributes)
         self._raw: bytes | None = None
-        self._mi_pos = self._mi256_pos = self._fp_pos = -1
+        self._trailers = _NO_TRAILERS
 
     # -- convenience constructors ------------------------------------------------------------
 
@@ -352,7 +351,7 @@ class Message:
                 pos = end + (-attr_len & 3)
             rest = n - pos
             if rest == 0:
-                mi_pos = mi256_pos = fp_pos = -1
+                trailers = _NO_TRAILERS
             elif (
                 rest == 32
                 and data[pos : pos + 4] == _MI_HEADER
@@ -361,9 +360,9 @@ class Message:
                 # The usual ICE trailer, MESSAGE-INTEGRITY then FINGERPRINT, without the loop.
                 append(("MESSAGE-INTEGRITY", data[pos + 4 : pos + 24]))
                 append(("FINGERPRINT", int.from_bytes(data[n - 4 :])))
-                mi_pos, mi256_pos, fp_pos = pos, -1, pos + 24
+                trailers = (pos, -1, pos + 24)
             elif rest > 0:
-                mi_pos, mi256_pos, fp_pos = _parse_trailers(data, pos, append)
+                trailers = _parse_trailers(data, pos, append)
             else:
                 raise StunError("an attribute overruns the message")
         except StunError:
@@ -378,9 +377,7 @@ class Message:
         message.attributes = attributes = _new_attributes(Attributes)
         attributes._entries = entries
         message._raw = data
-        message._mi_pos = mi_pos
-        message._mi256_pos = mi256_pos
-        message._fp_pos = fp_pos
+        message._trailers = trailers
         return message
 
     def encode(
@@ -452,9 +449,10 @@ class Message:
         to check and return False.
         """
         raw = self._raw
-        if raw is None or (self._mi_pos < 0 and self._mi256_pos < 0):
+        mi_pos, mi256_pos, _ = self._trailers
+        if raw is None or (mi_pos < 0 and mi256_pos < 0):
             return False
-        for pos, sha256 in ((self._mi_pos, False), (self._mi256_pos, True)):
+        for pos, sha256 in ((mi_pos, False), (mi256_pos, True)):
             if pos < 0:
                 continue
             mac_len = (raw[pos + 2] << 8) | raw[pos + 3]
@@ -470,7 +468,7 @@ class Message:
         False when the message has no FINGERPRINT or was not parsed.
         """
         raw = self._raw
-        pos = self._fp_pos
+        pos = self._trailers[2]
         if raw is None or pos < 0:
             return False
         return bool(zlib.crc32(raw[:pos]) ^ FINGERPRINT_XOR == _U32.unpack_from(raw, pos + 4)[0])

@@ -49,7 +49,7 @@ from pyrtc.stun import (
     TransactionTimedOut,
     short_term_key,
 )
-from pyrtc.turn import Allocated, AllocationFailed
+from pyrtc.turn import Allocated, AllocationFailed, TurnError
 from pyrtc.turn import DataReceived as RelayedData
 
 __all__ = ["Agent", "AgentStats", "IceError", "TurnServer"]
@@ -128,6 +128,10 @@ class AgentStats:
     """Remote mDNS candidates that could not be resolved (or were malformed)."""
     unknown_source: int = 0
     """Non-STUN datagrams dropped because they came from no known remote candidate."""
+    relay_dropped: int = 0
+    """Datagrams a TURN allocation refused to relay."""
+    unusable_candidates: int = 0
+    """Remote candidates ignored because they have port 0."""
 
 
 @dataclass
@@ -604,8 +608,11 @@ class Agent:
             relay = self._by_relayed.get(transmit.local)
             if relay is None:
                 out.append(transmit)
-            else:
+                continue
+            try:
                 relay.client.send(transmit.data, transmit.addr, now)
+            except TurnError:
+                self.stats.relay_dropped += 1
         for relay in self._relays:
             out += relay.transmits(now)
         return out
@@ -630,6 +637,9 @@ class Agent:
         self._pair(now)
 
     def _add_remote(self, candidate: Candidate, now: float) -> None:
+        if candidate.port == 0:
+            self.stats.unusable_candidates += 1
+            return
         for known in self._remote:
             if (known.address, known.port, known.transport) == (
                 candidate.address,
@@ -777,6 +787,10 @@ class Agent:
                 creds.local_key,
             )
             return
+        priority = attributes.get("PRIORITY")
+        if priority is None:  # mandatory in a check (RFC 8445 section 7.1.1)
+            self._respond(Message.error_response(request, 400), addr, local, creds.local_key)
+            return
         if not self._resolve_role_conflict(request, addr, local, creds):
             return
         response = Message.success_response(request, {"XOR-MAPPED-ADDRESS": addr})
@@ -784,9 +798,6 @@ class Agent:
         self.stats.checks_received += 1
         if creds is not self._creds:
             return  # a consent check on the pair of the previous generation
-        priority = attributes.get("PRIORITY")
-        if not isinstance(priority, int):
-            return
         use_candidate = "USE-CANDIDATE" in attributes
         self._checking = True
         if self._creds.remote_key is None:
@@ -833,7 +844,7 @@ class Agent:
         remote = next((c for c in self._remote if (c.address, c.port) == addr), None)
         if remote is None:
             remote = Candidate(
-                foundation=_random_string(self._rng, 8).replace("+", "x").replace("/", "y"),
+                foundation=_random_string(self._rng, 8),  # unique, as section 7.3.1.3 asks
                 component=_COMPONENT,
                 transport="udp",
                 priority=priority,
@@ -872,8 +883,13 @@ class Agent:
             self.stats.ignored += 1
             return
         if addr != request.transaction.addr or local != request.base:
-            # Not symmetric (RFC 8445 section 7.2.5.2.1): the check fails.
-            if request.kind is not _Kind.SERVER:
+            # Not symmetric (RFC 8445 section 7.2.5.2.1): an authentic answer fails the check.
+            creds = request.credentials
+            if creds is None or creds.remote_key is None:
+                self.stats.ignored += 1
+            elif not message.verify_integrity(creds.remote_key):
+                self.stats.unauthenticated += 1
+            else:
                 del self._requests[message.transaction_id]
                 self._request_failed(request, now)
             return

@@ -148,6 +148,9 @@ def test_response_from_wrong_address_fails_the_pair() -> None:
     request = Message.parse(transmit.data)
     response = Message.success_response(request, {"XOR-MAPPED-ADDRESS": BASE})
     wire_response = response.encode(short_term_key(PEER_PWD), fingerprint=True)
+    forged = response.encode(short_term_key("someOtherPassword0123456"), fingerprint=True)
+    agent.receive(forged, ("10.0.1.99", 5000), 0.01, BASE)  # forged: ignored
+    assert agent.pair_states[0][2].value == "in-progress"
     agent.receive(wire_response, ("10.0.1.99", 5000), 0.01, BASE)  # not symmetric (7.2.5.2.1)
     assert agent.pair_states[0][2].value == "failed"
     assert agent.selected_pair is None
@@ -212,6 +215,23 @@ def test_bad_credentials_get_400_and_401() -> None:
     assert codes == [400, 401, 401]
     assert agent.stats.unauthenticated == 3
     assert agent.remote_candidates == [] and agent.stats.checks_received == 0
+
+
+def test_check_without_priority_gets_400() -> None:
+    agent = make()
+    request = check(agent)
+    del request.attributes["PRIORITY"]
+    agent.receive(wire(agent, request), PEER, 0.0, BASE)
+    [answer] = answers(agent)
+    assert answer.attributes["ERROR-CODE"].code == 400
+    assert agent.remote_candidates == []
+
+
+def test_remote_candidate_with_port_zero_is_not_paired() -> None:
+    agent = make(controlling=True)
+    agent.set_remote_credentials(PEER_UFRAG, PEER_PWD, 0.0)
+    agent.add_remote_candidate(Candidate.from_sdp("1 1 udp 2130706431 10.0.1.1 0 typ host"), 0)
+    assert agent.pair_states == [] and agent.stats.unusable_candidates == 1
 
 
 def test_unknown_comprehension_required_attribute_gets_420() -> None:

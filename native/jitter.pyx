@@ -322,12 +322,14 @@ cdef class JitterBuffer:
             if end >= self._head:
                 p = self._packets[self._head]
                 t = min(t, self._playout(p.ts))
-            elif self._head in self._missing:
-                t = min(t, self._give_up_time(self._head))
             else:
                 s = self._first_absent()
                 if s in self._missing:
                     t = min(t, self._give_up_time(s))
+                if self._key_starts:
+                    s = min(self._key_starts)
+                    if s > self._head and self._complete_from(s):
+                        t = min(t, self._playout((<_Packet>self._packets[s]).ts))
         return None if t == INFINITY else t
 
     # --- internals ------------------------------------------------------------------------
@@ -461,11 +463,10 @@ cdef class JitterBuffer:
         while self._head <= self._highest:
             end = self._frame_end()
             if end < self._head:
-                if self._key_starts:
-                    start = min(self._key_starts)
-                    if start > self._head and self._complete_from(start):
-                        self._skip(start, "loss", now)
-                        continue
+                start = self._due_keyframe(now)
+                if start > self._head:  # a complete keyframe is due: what precedes it is moot
+                    self._skip(start, "loss", now)
+                    continue
                 s = self._first_absent()
                 if s in self._missing and now >= self._give_up_time(s):
                     self._skip(self._next_start(s), "loss", now)
@@ -494,6 +495,18 @@ cdef class JitterBuffer:
             self._released_any = True
             return _frame(data, p.ts, flags & KEYFRAME, False, start, end)
         return None
+
+    cdef long long _due_keyframe(self, double now):
+        """First sequence number of a complete keyframe after the head due at ``now``, or -1."""
+        cdef long long start
+        if not self._key_starts:
+            return -1
+        start = min(self._key_starts)
+        if start <= self._head or not self._complete_from(start):
+            return -1
+        if now < self._playout((<_Packet>self._packets[start]).ts):
+            return -1
+        return start
 
     cdef bint _complete_from(self, long long start):
         cdef long long saved = self._head

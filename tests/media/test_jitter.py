@@ -166,6 +166,23 @@ def test_waits_for_keyframe_after_loss() -> None:
     assert events(jb) == [KeyframeRequest("loss")]
 
 
+def test_late_frame_before_a_keyframe_is_waited_for() -> None:
+    # frame 1 arrives after keyframe 2 but before keyframe 2 is due: nothing is skipped
+    jb = JitterBuffer(CLOCK, VP8, min_delay=0.05)
+    frames = stream(3, key_every=2)
+    for p in frames[0] + frames[2]:
+        jb.insert(p, 0.0)
+    got = drain(jb, 0.02)
+    assert len(got) == 1 and len(jb.nack_list(0.02)) == len(frames[1])
+    # the burst arrived at once, so keyframe 2 is due min_delay after the burst
+    assert jb.get_timer() == pytest.approx(0.05)
+    for p in frames[1]:
+        jb.insert(p, 0.03)
+    got += drain(jb, 0.2)
+    assert [f.data for f in got] == [vp8_frame(i, key=i != 1) for i in range(3)]
+    assert events(jb) == []
+
+
 def test_keyframe_request_at_start() -> None:
     jb = JitterBuffer(CLOCK, VP8)
     frames = stream(3)

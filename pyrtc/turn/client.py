@@ -633,9 +633,16 @@ class TurnClient:
         self._events.append(DataReceived(channel.peer, payload))
 
     def _receive_data_indication(self, message: Message) -> None:
-        """Data indication (RFC 8656 §11.4): both attributes must be present."""
+        """Data indication (RFC 8656 §11.4): both attributes must be present.
+
+        One carrying ICMP instead of DATA reports an ICMP error from a peer (§11.6): it is
+        not relayed data and is only counted as unexpected.
+        """
         peer = message.attributes.get("XOR-PEER-ADDRESS")
         data = message.attributes.get("DATA")
+        if peer is not None and data is None and "ICMP" in message.attributes:
+            self.stats.unexpected += 1
+            return
         if peer is None or data is None:
             self.stats.malformed += 1
             return

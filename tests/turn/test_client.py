@@ -25,7 +25,7 @@ from turn_helpers import (
 )
 
 from pyrtc.sansio import AddressedCore
-from pyrtc.stun import AddressFamily, Class, Message, Method
+from pyrtc.stun import AddressFamily, Class, Icmp, Message, Method
 from pyrtc.turn import (
     Allocated,
     AllocationFailed,
@@ -415,6 +415,11 @@ def test_receive_channel_data_and_data_indications() -> None:
     assert client.stats.relayed_in == 3
     incomplete = Message(Method.DATA, Class.INDICATION, attributes={"DATA": b"?"})
     client.receive(incomplete.encode(), SERVER, 1.3)
+    icmp = Message(
+        Method.DATA, Class.INDICATION, attributes={"XOR-PEER-ADDRESS": PEER, "ICMP": Icmp(3, 3)}
+    )
+    client.receive(icmp.encode(), SERVER, 1.3)
+    assert client.stats.unexpected == 2
     client.receive(b"\x40\x00\x00\x09short", SERVER, 1.3)
     assert client.stats.malformed == 2 and events(client) == []
 

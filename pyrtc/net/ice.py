@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any, cast
 
 import ifaddr
@@ -306,6 +306,11 @@ class Connection:
         if self._closed and self._events.empty():
             return None
         return await self._events.get()
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Every agent event until the connection is closed (``async for``)."""
+        while (event := await self.get_event()) is not None:
+            yield event
 
     # -- driving the core ------------------------------------------------------------------------
 

@@ -7,14 +7,21 @@ from collections.abc import Callable
 import pytest
 
 from pyrtc.ice import Candidate
-from pyrtc.ice.agent import IceError
+from pyrtc.ice.agent import Agent, IceError
 from pyrtc.ice.checklist import PairState
-from pyrtc.ice.events import DataReceived, RoleChanged, SelectedPairChanged
+from pyrtc.ice.events import (
+    CandidateGathered,
+    DataReceived,
+    GatheringStateChanged,
+    RoleChanged,
+    SelectedPairChanged,
+    StateChanged,
+)
 from pyrtc.sansio import Event
 from pyrtc.sim import Link, Nat, Simulator, TraceRecord
 from pyrtc.stun import BindingServer
 
-from .test_agent_support import A_BASES, connect_pair, make_agent, state_times, states
+from .test_agent_support import A_BASES, B_BASES, connect_pair, make_agent, state_times, states
 
 STUN_SERVER = ("198.51.100.100", 3478)
 
@@ -248,3 +255,32 @@ def _collect_data(
             chained(now, event)
 
     return on_event
+
+
+def test_late_signalling_uses_early_checks_and_trickle() -> None:
+    """The answerer's checks arrive before the offerer knows its credentials (RFC 8445
+    section 7.3.1.4 early checks) and candidates trickle over a 150 ms signalling path."""
+    sim = Simulator(default_link=Link(delay=0.01))
+    a, b = make_agent(True, 1), make_agent(False, 2)
+
+    def signal(peer: Agent) -> Callable[[float, Event], None]:
+        def on_event(now: float, event: Event) -> None:
+            if isinstance(event, CandidateGathered):
+                sim.call_later(0.15, lambda: peer.add_remote_candidate(event.candidate, sim.now))
+            elif isinstance(event, GatheringStateChanged) and event.state == "complete":
+                sim.call_later(0.15, lambda: peer.add_remote_candidate(None, sim.now))
+
+        return on_event
+
+    host_a = sim.add_host(A_BASES, a, on_event=signal(b))
+    sim.add_host(B_BASES, b, on_event=signal(a))
+    # B (the answerer) knows everything at once; A learns B's credentials only at 0.5 s.
+    b.set_remote_credentials(a.local_username, a.local_password, 0.0)
+    a.gather(A_BASES, 0.0)
+    b.gather(B_BASES, 0.0)
+    sim.call_at(0.5, lambda: a.set_remote_credentials(b.local_username, b.local_password, 0.5))
+    sim.run_for(0.45)
+    assert a.stats.checks_received >= 1 and a.stats.checks_sent == 0  # answered, queued
+    assert sim.run(lambda: a.state == "completed" and b.state == "completed", 5)
+    first_check = min(t for t, e in host_a.events if isinstance(e, StateChanged))
+    assert first_check < 0.5  # A was already "checking" because of B's check

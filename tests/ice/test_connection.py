@@ -108,9 +108,7 @@ async def test_connect_fails_without_candidates_after_end_of_candidates() -> Non
         with pytest.raises(ConnectionError):
             await a.connect()
     await a.close()
-    events = []
-    while (event := await a.get_event()) is not None:
-        events.append(event)
+    events = [event async for event in a.events()]
     assert events[-2:] == [StateChanged("failed"), StateChanged("closed")]
 
 

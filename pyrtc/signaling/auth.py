@@ -109,7 +109,9 @@ class TokenVerifier:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise AuthError("token-invalid", "the token is not a JWT") from None
-        if header.get("alg") != self.algorithm:
+        if not isinstance(header.get("alg"), str):
+            raise AuthError("token-invalid", "the token header has no algorithm")
+        if header["alg"] != self.algorithm:
             raise AuthError(
                 "token-wrong-algorithm", f"this server accepts only {self.algorithm} tokens"
             )

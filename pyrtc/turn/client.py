@@ -452,20 +452,14 @@ class TurnClient:
                 if "REALM" not in attributes:
                     self._on_failure(request, TurnError("401 without REALM", code, reason))
                     return
-                self._realm = attributes["REALM"]
-                self._nonce = attributes["NONCE"]
-                try:
-                    self._key = long_term_key(self.username, self._realm, self._password)
-                except Error as exc:
-                    self._on_failure(request, TurnError(f"bad credentials: {exc}"))
-                    return
-                self._retry(request, now, request.stale_retries)
+                if self._adopt(request, attributes["REALM"], attributes["NONCE"]):
+                    self._retry(request, now, request.stale_retries)
                 return
             if code == 438 and "NONCE" in attributes and request.stale_retries < MAX_STALE_RETRIES:
-                self._nonce = attributes["NONCE"]
-                self._realm = attributes.get("REALM", self._realm)
                 self.stats.stale_nonces += 1
-                self._retry(request, now, request.stale_retries + 1)
+                realm = attributes.get("REALM", self._realm)
+                if self._adopt(request, realm, attributes["NONCE"]):
+                    self._retry(request, now, request.stale_retries + 1)
                 return
             if code == 401:
                 message = (
@@ -490,6 +484,21 @@ class TurnClient:
             self._on_channel_bound(request.peer, sent)
         else:
             self._finish(Closed())
+
+    def _adopt(self, request: _Request, realm: str | None, nonce: str) -> bool:
+        """Take the server's REALM and NONCE (RFC 8489 §9.2.4); the key depends on the realm."""
+        if realm is None:  # a 438 before any 401: nothing to sign with
+            self._on_failure(request, TurnError("438 Stale Nonce before authentication", 438))
+            return False
+        if realm != self._realm or self._key is None:
+            try:
+                self._key = long_term_key(self.username, realm, self._password)
+            except Error as exc:
+                self._on_failure(request, TurnError(f"bad credentials: {exc}"))
+                return False
+        self._realm = realm
+        self._nonce = nonce
+        return True
 
     def _on_failure(self, request: _Request, error: TurnError) -> None:
         if request.kind == "allocate":

@@ -7,6 +7,7 @@ from turn_helpers import (
     KEY,
     MAPPED,
     NONCE,
+    PASSWORD,
     PEER,
     REALM,
     RELAYED,
@@ -25,7 +26,7 @@ from turn_helpers import (
 )
 
 from pyrtc.sansio import AddressedCore
-from pyrtc.stun import AddressFamily, Class, Icmp, Message, Method
+from pyrtc.stun import AddressFamily, Class, Icmp, Message, Method, long_term_key
 from pyrtc.turn import (
     Allocated,
     AllocationFailed,
@@ -120,6 +121,31 @@ def test_endless_stale_nonces_give_up() -> None:
         client.receive(challenge(request, 438, nonce=f"n{attempt}"), SERVER, 540.0)
     (event,) = events(client)
     assert isinstance(event, Closed) and event.error is not None and event.error.code == 438
+
+
+def test_stale_nonce_with_a_new_realm_changes_the_key() -> None:
+    client = new_client()
+    allocate(client)
+    client.handle_timer(540.0)
+    stale = Message.error_response(
+        one_request(client, 540.0, Method.REFRESH),
+        438,
+        attributes={"REALM": "other.realm", "NONCE": "n2"},
+    )
+    client.receive(stale.encode(), SERVER, 540.1)
+    retry = one_request(client, 540.1, Method.REFRESH)
+    assert retry.attributes["REALM"] == "other.realm"
+    assert retry.verify_integrity(long_term_key(USER, "other.realm", PASSWORD))
+
+
+def test_stale_nonce_before_any_challenge_fails() -> None:
+    client = new_client()
+    client.allocate(0.0)
+    stale = Message.error_response(one_request(client, 0.0, Method.ALLOCATE), 438)
+    stale.attributes["NONCE"] = "n"
+    client.receive(stale.encode(), SERVER, 0.1)
+    (event,) = events(client)
+    assert isinstance(event, AllocationFailed) and event.error.code == 438
 
 
 @pytest.mark.parametrize("code", [403, 437, 486, 508])

@@ -139,3 +139,24 @@ def test_unsupported_options_are_refused() -> None:
         Connection(True, components=2)
     with pytest.raises(ValueError):
         Connection(True, transport_policy="nohost")
+
+
+async def test_two_bases_ipv6_and_ipv4_loopback() -> None:
+    a = Connection(True, addresses=["127.0.0.1", "::1"])
+    b = Connection(False, addresses=["127.0.0.1", "::1"])
+    await asyncio.gather(a.gather_candidates(), b.gather_candidates())
+    assert sorted(c.address for c in a.local_candidates) == ["127.0.0.1", "::1"]
+    await exchange(a, b)
+    try:
+        async with asyncio.timeout(5):
+            await asyncio.gather(a.connect(), b.connect())
+            await b.send(b"\x80over v6")
+            assert await a.recv() == b"\x80over v6"
+        # RFC 8421: IPv6 gets the higher local preference, so its pair wins.
+        assert a.agent.selected_pair is not None
+        assert a.agent.selected_pair[0].address == "::1"
+        # Pairs never mix families; the IPv4 pair, still Waiting, was dropped on selection.
+        assert [(p[0].address, p[1].address) for p in a.agent.pair_states] == [("::1", "::1")]
+    finally:
+        await a.close()
+        await b.close()

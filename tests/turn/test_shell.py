@@ -85,6 +85,17 @@ async def test_silent_udp_server_times_out() -> None:
         assert sock.recv(2048)  # the Allocate did arrive
 
 
-async def test_unresolvable_host() -> None:
-    with pytest.raises(TurnError, match="cannot resolve"):
-        await connect_turn(("no-such-host.invalid", 3478), USER, PASSWORD, timeout=1)
+async def test_silent_tcp_server_times_out() -> None:
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.read(4096):
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(TurnError, match="no allocation"):
+            await connect_turn(("127.0.0.1", port), USER, PASSWORD, transport="tcp", timeout=0.3)
+    finally:
+        server.close()
+        await server.wait_closed()

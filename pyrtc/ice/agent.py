@@ -546,9 +546,10 @@ class Agent:
         """Retransmit, time out, pace the next check, nominate, keep consent fresh."""
         if self._closed:
             return
-        for request in list(self._requests.values()):
+        for tid, request in list(self._requests.items()):
             deadline = request.transaction.get_timer()
-            if deadline is not None and deadline <= now:
+            # A selection or a restart may have cancelled requests further down the list.
+            if deadline is not None and deadline <= now and tid in self._requests:
                 request.transaction.handle_timer(now)
                 self._drain(request, now)
         for relay in self._relays:

@@ -28,7 +28,7 @@ from pyrtc.stun import (
     long_term_key,
 )
 from pyrtc.stun.constants import REASONS
-from pyrtc.stun.transaction import DEFAULT_RTO
+from pyrtc.stun.transaction import DEFAULT_RTO, RC, RM
 from pyrtc.turn.channel import (
     MAX_CHANNEL,
     MIN_CHANNEL,
@@ -396,7 +396,7 @@ class TurnClient:
         if self._stream:
             max_sends, final_wait = 1, STREAM_TIMEOUT / self._rto
         else:
-            max_sends, final_wait = 7, 16.0
+            max_sends, final_wait = RC, RM
         transaction = ClientTransaction(
             message,
             self.server,

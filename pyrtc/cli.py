@@ -14,6 +14,7 @@ import pyrtc
 from pyrtc import bench
 from pyrtc.errors import Error
 from pyrtc.sansio import Address
+from pyrtc.signaling import cli as signaling_cli
 
 console = Console(width=max(Console().width, 120))
 
@@ -251,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--insecure", action="store_true", help="turns: without certificate checks")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for allocation")
     p.set_defaults(func=_cmd_turn)
+
+    signaling_cli.add_commands(sub)  # serve, token
 
     p = sub.add_parser("demo", help="local end-to-end demo (for now: STUN server and probe)")
     p.set_defaults(func=_cmd_demo)

@@ -321,7 +321,13 @@ cdef class JitterBuffer:
             end = self._frame_end()
             if end >= self._head:
                 p = self._packets[self._head]
-                t = min(t, self._playout(p.ts))
+                if self._need_keyframe and not self._released_any and not self._is_key(end):
+                    t = min(t, self._playout(p.ts) + self.max_delay)
+                    s = self._due_keyframe(INFINITY)
+                    if s > self._head:
+                        t = min(t, self._playout((<_Packet>self._packets[s]).ts))
+                else:
+                    t = min(t, self._playout(p.ts))
             else:
                 s = self._first_absent()
                 if s in self._missing:
@@ -476,9 +482,15 @@ cdef class JitterBuffer:
             flags = 0
             for s in range(self._head, end + 1):
                 flags |= (<_Packet>self._packets[s]).flags
-            if self._need_keyframe and not (
-                (p.flags & FRAME_START) and (flags & KEYFRAME)
-            ):
+            if self._need_keyframe and not ((p.flags & FRAME_START) and (flags & KEYFRAME)):
+                start = self._due_keyframe(now)
+                if start > self._head:
+                    self._skip(start, "start" if not self._released_any else "loss", now)
+                    continue
+                if not self._released_any and now < self._playout(p.ts) + self.max_delay:
+                    # at start-up the keyframe may still arrive reordered behind this frame
+                    self._request_keyframe("start", now)
+                    return None
                 self._skip(end + 1, "start" if not self._released_any else "loss", now)
                 continue
             if now < self._playout(p.ts):
@@ -507,6 +519,14 @@ cdef class JitterBuffer:
         if now < self._playout((<_Packet>self._packets[start]).ts):
             return -1
         return start
+
+    cdef bint _is_key(self, long long end):
+        """Whether the complete frame from the head to ``end`` opens with a keyframe start."""
+        cdef long long s
+        cdef int flags = 0
+        for s in range(self._head, end + 1):
+            flags |= (<_Packet>self._packets[s]).flags
+        return ((<_Packet>self._packets[self._head]).flags & FRAME_START) and (flags & KEYFRAME)
 
     cdef bint _complete_from(self, long long start):
         cdef long long saved = self._head

@@ -132,6 +132,8 @@ class AgentStats:
     """Datagrams a TURN allocation refused to relay."""
     unusable_candidates: int = 0
     """Remote candidates ignored because they have port 0."""
+    stale_candidates: int = 0
+    """Remote candidates of an earlier generation (their ``ufrag`` is not the current one)."""
 
 
 @dataclass
@@ -409,12 +411,22 @@ class Agent:
 
         mDNS ``.local`` candidates are resolved first with the agent's
         :class:`~pyrtc.ice.mdns.MdnsResolver`; candidates of other components or
-        transports are kept but never paired.
+        transports are kept but never paired. A candidate whose ``ufrag`` extension names
+        another ufrag than the peer's current one belongs to an earlier ICE generation and
+        is dropped.
         """
         if self._closed:
             return
+        remote_ufrag = self._creds.remote_ufrag
         if candidate is None:
             self._remote_end = True
+        elif (
+            candidate.ufrag is not None
+            and remote_ufrag is not None
+            and (candidate.ufrag != remote_ufrag)
+        ):
+            self.stats.stale_candidates += 1  # trickled before an ICE restart
+            return
         elif candidate.is_mdns:
             name = candidate.address
             if not is_mdns_name(name):

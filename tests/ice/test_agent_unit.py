@@ -359,3 +359,14 @@ def test_check_rto_grows_with_the_number_of_active_pairs() -> None:
         timers += [(now, t.data) for t in agent.datagrams_to_send(now)]
     retransmissions = [t for t, data in timers if data == first.data]
     assert retransmissions == [pytest.approx(1.5)]
+
+
+def test_candidates_of_an_earlier_generation_are_dropped() -> None:
+    agent = make(controlling=True)
+    agent.set_remote_credentials(PEER_UFRAG, PEER_PWD, 0.0)
+    stale = "1 1 udp 2130706431 10.0.1.1 5000 typ host generation 0 ufrag oldUfrag"
+    agent.add_remote_candidate(Candidate.from_sdp(stale), 0.0)
+    assert agent.remote_candidates == [] and agent.stats.stale_candidates == 1
+    current = f"1 1 udp 2130706431 10.0.1.1 5000 typ host generation 0 ufrag {PEER_UFRAG}"
+    agent.add_remote_candidate(Candidate.from_sdp(current), 0.0)
+    assert len(agent.remote_candidates) == 1

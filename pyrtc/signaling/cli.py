@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -26,7 +27,8 @@ from pyrtc.signaling.tls import (
 SECRET_ENV = "PYRTC_SIGNALING_SECRET"
 TURN_SECRET_ENV = "PYRTC_TURN_SECRET"
 
-console = Console()
+# No wrapping: URLs and paths must stay copyable (and parseable by tests).
+console = Console(soft_wrap=True)
 
 
 def _key_options(parser: argparse.ArgumentParser) -> None:
@@ -122,7 +124,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             console.print(
                 f"tokens: pyrtc token --room ROOM --user NAME --url {server.url}   (Ctrl-C to stop)"
             )
-            await asyncio.Event().wait()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            await stop.wait()
+            console.print("stopping")
 
     with tempfile.TemporaryDirectory(prefix="pyrtc-tls-") as workdir:
         try:

@@ -286,9 +286,10 @@ cdef class JitterBuffer:
         if not self.nack:
             return out
         for s, m in self._missing.items():
-            if m.retries >= self.max_nack_retries or now - m.detected > self.max_delay:
+            # the same expressions as get_timer, so a timer-driven caller never spins
+            if m.retries >= self.max_nack_retries or now > m.detected + self.max_delay:
                 continue
-            if m.retries == 0 or now - m.last_sent >= self.rtt:
+            if m.retries == 0 or now >= m.last_sent + self.rtt:
                 m.retries += 1
                 m.last_sent = now
                 out.append(s)

@@ -321,3 +321,25 @@ def test_property_released_frames_are_originals_in_order(
     if loss == 0.0:
         assert indices == list(range(30))
     assert jb.packet_count <= 2048
+
+
+@pytest.mark.parametrize("audio", [False, True])
+def test_timer_driven_caller_makes_progress(audio: bool) -> None:
+    """Jumping the clock to get_timer() and calling pop/nack always ends (no busy loop)."""
+    rng = random.Random(11)
+    jb = JitterBuffer(48000) if audio else JitterBuffer(CLOCK, VP8, rtt=0.03)
+    if audio:
+        packets = [RtpPacket(111, 0, n, 960 * n, 1, b"\x78\x00") for n in range(100)]
+    else:
+        packets = [p for f in stream(20, key_every=5) for p in f]
+    for p in packets:
+        if rng.random() > 0.1:
+            jb.insert(p, 0.0)
+    now, steps, frames = 0.0, 0, 0
+    while (timer := jb.get_timer()) is not None:
+        steps += 1
+        assert steps < 1000
+        now = max(now, timer)
+        jb.nack_list(now)
+        frames += len(drain(jb, now))
+    assert frames > 0 and jb.packet_count == 0

@@ -274,7 +274,13 @@ class Agent:
 
     @property
     def controlling(self) -> bool:
+        """The current role; settable by the application (the offer/answer rule of RFC 8445
+        section 6.1.1), role conflicts change it too."""
         return self._controlling
+
+    @controlling.setter
+    def controlling(self, controlling: bool) -> None:
+        self._apply_role(controlling)
 
     @property
     def local_username(self) -> str:
@@ -841,11 +847,15 @@ class Agent:
         return False
 
     def _switch_role(self, controlling: bool) -> None:
+        self._apply_role(controlling)
+        self._events.append(RoleChanged(controlling))
+
+    def _apply_role(self, controlling: bool) -> None:
+        """Take a role; pair priorities depend on it (section 6.1.2.3)."""
         self._controlling = controlling
         self._checklist.reprioritize(controlling)
         for valid in self._valid:
             valid.priority = CandidatePair(valid.local, valid.remote).priority(controlling)
-        self._events.append(RoleChanged(controlling))
 
     def _process_check(
         self, addr: Address, local: Address, priority: int, use_candidate: bool, now: float

@@ -135,7 +135,6 @@ class Connection:
         policy = str(getattr(transport_policy, "name", transport_policy)).lower()
         if policy not in ("all", "relay"):
             raise ValueError(f"unsupported transport policy {transport_policy!r}")
-        self.ice_controlling = ice_controlling
         self.stun_server = stun_server
         self.turn_server = turn_server
         self.turn_username = turn_username
@@ -168,6 +167,15 @@ class Connection:
         self._closed = False
 
     # -- aioice-compatible properties ------------------------------------------------------------
+
+    @property
+    def ice_controlling(self) -> bool:
+        """The current role (aiortc sets it before :meth:`connect`)."""
+        return self._agent.controlling
+
+    @ice_controlling.setter
+    def ice_controlling(self, controlling: bool) -> None:
+        self._agent.controlling = controlling
 
     @property
     def agent(self) -> Agent:

@@ -37,8 +37,10 @@ def _convert(candidate: object, target: object) -> object:
 async def test_pyrtc_to_pyrtc_over_loopback() -> None:
     states: list[str] = []
     gathered: list[Candidate | None] = []
-    a = Connection(True, addresses=LOOPBACK, on_state_change=states.append)
+    a = Connection(False, addresses=LOOPBACK, on_state_change=states.append)
     b = Connection(False, addresses=LOOPBACK, on_candidate=gathered.append)
+    a.ice_controlling = True  # as aiortc does once the offer/answer roles are known
+    assert a.agent.controlling
     await asyncio.gather(a.gather_candidates(), b.gather_candidates())
     assert [c.type for c in a.local_candidates] == ["host"]
     assert gathered == [*b.local_candidates, None]
@@ -50,6 +52,7 @@ async def test_pyrtc_to_pyrtc_over_loopback() -> None:
         await b.send(b"pong")
         assert await a.recv() == b"pong"
     assert states[:2] == ["checking", "connected"]
+    assert a.agent.stats.role_conflicts == b.agent.stats.role_conflicts == 0
     await a.close()
     await b.close()
     with pytest.raises(ConnectionError):

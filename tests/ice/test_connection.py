@@ -163,3 +163,22 @@ async def test_two_bases_ipv6_and_ipv4_loopback() -> None:
     finally:
         await a.close()
         await b.close()
+
+
+async def test_peer_gone_consent_expires_on_real_timers() -> None:
+    timers = {"consent_interval": 0.1, "disconnected_timeout": 0.2, "failed_timeout": 0.6}
+    states: list[str] = []
+    a = Connection(True, addresses=LOOPBACK, on_state_change=states.append, **timers)
+    b = Connection(False, addresses=LOOPBACK)
+    await asyncio.gather(a.gather_candidates(), b.gather_candidates())
+    await exchange(a, b)
+    async with asyncio.timeout(5):
+        await asyncio.gather(a.connect(), b.connect())
+        await b.close()  # the peer disappears: its socket is gone
+        async for event in a.events():
+            if event == StateChanged("failed"):
+                break
+    assert states[-2:] == ["disconnected", "failed"]
+    with pytest.raises(ConnectionError):
+        await a.send(b"x")
+    await a.close()

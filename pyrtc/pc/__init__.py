@@ -1,0 +1,37 @@
+"""RTCPeerConnection with data channels: JSEP (RFC 9429), BUNDLE (RFC 8843), ICE + DTLS +
+SCTP wired into one transport, with aiortc's API names.
+
+>>> from pyrtc.pc import RTCPeerConnection, RTCSessionDescription
+"""
+
+from pyrtc.ice import RTCIceServer
+from pyrtc.pc.config import (
+    RTCConfiguration,
+    RTCIceCandidate,
+    RTCSessionDescription,
+    candidate_from_sdp,
+    candidate_to_sdp,
+)
+from pyrtc.pc.datachannel import RTCDataChannel
+from pyrtc.pc.emitter import EventEmitter
+from pyrtc.pc.jsep import InvalidAccessError, InvalidStateError
+from pyrtc.pc.peerconnection import RTCPeerConnection
+from pyrtc.pc.stack import TransportError, TransportStack
+from pyrtc.pc.stats import RTCStatsReport
+
+__all__ = [
+    "EventEmitter",
+    "InvalidAccessError",
+    "InvalidStateError",
+    "RTCConfiguration",
+    "RTCDataChannel",
+    "RTCIceCandidate",
+    "RTCIceServer",
+    "RTCPeerConnection",
+    "RTCSessionDescription",
+    "RTCStatsReport",
+    "TransportError",
+    "TransportStack",
+    "candidate_from_sdp",
+    "candidate_to_sdp",
+]

@@ -1,0 +1,233 @@
+"""``getStats()``: W3C webrtc-stats objects (https://www.w3.org/TR/webrtc-stats/).
+
+Types: ``peer-connection``, ``transport``, ``candidate-pair``, ``local-candidate``,
+``remote-candidate``, ``certificate``, ``data-channel``. Each object is a dataclass with the
+W3C member names; the report is a ``dict`` from ``id`` to object, like aiortc's.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pyrtc.dtls import CipherSuite, RTCCertificate, certificate_fingerprint
+from pyrtc.dtls.suites import SrtpProfile
+from pyrtc.ice import Candidate
+
+if TYPE_CHECKING:
+    from pyrtc.pc.peerconnection import RTCPeerConnection
+
+
+@dataclass
+class RTCStats:
+    id: str
+    type: str
+    timestamp: float
+
+
+@dataclass
+class RTCPeerConnectionStats(RTCStats):
+    dataChannelsOpened: int
+    dataChannelsClosed: int
+
+
+@dataclass
+class RTCTransportStats(RTCStats):
+    packetsSent: int
+    packetsReceived: int
+    bytesSent: int
+    bytesReceived: int
+    iceRole: str
+    iceLocalUsernameFragment: str
+    iceState: str
+    dtlsState: str
+    dtlsRole: str
+    tlsVersion: str | None
+    dtlsCipher: str | None
+    srtpCipher: str | None
+    selectedCandidatePairId: str | None
+    localCertificateId: str | None
+    remoteCertificateId: str | None
+
+
+@dataclass
+class RTCIceCandidatePairStats(RTCStats):
+    transportId: str
+    localCandidateId: str
+    remoteCandidateId: str
+    state: str
+    nominated: bool
+    currentRoundTripTime: float | None
+    """Smoothed RTT measured by SCTP on this pair (seconds); ``None`` before a sample."""
+
+
+@dataclass
+class RTCIceCandidateStats(RTCStats):
+    transportId: str
+    address: str
+    port: int
+    protocol: str
+    candidateType: str
+    priority: int
+    foundation: str
+
+
+@dataclass
+class RTCCertificateStats(RTCStats):
+    fingerprint: str
+    fingerprintAlgorithm: str
+    base64Certificate: str
+
+
+@dataclass
+class RTCDataChannelStats(RTCStats):
+    label: str
+    protocol: str
+    dataChannelIdentifier: int | None
+    state: str
+    messagesSent: int
+    bytesSent: int
+    messagesReceived: int
+    bytesReceived: int
+
+
+class RTCStatsReport(dict[str, RTCStats]):
+    """The result of ``getStats()``: ``id`` -> stats object."""
+
+    def of_type(self, kind: str) -> list[RTCStats]:
+        """Every object of one ``type`` (pyrtc extension)."""
+        return [s for s in self.values() if s.type == kind]
+
+
+def _candidate_id(prefix: str, candidate: Candidate) -> str:
+    return f"{prefix}_{candidate.foundation}_{candidate.address}_{candidate.port}"
+
+
+def _certificate(report: RTCStatsReport, stamp: float, der: bytes, name: str) -> str:
+    fingerprint = certificate_fingerprint(der, "sha-256")
+    report[name] = RTCCertificateStats(
+        name,
+        "certificate",
+        stamp,
+        fingerprint.value,
+        "sha-256",
+        base64.b64encode(der).decode(),
+    )
+    return name
+
+
+def collect(pc: RTCPeerConnection) -> RTCStatsReport:
+    """Build the report for ``pc``."""
+    stamp = time.time() * 1000.0  # W3C: DOMHighResTimeStamp in milliseconds
+    report = RTCStatsReport()
+    report["P"] = RTCPeerConnectionStats(
+        "P", "peer-connection", stamp, pc._channels_opened, pc._channels_closed
+    )
+    for channel in pc._channels.values():
+        sid = f"D{channel.id}"
+        report[sid] = RTCDataChannelStats(
+            sid,
+            "data-channel",
+            stamp,
+            channel.label,
+            channel.protocol,
+            channel.id,
+            channel.readyState,
+            channel.messages_sent,
+            channel.bytes_sent,
+            channel.messages_received,
+            channel.bytes_received,
+        )
+    stack = pc._stack
+    if stack is None:
+        return report
+    agent = stack.agent
+    transport_id = "T0"
+    for candidate in agent.local_candidates:
+        _add_candidate(report, stamp, "local-candidate", "L", candidate, transport_id)
+    for candidate in agent.remote_candidates:
+        _add_candidate(report, stamp, "remote-candidate", "R", candidate, transport_id)
+    pair_id = None
+    selected = agent.selected_pair
+    if selected is not None:
+        local, remote = selected
+        local_id = _add_candidate(report, stamp, "local-candidate", "L", local, transport_id)
+        remote_id = _add_candidate(report, stamp, "remote-candidate", "R", remote, transport_id)
+        pair_id = f"CP{local_id}-{remote_id}"
+        srtt = None
+        if stack.channels is not None:
+            srtt = stack.channels.association.stats().srtt
+        report[pair_id] = RTCIceCandidatePairStats(
+            pair_id,
+            "candidate-pair",
+            stamp,
+            transport_id,
+            local_id,
+            remote_id,
+            "succeeded",
+            True,
+            srtt,
+        )
+    local_cert = None
+    certificate: RTCCertificate | None = stack.certificate
+    if certificate is not None:
+        local_cert = _certificate(report, stamp, certificate.der, "CERTlocal")
+    remote_cert = None
+    if stack.peer_certificate is not None:
+        remote_cert = _certificate(report, stamp, stack.peer_certificate, "CERTremote")
+    dtls = stack.dtls
+    suite = None if dtls is None else dtls.cipher_suite
+    report[transport_id] = RTCTransportStats(
+        transport_id,
+        "transport",
+        stamp,
+        stack.packets_sent,
+        stack.packets_received,
+        stack.bytes_sent,
+        stack.bytes_received,
+        "controlling" if agent.controlling else "controlled",
+        agent.local_username,
+        agent.state,
+        stack.dtls_state,
+        stack.dtls_role or "unknown",
+        "FEFD" if suite is not None else None,
+        None if suite is None else f"TLS_{_name(CipherSuite, suite)}",
+        None if stack.srtp_profile is None else _name(SrtpProfile, stack.srtp_profile),
+        pair_id,
+        local_cert,
+        remote_cert,
+    )
+    return report
+
+
+def _name(enum: type[CipherSuite] | type[SrtpProfile], value: int) -> str:
+    try:
+        return enum(value).name
+    except ValueError:
+        return f"0x{value:04x}"
+
+
+def _add_candidate(
+    report: RTCStatsReport,
+    stamp: float,
+    kind: str,
+    prefix: str,
+    candidate: Candidate,
+    transport_id: str,
+) -> str:
+    cid = _candidate_id(prefix, candidate)
+    report[cid] = RTCIceCandidateStats(
+        cid,
+        kind,
+        stamp,
+        transport_id,
+        candidate.address,
+        candidate.port,
+        candidate.transport,
+        candidate.type,
+        candidate.priority,
+        candidate.foundation,
+    )
+    return cid

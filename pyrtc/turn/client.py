@@ -191,6 +191,7 @@ class TurnClient:
         self._channels: dict[Address, _Channel] = {}
         self._by_number: dict[int, _Channel] = {}
         self._next_channel = MIN_CHANNEL
+        self._numbers: dict[Address, int] = {}
         self._outbox: list[Datagram] = []
         self._events: deque[Event] = deque()
 
@@ -239,7 +240,7 @@ class TurnClient:
             raise TurnError(f"peer port {peer[1]} is not in 1..65535")
         peer = (host, peer[1])
         channel = self._channels.get(peer)
-        if self.use_channels and channel is None and self._next_channel <= MAX_CHANNEL:
+        if self.use_channels and channel is None:
             channel = self._bind_channel(peer, now)
         if channel is not None and channel.bound:
             self._relay(encode_channel_data(channel.number, data, pad=self._stream))
@@ -554,9 +555,20 @@ class TurnClient:
             data, peer = permission.queue.popleft()
             self._send_indication(data, peer)
 
-    def _bind_channel(self, peer: Address, now: float) -> _Channel:
-        channel = _Channel(self._next_channel, peer)
-        self._next_channel += 1
+    def _bind_channel(self, peer: Address, now: float) -> _Channel | None:
+        """A channel for ``peer``: the number it had before, else the next free one.
+
+        A peer keeps its number for the life of the allocation: the server refuses to bind
+        a peer to a second number while the first binding lasts (RFC 8656 §12.2). When all
+        4096 numbers are taken, the peer gets no channel and uses indications.
+        """
+        number = self._numbers.get(peer)
+        if number is None:
+            if self._next_channel > MAX_CHANNEL:
+                return None
+            number = self._numbers[peer] = self._next_channel
+            self._next_channel += 1
+        channel = _Channel(number, peer)
         self._channels[peer] = channel
         self._by_number[channel.number] = channel
         self._send_channel_bind(channel, now)

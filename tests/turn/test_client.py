@@ -409,6 +409,36 @@ def test_channel_bind_failure() -> None:
     assert client.channel_number(PEER) is None and client.stats.dropped == 1
 
 
+def test_a_peer_keeps_its_channel_number_after_a_failed_bind() -> None:
+    client = new_client()
+    allocate(client)
+    client.send(b"x", PEER, 1.0)
+    client.receive(success(one_request(client, 1.0, Method.CHANNEL_BIND)), SERVER, 1.0)
+    sent(client, 1.0)
+    client.handle_timer(541.0)  # the refresh of the binding fails, the others succeed
+    for request in sent_messages(client, 541.0):
+        if request.method == Method.CHANNEL_BIND:
+            client.receive(error(request, 500), SERVER, 541.0)
+        else:
+            attributes = {"LIFETIME": 600} if request.method == Method.REFRESH else {}
+            client.receive(success(request, attributes), SERVER, 541.0)
+    assert isinstance(events(client)[-1], PermissionFailed)
+    client.send(b"y", ("203.0.113.9", 1), 542.0)  # another peer takes the next number
+    client.send(b"z", PEER, 542.0)  # the same number again, or the server would refuse
+    binds = [m for m in sent_messages(client, 542.0) if m.method == Method.CHANNEL_BIND]
+    assert [m.attributes["CHANNEL-NUMBER"] for m in binds] == [0x4001, 0x4000]
+
+
+def test_when_channel_numbers_run_out_peers_use_indications() -> None:
+    client = new_client()
+    allocate(client)
+    for i in range(0x1000):
+        client.send(b"x", (f"10.{i >> 8}.{i & 255}.1", 1000), 1.0)
+    assert len(sent(client, 1.0)) == 0x1000
+    client.send(b"x", ("10.99.0.1", 1000), 1.0)
+    assert one_request(client, 1.0, Method.CREATE_PERMISSION)
+
+
 def test_queue_is_bounded() -> None:
     client = new_client()
     allocate(client)

@@ -812,7 +812,9 @@ class Agent:
             return
         if not self._resolve_role_conflict(request, addr, local, creds):
             return
-        response = Message.success_response(request, {"XOR-MAPPED-ADDRESS": addr})
+        # A link-local IPv6 source may carry a zone ("fe80::1%eth0"): it is local only.
+        mapped = (addr[0].partition("%")[0], addr[1])
+        response = Message.success_response(request, {"XOR-MAPPED-ADDRESS": mapped})
         self._respond(response, addr, local, creds.local_key)
         self.stats.checks_received += 1
         if creds is not self._creds:
@@ -862,8 +864,8 @@ class Agent:
     ) -> None:
         """Peer-reflexive remote candidates, triggered checks, nomination (7.3.1.3-7.3.1.5)."""
         local_candidate = self._local_for_base(local)
-        if local_candidate is None:
-            return
+        if local_candidate is None or "%" in addr[0]:
+            return  # no candidate on this base, or a zoned link-local source we never pair
         remote = next((c for c in self._remote if (c.address, c.port) == addr), None)
         if remote is None:
             remote = Candidate(

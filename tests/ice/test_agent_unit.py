@@ -370,3 +370,74 @@ def test_candidates_of_an_earlier_generation_are_dropped() -> None:
     current = f"1 1 udp 2130706431 10.0.1.1 5000 typ host generation 0 ufrag {PEER_UFRAG}"
     agent.add_remote_candidate(Candidate.from_sdp(current), 0.0)
     assert len(agent.remote_candidates) == 1
+
+
+ADDRESSES = st.one_of(
+    st.tuples(st.ip_addresses(v=4).map(str), st.integers(1, 65535)),
+    st.tuples(st.ip_addresses(v=6).map(str), st.integers(1, 65535)),
+    st.just(("fe80::1%eth0", 5000)),  # what a socket reports for a link-local source
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    source=ADDRESSES,
+    priority=st.integers(0, 2**32 - 1),
+    role=st.sampled_from(["ICE-CONTROLLING", "ICE-CONTROLLED"]),
+    tie_breaker=st.integers(0, 2**64 - 1),
+    use_candidate=st.booleans(),
+    controlling=st.booleans(),
+    credentials_first=st.booleans(),
+)
+def test_authentic_checks_with_any_values_never_raise(
+    source: tuple[str, int],
+    priority: int,
+    role: str,
+    tie_breaker: int,
+    use_candidate: bool,
+    controlling: bool,
+    credentials_first: bool,
+) -> None:
+    agent = make(controlling=controlling)
+    if credentials_first:
+        agent.set_remote_credentials(PEER_UFRAG, PEER_PWD, 0.0)
+    request = check(agent, use_candidate=use_candidate, role=role, tie_breaker=tie_breaker)
+    request.attributes["PRIORITY"] = priority
+    agent.receive(wire(agent, request), source, 0.0, BASE)
+    agent.set_remote_credentials(PEER_UFRAG, PEER_PWD, 0.1)
+    [answer, *_] = answers(agent)
+    assert answer.transaction_id == request.transaction_id
+    assert answer.message_class in (Class.SUCCESS, Class.ERROR)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    mapped=ADDRESSES.filter(lambda a: "%" not in a[0]),
+    code=st.one_of(st.none(), st.integers(300, 699)),
+    source_ok=st.booleans(),
+)
+def test_authentic_responses_with_any_values_never_raise(
+    mapped: tuple[str, int], code: int | None, source_ok: bool
+) -> None:
+    agent = make(controlling=True)
+    agent.set_remote_credentials(PEER_UFRAG, PEER_PWD, 0.0)
+    agent.add_remote_candidate(Candidate.from_sdp("1 1 udp 2130706431 10.0.1.1 5000 typ host"), 0)
+    [transmit] = agent.datagrams_to_send(0.0)
+    request = Message.parse(transmit.data)
+    if code is None:
+        response = Message.success_response(request, {"XOR-MAPPED-ADDRESS": mapped})
+    else:
+        response = Message.error_response(request, code)
+    source = PEER if source_ok else ("10.0.1.2", 5000)
+    agent.receive(response.encode(short_term_key(PEER_PWD), fingerprint=True), source, 0.01, BASE)
+    state = agent.pair_states[0][2].value
+    if not source_ok or (code is not None and code != 487):
+        assert state == "failed"
+    elif code is None:
+        assert state == "succeeded"
+    for _ in range(5):  # whatever happened, timers keep working
+        timer = agent.get_timer()
+        if timer is None:
+            break
+        agent.handle_timer(timer)
+        agent.datagrams_to_send(timer)

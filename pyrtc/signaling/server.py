@@ -164,13 +164,15 @@ class SignalingServer:
 
     async def close(self) -> None:
         """Close every connection (1001) and stop listening."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         if self._server is not None:
             self._server.close(close_connections=True)
             await self._server.wait_closed()
             self._server = None
+        # After the handlers finished: their last pump may have re-armed it.
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+            self._timer_at = None
 
     async def __aenter__(self) -> SignalingServer:
         await self.start()

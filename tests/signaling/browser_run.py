@@ -54,9 +54,14 @@ async def text(page: Page, selector: str) -> str:
     return (await page.locator(selector).text_content()) or ""
 
 
-async def open_page(browser: Any, url: str, console: list[str]) -> Page:
+async def open_page(
+    browser: Any,
+    url: str,
+    console: list[str],
+    permissions: tuple[str, ...] = ("camera", "microphone"),
+) -> Page:
     context = await browser.new_context(
-        permissions=["camera", "microphone"], viewport={"width": 1200, "height": 760}
+        permissions=list(permissions), viewport={"width": 1200, "height": 760}
     )
     page: Page = await context.new_page()
     page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
@@ -156,6 +161,20 @@ async def scenario_expired(browser: Any, server: SignalingServer) -> dict[str, A
     }
 
 
+async def scenario_denied(pw: Any, server: SignalingServer) -> dict[str, Any]:
+    """Camera and microphone refused: the page says so and still joins the room."""
+    token = TokenIssuer.hs256(SECRET).issue("other", "dora", 60, time.time())
+    flags = [flag for flag in FLAGS if flag != "--use-fake-ui-for-media-stream"]
+    browser = await pw.chromium.launch(executable_path=CHROMIUM, args=flags)
+    try:
+        console: list[str] = []
+        page = await open_page(browser, f"{server.url}#room=other&token={token}", console, ())
+        await page.locator("#error").wait_for(state="visible", timeout=STEP_TIMEOUT_MS)
+        return {"error": await text(page, "#error"), "status": await text(page, "#status")}
+    finally:
+        await browser.close()
+
+
 async def main(shot: str) -> dict[str, Any]:
     config = ServerConfig(verifier=TokenVerifier.hs256(SECRET), host="127.0.0.1", port=0)
     async with SignalingServer(config) as server, async_playwright() as pw:
@@ -165,7 +184,13 @@ async def main(shot: str) -> dict[str, Any]:
             expired = await scenario_expired(browser, server)
         finally:
             await browser.close()
-        return {"call": call, "expired": expired, "refused": dict(server.hub.stats.refused)}
+        denied = await scenario_denied(pw, server)
+        return {
+            "call": call,
+            "expired": expired,
+            "denied": denied,
+            "refused": dict(server.hub.stats.refused),
+        }
 
 
 if __name__ == "__main__":

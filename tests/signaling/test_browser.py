@@ -108,3 +108,12 @@ def test_expired_token_is_refused_with_a_visible_error(browser_result: dict[str,
 def test_screenshot_taken_mid_call(browser_result: dict[str, Any]) -> None:
     shot: Path = browser_result["screenshot"]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_denied_camera_permission_is_explained(browser_result: dict[str, Any]) -> None:
+    denied = browser_result["denied"]
+    assert denied["error"] == (
+        "Camera/microphone permission was denied: calls will have no local media."
+    )
+    # The page still joined: chat and receiving a call work without local media.
+    assert denied["status"] == "in room other as dora"

@@ -153,6 +153,7 @@ def _cmd_turn(args: argparse.Namespace) -> int:
 
     from pyrtc.ice.urls import IceUrlError, parse_ice_server_url
     from pyrtc.net.turn import connect_turn, echo_peer, measure_rtt
+    from pyrtc.stun import AddressFamily
     from pyrtc.turn import Transport
 
     try:
@@ -168,6 +169,8 @@ def _cmd_turn(args: argparse.Namespace) -> int:
         transport = "tls"
     elif (args.transport or url.transport) == "tcp":
         transport = "tcp"
+    # An IPv6 server literal asks for an IPv6 relay and puts the echo peer on ::1.
+    ipv6 = ":" in url.host
 
     async def run() -> int:
         session = await connect_turn(
@@ -176,11 +179,12 @@ def _cmd_turn(args: argparse.Namespace) -> int:
             args.password,
             transport=transport,
             use_channels=not args.indications,
+            family=AddressFamily.IPV6 if ipv6 else None,
             cafile=args.cafile,
             verify=not args.insecure,
             timeout=args.timeout,
         )
-        peer = await echo_peer("127.0.0.1", 0)
+        peer = await echo_peer("::1" if ipv6 else "127.0.0.1", 0)
         try:
             mapped = _addr(session.mapped_address) if session.mapped_address else "none"
             console.print(

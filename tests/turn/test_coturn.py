@@ -183,6 +183,14 @@ def test_cli_round_trip(coturn: Coturn, transport: str) -> None:
     assert "4/4 echoed" in out and "rtt min/avg/max" in out
 
 
+def test_cli_ipv6(coturn_v6: Coturn) -> None:
+    url = f"turn:[::1]:{coturn_v6.port}"
+    command = [sys.executable, "-m", "pyrtc", "turn", url, "--user", USER, "--password", PASSWORD]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "relayed [::1]:" in result.stdout and "5/5 echoed by [::1]:" in result.stdout
+
+
 def test_cli_failure_is_clear(coturn: Coturn) -> None:
     url = f"turn:127.0.0.1:{coturn.port}"
     command = [sys.executable, "-m", "pyrtc", "turn", url, "--user", USER, "--password", "nope"]

@@ -15,6 +15,7 @@ to send from. The shell owns the sockets and the interface enumeration.
 from __future__ import annotations
 
 import enum
+import ipaddress
 import random
 import re
 import string
@@ -58,6 +59,7 @@ _ICE_CHARS = string.ascii_letters + string.digits + "+/"
 _UFRAG = re.compile(r"[A-Za-z0-9+/]{4,256}")
 _PWD = re.compile(r"[A-Za-z0-9+/]{22,256}")
 _MAX_EARLY_CHECKS = 64
+_BROADCAST = ipaddress.IPv4Address("255.255.255.255")
 _COMPONENT = 1
 
 
@@ -131,7 +133,7 @@ class AgentStats:
     relay_dropped: int = 0
     """Datagrams a TURN allocation refused to relay."""
     unusable_candidates: int = 0
-    """Remote candidates ignored because they have port 0."""
+    """Remote candidates ignored: port 0, or an unspecified, multicast or broadcast address."""
     stale_candidates: int = 0
     """Remote candidates of an earlier generation (their ``ufrag`` is not the current one)."""
 
@@ -656,8 +658,11 @@ class Agent:
         self._pair(now)
 
     def _add_remote(self, candidate: Candidate, now: float) -> None:
-        if candidate.port == 0:
-            self.stats.unusable_candidates += 1
+        ip = candidate.ip
+        if candidate.port == 0 or (
+            ip is not None and (ip.is_unspecified or ip.is_multicast or ip == _BROADCAST)
+        ):
+            self.stats.unusable_candidates += 1  # never send checks there
             return
         for known in self._remote:
             if (known.address, known.port, known.transport) == (

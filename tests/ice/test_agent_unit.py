@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import random
 
 import pytest
@@ -19,7 +20,7 @@ from pyrtc.ice.events import (
     StateChanged,
     Transmit,
 )
-from pyrtc.ice.mdns import MdnsResolver
+from pyrtc.ice.mdns import MDNS_IPV4_GROUP, MDNS_IPV6_GROUP, MdnsResolver
 from pyrtc.sansio import Event
 from pyrtc.stun import Class, Message, Method, short_term_key
 
@@ -441,3 +442,51 @@ def test_authentic_responses_with_any_values_never_raise(
             break
         agent.handle_timer(timer)
         agent.datagrams_to_send(timer)
+
+
+REMOTE_CANDIDATES = st.builds(
+    Candidate,
+    foundation=st.sampled_from(["1", "abc", "x+/9"]),
+    component=st.integers(1, 3),
+    transport=st.sampled_from(["udp", "tcp"]),
+    priority=st.integers(0, 2**32 - 1),
+    address=st.one_of(
+        st.ip_addresses().map(str),
+        st.just("0b6f8a2e-1c2d-4e5f-8a9b-0c1d2e3f4a5b.local"),
+        st.just("example.org"),
+    ),
+    port=st.integers(0, 65535),
+    type=st.sampled_from(["host", "srflx", "prflx", "relay"]),
+    tcptype=st.sampled_from([None, "active", "passive", "so"]),
+    ufrag=st.sampled_from([None, PEER_UFRAG, "other"]),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(candidates=st.lists(REMOTE_CANDIDATES, max_size=8), controlling=st.booleans())
+def test_any_remote_candidates_are_accepted_or_counted(
+    candidates: list[Candidate], controlling: bool
+) -> None:
+    agent = Agent(controlling, rng=random.Random(5))
+    agent.gather([BASE, ("2001:db8::1", 4001)], 0.0)
+    agent.set_remote_credentials(PEER_UFRAG, PEER_PWD, 0.0)
+    now = 0.0
+    for candidate in [*candidates, None]:
+        agent.add_remote_candidate(candidate, now)
+    for _ in range(30):  # run the checks to their end: nobody answers
+        timer = agent.get_timer()
+        if timer is None:
+            break
+        now = timer
+        agent.handle_timer(now)
+        for transmit in agent.datagrams_to_send(now):
+            assert transmit.local in (BASE, ("2001:db8::1", 4001))
+            assert transmit.addr[1] != 0
+            if transmit.addr in (MDNS_IPV4_GROUP, MDNS_IPV6_GROUP):
+                continue  # a query for the .local candidate
+            ip = ipaddress.ip_address(transmit.addr[0])
+            assert not (ip.is_multicast or ip.is_unspecified or str(ip) == "255.255.255.255")
+    for local, remote, _ in agent.pair_states:
+        assert remote.component == 1 and remote.transport == "udp"
+        assert local.ip is not None and remote.ip is not None
+        assert local.ip.version == remote.ip.version

@@ -640,16 +640,18 @@ class TurnClient:
         self._relay(indication.encode(fingerprint=True))
 
     def _receive_channel_data(self, data: bytes) -> None:
-        """ChannelData from the server (RFC 8656 §12.7)."""
+        """ChannelData from the server (RFC 8656 §12.7), on a bound or pending channel."""
         try:
             number, payload = parse_channel_data(data)
         except TurnParseError:
             self.stats.malformed += 1
             return
         channel = self._by_number.get(number)
-        if channel is None or not channel.bound:
+        if channel is None:
             self.stats.unexpected += 1
             return
+        # A pending channel counts: the server may use the binding before its success
+        # response reaches us, and the number can only mean this peer.
         self.stats.relayed_in += 1
         self._events.append(DataReceived(channel.peer, payload))
 

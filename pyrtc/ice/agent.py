@@ -21,11 +21,12 @@ import re
 import string
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from pyrtc.errors import Error
 from pyrtc.ice.candidate import Candidate
 from pyrtc.ice.checklist import Checklist, CheckPair, PairState
+from pyrtc.ice.consent import Consent
 from pyrtc.ice.events import (
     CandidateGathered,
     DataReceived,
@@ -146,17 +147,6 @@ class _Early:
     use_candidate: bool
 
 
-@dataclass
-class _Consent:
-    """RFC 7675 state of the selected pair."""
-
-    last: float
-    next_send: float
-    probe: float | None = None
-    """When the oldest unanswered consent request went out."""
-    requests: list[bytes] = field(default_factory=list)
-
-
 def _random_string(rng: random.Random, length: int) -> str:
     # 64 ice-chars: the low 6 bits of each random byte pick one uniformly.
     raw = rng.getrandbits(8 * length).to_bytes(length, "big")
@@ -258,8 +248,7 @@ class Agent:
         self._completed = False
         self._selected: _ValidPair | None = None
         self._selected_creds: _Credentials | None = None
-        self._consent: _Consent | None = None
-        self._disconnected = False
+        self._consent: Consent | None = None
 
         self._outbox: list[Transmit] = []
         self._events: deque[Event] = deque()
@@ -596,12 +585,9 @@ class Agent:
             times.append(self._last_check + self._ta)
         if self._nomination_due() is not None:
             times.append(self._nomination_due())  # type: ignore[arg-type]
-        consent = self._consent
+        consent = self._consent.deadline() if self._consent is not None else None
         if consent is not None:
-            times.append(consent.next_send)
-            times.append(consent.last + self._failed_timeout)
-            if consent.probe is not None and not self._disconnected:
-                times.append(consent.probe + self._disconnected_timeout)
+            times.append(consent)
         mdns = self._mdns.get_timer()
         if mdns is not None:
             times.append(mdns)
@@ -998,11 +984,8 @@ class Agent:
     def _on_success(self, request: _Request, response: Message, now: float) -> None:
         """A successful check (RFC 8445 section 7.2.5.3)."""
         if request.kind is _Kind.CONSENT:
-            consent = self._consent
-            if consent is not None:
-                consent.last = now
-                consent.probe = None
-                self._disconnected = False
+            if self._consent is not None:
+                self._consent.answered(now)
             return
         pair = request.pair
         if pair is None or request.credentials is not self._creds:
@@ -1106,31 +1089,23 @@ class Agent:
                 del self._requests[tid]
                 if request.pair is not None and request.pair.state is PairState.IN_PROGRESS:
                     request.pair.state = PairState.FAILED
-        self._consent = _Consent(last=now, next_send=now + self._consent_delay())
-        self._disconnected = False
+        self._consent = Consent(
+            now,
+            self._rng,
+            self._consent_interval,
+            self._disconnected_timeout,
+            self._failed_timeout,
+        )
         self._events.append(SelectedPairChanged(best.local, best.remote))
 
     # -- consent freshness (RFC 7675) ------------------------------------------------------------
-
-    def _consent_delay(self) -> float:
-        return self._consent_interval * self._rng.uniform(0.8, 1.2)
 
     def _consent_timer(self, now: float) -> None:
         consent = self._consent
         selected = self._selected
         if consent is None or selected is None or self._failed:
             return
-        if now >= consent.last + self._failed_timeout:
-            self._failed = True  # RFC 7675 section 5.1: consent expired, stop sending
-            self._consent = None
-            self._requests = {
-                t: r for t, r in self._requests.items() if r.kind is not _Kind.CONSENT
-            }
-            return
-        if now >= consent.next_send:
-            consent.next_send = now + self._consent_delay()
-            if consent.probe is None:
-                consent.probe = now
+        if consent.poll(now):
             self._send_check(
                 _Kind.CONSENT,
                 selected.generating,
@@ -1138,12 +1113,12 @@ class Agent:
                 credentials=self._selected_creds,
                 max_sends=4,
             )
-        if (
-            consent.probe is not None
-            and not self._disconnected
-            and now >= consent.probe + self._disconnected_timeout
-        ):
-            self._disconnected = True
+        if consent.expired:
+            self._failed = True  # RFC 7675 section 5.1: consent expired, stop sending
+            self._consent = None
+            self._requests = {
+                t: r for t, r in self._requests.items() if r.kind is not _Kind.CONSENT
+            }
 
     # -- TURN ------------------------------------------------------------------------------------
 
@@ -1224,7 +1199,7 @@ class Agent:
         if self._failed:
             state = "failed"
         elif self._selected is not None:
-            if self._disconnected:
+            if self._consent is not None and self._consent.disconnected:
                 state = "disconnected"
             elif (
                 self._gathering_state == "complete"

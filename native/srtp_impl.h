@@ -489,8 +489,10 @@ static int srtp_unprotect_rtp(srtp_session *s, const unsigned char *p, int n, un
     st = srtp_table_find(&s->in, ssrc);
     if (st) hi = st->rtp_hi;
     index = srtp_estimate_index(hi, srtp_be16(p + 2));
+    /* ROC -1 cannot exist: the only index this packet can have is ahead, in ROC 0 (libsrtp
+       guesses the same). Refusing it would reject every packet after an early gap. */
+    if (index < 0) index = srtp_be16(p + 2);
     if (st && (rc = srtp_window_check(hi, st->bits, s->window, index)) < 0) return rc;
-    if (index < 0) return SRTP_E_OLD;
     if ((index >> 16) > SRTP_MAX_ROC) return SRTP_E_EXHAUSTED;
     if (s->aead) {
         srtp_gcm_iv(s->rtp.salt, ssrc, index, iv);

@@ -257,3 +257,21 @@ def test_round_trip_property(
         assert receiver.unprotect(protected) == packet
         control = struct.pack("!BBHI", 0x80, 200, 0, ssrc) + payload
         assert receiver.unprotect_rtcp(sender.protect_rtcp(control)) == control
+
+
+@pytest.mark.parametrize("profile", list(Profile), ids=lambda p: p.name)
+def test_receiver_takes_a_forward_jump_of_more_than_half_the_range_in_roc_0(
+    profile: Profile,
+) -> None:
+    # Highest index 9000 (ROC 0): 50000 would be ROC -1 by RFC 3711 §3.3.1, which cannot
+    # exist, so it can only be index 50000 (a gap of 41000 lost packets). libsrtp accepts it;
+    # refusing it left the stream dead until the sequence numbers came back around.
+    first = make(profile).protect(rtp(9000))
+    later = make(profile)
+    jumped = [later.protect(rtp(seq)) for seq in (50000, 50001)]
+    receiver = make(profile)
+    assert receiver.unprotect(first) == rtp(9000)
+    assert receiver.unprotect(jumped[0]) == rtp(50000)
+    assert receiver.unprotect(jumped[1]) == rtp(50001)
+    with pytest.raises(SrtpReplayError):
+        receiver.unprotect(jumped[0])

@@ -153,29 +153,35 @@ def sections_from_offer(offer: SessionDescription) -> list[Section]:
 
 
 def remote_parameters(description: SessionDescription) -> RemoteParameters | None:
-    """The ICE, DTLS and SCTP parameters of the first accepted section (the BUNDLE tag when
-    bundled) and the candidates of every section of its group; ``None`` when every section
-    is rejected. Raises :class:`InvalidAccessError` when ICE credentials or fingerprints are
-    missing."""
+    """The ICE, DTLS and SCTP parameters for the data section's transport: those of its
+    BUNDLE group's tag (the first mid of the group, RFC 8843 section 7), and the candidates
+    of every accepted section of the group; ``None`` without a usable data section.
+    Raises :class:`InvalidAccessError` when ICE credentials or fingerprints are missing."""
     accepted = [m for m in description.media if m.port != 0]
-    if not accepted:
+    data = next((m for m in accepted if m.kind == "application" and DATA_FORMAT in m.formats), None)
+    if data is None:
         return None
-    tag = accepted[0]
-    group: list[MediaDescription] = [tag]
+    group: list[MediaDescription] = [data]
     for mids in description.bundle_groups:
-        if tag.mid in mids:
-            group = [m for m in accepted if m.mid in mids]
+        if data.mid in mids:
+            group = [m for mid in mids for m in accepted if m.mid == mid]
             break
-    credentials = description.effective_ice_credentials(tag)
+    # The tag (group[0]) first; any section of the group that has them if the tag lacks them.
+    credentials = next(
+        (c for m in group if (c := description.effective_ice_credentials(m)) is not None), None
+    )
     if credentials is None:
         raise InvalidAccessError("the remote description has no ICE ufrag/pwd")
-    fingerprints = [
-        RTCDtlsFingerprint(f.hash_function.lower(), f.fingerprint)
-        for f in description.effective_fingerprints(tag)
-    ]
+    fingerprints = next(
+        (
+            [RTCDtlsFingerprint(f.hash_function.lower(), f.fingerprint) for f in found]
+            for m in group
+            if (found := description.effective_fingerprints(m))
+        ),
+        [],
+    )
     if not fingerprints:
         raise InvalidAccessError("the remote description has no DTLS fingerprint")
-    data = next((m for m in group if m.kind == "application" and DATA_FORMAT in m.formats), None)
     candidates: list[Candidate] = []
     for media in group:
         for candidate in media.candidates:
@@ -186,14 +192,14 @@ def remote_parameters(description: SessionDescription) -> RemoteParameters | Non
         pwd=credentials.password,
         lite=description.ice_lite,
         fingerprints=fingerprints,
-        setup=description.effective_setup(tag),
-        sctp_port=None if data is None else (data.sctp_port or SCTP_PORT),
+        setup=next((s for m in group if (s := description.effective_setup(m))), None),
+        sctp_port=data.sctp_port or SCTP_PORT,
         max_message_size=(
             DEFAULT_MAX_MESSAGE_SIZE
-            if data is None or data.max_message_size is None
+            if data.max_message_size is None
             else data.max_message_size or 2**30  # 0 means "no limit" (RFC 8841 section 6)
         ),
         candidates=candidates,
         end_of_candidates=any(m.end_of_candidates for m in group),
-        data_mid=None if data is None else data.mid,
+        data_mid=data.mid,
     )

@@ -36,9 +36,17 @@ from pyrtc.ice.events import (
     StateChanged,
     Transmit,
 )
+from pyrtc.ice.gather import (
+    COMPONENT,
+    host_candidate,
+    local_peer_reflexive,
+    relayed_candidate,
+    remote_peer_reflexive,
+    server_reflexive_candidate,
+)
 from pyrtc.ice.mdns import MDNS_PORT, MdnsFailed, MdnsResolved, MdnsResolver, is_mdns_name
 from pyrtc.ice.pairs import CandidatePair, candidate_base, form_checklist
-from pyrtc.ice.priority import candidate_foundation, candidate_priority, local_preferences
+from pyrtc.ice.priority import candidate_priority, local_preferences
 from pyrtc.ice.relay import Relay, TurnServer
 from pyrtc.sansio import Address, Event
 from pyrtc.stun import (
@@ -61,7 +69,6 @@ _UFRAG = re.compile(r"[A-Za-z0-9+/]{4,256}")
 _PWD = re.compile(r"[A-Za-z0-9+/]{22,256}")
 _MAX_EARLY_CHECKS = 64
 _BROADCAST = ipaddress.IPv4Address("255.255.255.255")
-_COMPONENT = 1
 
 
 class IceError(Error):
@@ -349,20 +356,9 @@ class Agent:
         self._set_gathering("gathering")
         if not self._relay_only:
             for base in self._bases:
-                host, port = base
-                preference = self._preferences[host]
-                candidate = Candidate(
-                    foundation=candidate_foundation("host", "udp", host),
-                    component=_COMPONENT,
-                    transport="udp",
-                    priority=candidate_priority(_COMPONENT, "host", preference),
-                    address=host,
-                    port=port,
-                    type="host",
-                )
-                self._add_local(candidate, now)
+                self._add_local(host_candidate(base, self._preferences[base[0]]), now)
                 for server in stun_servers:
-                    if _family(server[0]) == _family(host):
+                    if _family(server[0]) == _family(base[0]):
                         self._start_request(
                             _Kind.SERVER,
                             Message(Method.BINDING, Class.REQUEST),
@@ -678,7 +674,7 @@ class Agent:
 
     def _prflx_priority(self, base: Address) -> int:
         """PRIORITY of our checks: a peer-reflexive candidate's (RFC 8445 section 7.1.1)."""
-        return candidate_priority(_COMPONENT, "prflx", self._preferences.get(base[0], 65535))
+        return candidate_priority(COMPONENT, "prflx", self._preferences.get(base[0], 65535))
 
     def _start_request(
         self,
@@ -859,15 +855,7 @@ class Agent:
             return  # no candidate on this base, or a zoned link-local source we never pair
         remote = next((c for c in self._remote if (c.address, c.port) == addr), None)
         if remote is None:
-            remote = Candidate(
-                foundation=_random_string(self._rng, 8),  # unique, as section 7.3.1.3 asks
-                component=_COMPONENT,
-                transport="udp",
-                priority=priority,
-                address=addr[0],
-                port=addr[1],
-                type="prflx",
-            )
+            remote = remote_peer_reflexive(addr, priority, _random_string(self._rng, 8))
             self._remote.append(remote)
             self._sources.add(addr)
         pair = self._checklist.find(local, addr)
@@ -937,17 +925,9 @@ class Agent:
         if response.message_class is Class.SUCCESS and mapped is not None:
             base = request.base
             if tuple(mapped) != base and request.server is not None:
-                host, port = mapped
-                candidate = Candidate(
-                    foundation=candidate_foundation("srflx", "udp", base[0], request.server[0]),
-                    component=_COMPONENT,
-                    transport="udp",
-                    priority=candidate_priority(_COMPONENT, "srflx", self._preferences[base[0]]),
-                    address=host,
-                    port=port,
-                    type="srflx",
-                    related_address=base[0],
-                    related_port=base[1],
+                preference = self._preferences[base[0]]
+                candidate = server_reflexive_candidate(
+                    (mapped[0], mapped[1]), base, request.server[0], preference
                 )
                 self._add_local(candidate, now)
         self._update_gathering()
@@ -1002,17 +982,7 @@ class Agent:
         )
         if local is None:
             # A local peer-reflexive candidate (section 7.2.5.3.1).
-            local = Candidate(
-                foundation=candidate_foundation("prflx", "udp", request.base[0]),
-                component=_COMPONENT,
-                transport="udp",
-                priority=request.priority,
-                address=mapped[0],
-                port=mapped[1],
-                type="prflx",
-                related_address=request.base[0],
-                related_port=request.base[1],
-            )
+            local = local_peer_reflexive(mapped, request.base, request.priority)
             self._prflx.append(local)
         pair.state = PairState.SUCCEEDED
         self._checklist.unfreeze(pair.foundation)
@@ -1141,20 +1111,7 @@ class Agent:
         server = relay.server.address[0]
         related = event.mapped or base
         preference = self._preferences[base[0]]
-        self._add_local(
-            Candidate(
-                foundation=candidate_foundation("relay", "udp", base[0], server),
-                component=_COMPONENT,
-                transport="udp",
-                priority=candidate_priority(_COMPONENT, "relay", preference),
-                address=event.relayed[0],
-                port=event.relayed[1],
-                type="relay",
-                related_address=related[0],
-                related_port=related[1],
-            ),
-            now,
-        )
+        self._add_local(relayed_candidate(event.relayed, related, base, server, preference), now)
         self._update_gathering()
 
     # -- mDNS ------------------------------------------------------------------------------------

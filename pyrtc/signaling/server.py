@@ -42,6 +42,7 @@ from pyrtc.signaling.hub import (
     Send,
 )
 from pyrtc.signaling.limits import Limits
+from pyrtc.signaling.protocol import CLOSE_TRY_AGAIN_LATER
 from pyrtc.turn import rest_credentials
 
 logger = logging.getLogger("pyrtc.signaling")
@@ -64,6 +65,16 @@ _PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+
+
+@dataclass
+class _Link:
+    """The shell's side of one connection: its socket, outbox and writer task."""
+
+    ws: ServerConnection
+    outbox: asyncio.Queue[Send | Close]
+    writer: asyncio.Task[None]
+    closing: list[asyncio.Task[None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -135,7 +146,7 @@ class SignalingServer:
             for path, (name, kind) in _STATIC_FILES.items()
         }
         self._server: Server | None = None
-        self._outboxes: dict[int, asyncio.Queue[Send | Close]] = {}
+        self._links: dict[int, _Link] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
 
@@ -271,8 +282,7 @@ class SignalingServer:
         loop = asyncio.get_running_loop()
         conn = self.hub.connect(str(ws.remote_address[0]), loop.time())
         outbox: asyncio.Queue[Send | Close] = asyncio.Queue()
-        self._outboxes[conn] = outbox
-        writer = asyncio.create_task(self._write(ws, outbox))
+        link = self._links[conn] = _Link(ws, outbox, asyncio.create_task(self._write(ws, outbox)))
         self._pump()
         try:
             async for message in ws:
@@ -282,10 +292,10 @@ class SignalingServer:
             pass
         finally:
             self.hub.disconnect(conn, loop.time())
-            del self._outboxes[conn]
+            del self._links[conn]
             self._pump()
-            writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
+            link.writer.cancel()
+            await asyncio.gather(link.writer, *link.closing, return_exceptions=True)
 
     @staticmethod
     async def _write(ws: ServerConnection, outbox: asyncio.Queue[Send | Close]) -> None:
@@ -304,15 +314,13 @@ class SignalingServer:
         limit = self.config.limits.max_send_queue
         while actions := self.hub.messages_to_send():
             for action in actions:
-                outbox = self._outboxes.get(action.conn)
-                if outbox is None:
+                link = self._links.get(action.conn)
+                if link is None or link.closing:
                     continue
-                if isinstance(action, Send) and outbox.qsize() >= limit:
-                    while not outbox.empty():
-                        outbox.get_nowait()
-                    self.hub.abort(action.conn, "slow-consumer", "you are not reading")
+                if isinstance(action, Send) and link.outbox.qsize() >= limit:
+                    self._drop_slow_reader(action.conn, link)
                     continue
-                outbox.put_nowait(action)
+                link.outbox.put_nowait(action)
         while (event := self.hub.next_event()) is not None:
             match event:
                 case ParticipantJoined(room, peer, ip):
@@ -322,6 +330,19 @@ class SignalingServer:
                 case ConnectionRefused(conn, ip, code, message):
                     logger.info("connection %d from %s refused: %s (%s)", conn, ip, code, message)
         self._arm_timer()
+
+    def _drop_slow_reader(self, conn: int, link: _Link) -> None:
+        """Close a connection whose client stopped reading (its writer is stuck in send).
+
+        The hub takes it out of its room now; the error message cannot get through a full
+        pipe, so the close is started beside the stuck writer and, if the client never
+        answers it, websockets aborts the TCP connection after ``close_timeout``.
+        """
+        self.hub.abort(conn, "slow-consumer", "messages are piling up unread")
+        link.writer.cancel()
+        link.closing.append(
+            asyncio.create_task(link.ws.close(CLOSE_TRY_AGAIN_LATER, "slow-consumer"))
+        )
 
     def _arm_timer(self) -> None:
         when = self.hub.get_timer()

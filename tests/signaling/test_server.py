@@ -376,3 +376,60 @@ async def test_server_close_tells_clients_1001(make_server: ServerFactory, token
     with pytest.raises(SignalingError) as info:
         await client.receive()
     assert (info.value.code, info.value.close_code) == ("closed", 1001)
+
+
+async def test_slow_reader_is_dropped_and_the_room_goes_on(
+    make_server: ServerFactory, token: Any
+) -> None:
+    limits = Limits(rate=1e4, burst=1e4, ip_rate=1e4, ip_burst=1e4, max_send_queue=64)
+    async with make_server(limits=limits) as server:
+        # max_queue=1: the client library stops reading the socket once one frame waits.
+        stalled = await connect(server.ws_url, proxy=None, max_queue=1, max_size=None)
+        join = {"v": 1, "type": "join", "room": "r", "token": token("r", "stalled")}
+        await stalled.send(json.dumps(join))
+        reader = await SignalingClient.connect(server.ws_url, "r", token("r", "reader"))
+        sender = await SignalingClient.connect(server.ws_url, "r", token("r", "sender"))
+        stalled_id = next(k for k, v in sender.peers.items() if v == "stalled")
+        received = 0
+
+        async def read() -> None:
+            nonlocal received
+            async for message in reader:
+                received += isinstance(message, Offer)
+
+        reading = asyncio.create_task(read())
+        sdp = "a" * 60_000
+        sent = 0
+        seen: list[object] = []
+        # Paced by a ping round trip every 10 offers, so a reading client never has more
+        # than a few messages waiting; the stalled one fills the socket buffers (several
+        # MB on loopback), then its outbox. Bounded at 2 x 60 MB.
+        while "slow-consumer" not in server.hub.stats.refused and sent < 1000:
+            await sender.send_offer(stalled_id, sdp)
+            await sender.send_offer(reader.id, sdp)
+            sent += 1
+            if sent % 5 == 0:
+                await sender.ping()
+                while (message := await sender.receive()) != Pong():
+                    seen.append(message)
+        assert server.hub.stats.refused.get("slow-consumer") == 1
+        assert sent * len(sdp) > 1_000_000
+        await sender.ping()
+        while (message := await sender.receive()) != Pong():
+            seen.append(message)
+        # Offers after the drop got unknown-peer; the reader was served all along.
+        assert PeerLeft(stalled_id) in seen
+        assert set(server.hub.room_members("r")) == {reader.id, sender.id}
+        await sender.close()
+        for _ in range(200):
+            if received == sent:
+                break
+            await asyncio.sleep(0.05)
+        assert received == sent
+        await reader.close()
+        await asyncio.wait_for(reading, 10)
+        # Once the stalled client reads again it sees the close the server started.
+        with pytest.raises(ConnectionClosed):
+            while True:
+                await asyncio.wait_for(stalled.recv(), 10)
+        assert stalled.close_code == 1013

@@ -28,6 +28,7 @@ from pyrtc.turn.events import (
     AllocationFailed,
     Closed,
     DataReceived,
+    IcmpReceived,
     PermissionFailed,
     Refreshed,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "AllocationFailed",
     "Closed",
     "DataReceived",
+    "IcmpReceived",
     "PermissionFailed",
     "Refreshed",
     "StreamFramer",

@@ -1,4 +1,4 @@
-"""ChannelData messages (RFC 8656 §12.5): a 4-byte header instead of a STUN message.
+"""ChannelData messages (RFC 8656 §12.4-§12.6): a 4-byte header instead of a STUN message.
 
 ::
 
@@ -7,7 +7,8 @@
     |                       Application Data (Length bytes)         |
 
 Over UDP the data may be followed by up to 3 padding bytes; over TCP and TLS it must be padded
-to a multiple of 4 bytes so that the next message starts aligned.
+to a multiple of 4 bytes so that the next message starts aligned (§12.5). Channel numbers
+0x5000-0xFFFF are reserved: such messages are discarded (§12.6).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def is_channel_data(data: bytes) -> bool:
 
 
 def encode_channel_data(channel: int, data: bytes, *, pad: bool = False) -> bytes:
-    """Frame ``data`` for ``channel`` (RFC 8656 §12.5); ``pad`` to 4 bytes for TCP/TLS."""
+    """Frame ``data`` for ``channel`` (RFC 8656 §12.4); ``pad`` to 4 bytes for TCP/TLS (§12.5)."""
     if not MIN_CHANNEL <= channel <= MAX_CHANNEL:
         raise ValueError(f"channel number 0x{channel:04x} outside 0x4000..0x4fff")
     length = len(data)
@@ -39,7 +40,7 @@ def encode_channel_data(channel: int, data: bytes, *, pad: bool = False) -> byte
 
 
 def parse_channel_data(data: bytes) -> tuple[int, bytes]:
-    """``(channel, application data)`` of one ChannelData message (RFC 8656 §12.5).
+    """``(channel, application data)`` of one ChannelData message (RFC 8656 §12.4, §12.6).
 
     Accepts the message with or without its padding (at most 3 bytes); raises
     :class:`TurnParseError` on a bad channel number or a length that does not fit.

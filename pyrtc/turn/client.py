@@ -42,6 +42,7 @@ from pyrtc.turn.events import (
     AllocationFailed,
     Closed,
     DataReceived,
+    IcmpReceived,
     PermissionFailed,
     Refreshed,
 )
@@ -50,7 +51,7 @@ Transport = Literal["udp", "tcp", "tls"]
 """How the client reaches the server; the relay itself is always UDP."""
 
 UDP_PROTOCOL = 17
-"""REQUESTED-TRANSPORT value for a UDP relay (RFC 8656 §18.7: an IANA protocol number)."""
+"""REQUESTED-TRANSPORT value for a UDP relay (RFC 8656 §18.8: an IANA protocol number)."""
 PERMISSION_REFRESH = 240.0
 """Seconds between CreatePermission refreshes; permissions last 300 s (RFC 8656 §9)."""
 CHANNEL_REFRESH = 540.0
@@ -141,7 +142,7 @@ class TurnClient:
     ``transport`` is how the server is reached (``"tls"`` behaves as ``"tcp"`` here: the
     shell does the TLS); over TCP/TLS the shell splits the byte stream with
     :class:`~pyrtc.turn.StreamFramer` and feeds each frame to :meth:`receive`.
-    ``family`` adds REQUESTED-ADDRESS-FAMILY, ``even_port`` EVEN-PORT (RFC 8656 §7.2)
+    ``family`` adds REQUESTED-ADDRESS-FAMILY, ``even_port`` EVEN-PORT (RFC 8656 §7.1)
     and ``dont_fragment`` DONT-FRAGMENT to the Allocate request and Send indications.
     """
 
@@ -217,7 +218,7 @@ class TurnClient:
     def send(self, data: bytes, peer: Address, now: float) -> None:
         """Relay ``data`` to ``peer`` (an IP literal and port) through the allocation.
 
-        Uses the peer's channel once bound (RFC 8656 §12.6), else a Send indication if a
+        Uses the peer's channel once bound (RFC 8656 §12.5), else a Send indication if a
         permission for the peer's IP is installed (§11.1), else queues the datagram and
         starts the ChannelBind or CreatePermission that lets it through. Once the allocation
         is closing or lost, data is dropped and counted in ``stats.dropped``; before it
@@ -286,7 +287,7 @@ class TurnClient:
     def connection_lost(self, reason: str) -> None:
         """The TCP/TLS connection to the server is gone, and the allocation with it.
 
-        Over a stream the allocation belongs to the connection (RFC 8656 §3.1, §7.2); the
+        An allocation belongs to its 5-tuple, over TCP/TLS the connection (RFC 8656 §3.2); the
         client ends with :class:`Closed` carrying ``reason`` unless it was closed already.
         """
         if self.state == "closed":
@@ -538,7 +539,7 @@ class TurnClient:
     # -- permissions and channels ----------------------------------------------------------------
 
     def _create_permission(self, permission: _Permission, now: float) -> None:
-        """CreatePermission for one peer IP (RFC 8656 §9.1); the port is not significant."""
+        """CreatePermission for one peer IP (RFC 8656 §10.1); the port is not significant."""
         permission.pending = True
         peer = permission.peer
         self._request(
@@ -575,7 +576,7 @@ class TurnClient:
         return channel
 
     def _send_channel_bind(self, channel: _Channel, now: float) -> None:
-        """ChannelBind (RFC 8656 §12.1), also used to refresh the binding (§12.3)."""
+        """ChannelBind (RFC 8656 §12.1), which also creates or refreshes the binding."""
         channel.pending = True
         attributes: list[tuple[str, Any]] = [
             ("CHANNEL-NUMBER", channel.number),
@@ -590,7 +591,7 @@ class TurnClient:
         channel.bound = True
         channel.pending = False
         channel.refresh_at = sent + CHANNEL_REFRESH
-        # A ChannelBind installs or refreshes the permission for the peer's IP (§12.2).
+        # A ChannelBind installs or refreshes the permission for the peer's IP (§12.3).
         self._on_permission(peer, sent)
         while channel.queue:
             data = channel.queue.popleft()
@@ -640,7 +641,7 @@ class TurnClient:
         self._relay(indication.encode(fingerprint=True))
 
     def _receive_channel_data(self, data: bytes) -> None:
-        """ChannelData from the server (RFC 8656 §12.7), on a bound or pending channel."""
+        """ChannelData from the server (RFC 8656 §12.6), on a bound or pending channel."""
         try:
             number, payload = parse_channel_data(data)
         except TurnParseError:
@@ -651,20 +652,21 @@ class TurnClient:
             self.stats.unexpected += 1
             return
         # A pending channel counts: the server may use the binding before its success
-        # response reaches us, and the number can only mean this peer.
+        # response reaches us (RFC 8656 §12), and the number can only mean this peer.
         self.stats.relayed_in += 1
         self._events.append(DataReceived(channel.peer, payload))
 
     def _receive_data_indication(self, message: Message) -> None:
         """Data indication (RFC 8656 §11.4): both attributes must be present.
 
-        One carrying ICMP instead of DATA reports an ICMP error from a peer (§11.6): it is
-        not relayed data and is only counted as unexpected.
+        One carrying ICMP instead of DATA reports an ICMP error about a peer (§11.6): it
+        becomes :class:`IcmpReceived`.
         """
         peer = message.attributes.get("XOR-PEER-ADDRESS")
         data = message.attributes.get("DATA")
-        if peer is not None and data is None and "ICMP" in message.attributes:
-            self.stats.unexpected += 1
+        icmp = message.attributes.get("ICMP")
+        if peer is not None and data is None and icmp is not None:
+            self._events.append(IcmpReceived(peer, icmp))
             return
         if peer is None or data is None:
             self.stats.malformed += 1

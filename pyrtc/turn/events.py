@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pyrtc.sansio import Address, Event
+from pyrtc.stun import Icmp
 from pyrtc.turn.errors import TurnError
 
 
@@ -42,6 +43,17 @@ class DataReceived(Event):
 
     peer: Address
     data: bytes
+
+
+@dataclass(frozen=True)
+class IcmpReceived(Event):
+    """The server relayed an ICMP error about datagrams sent to ``peer`` (RFC 8656 §11.6),
+    e.g. type 3 (destination unreachable) for IPv4; ``icmp.data`` carries the next-hop MTU
+    for "fragmentation needed" / "packet too big" (§18.13).
+    """
+
+    peer: Address
+    icmp: Icmp
 
 
 @dataclass(frozen=True)

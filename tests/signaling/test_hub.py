@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pyrtc.signaling import (
     Close,
@@ -305,3 +307,58 @@ def test_slow_reader_abort() -> None:
     assert h.inbox()[a][1] == ("close", 1013)
     h.hub.abort(a, "slow-consumer", "twice")
     assert h.outputs() == []
+
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("connect"), st.sampled_from(["192.0.2.1", "192.0.2.2", "::1"])),
+        st.tuples(st.just("join"), st.integers(0, 9), st.sampled_from(["a", "b", "c"])),
+        st.tuples(st.just("relay"), st.integers(0, 9), st.integers(0, 12)),
+        st.tuples(
+            st.just("garbage"), st.integers(0, 9), st.text(max_size=40) | st.binary(max_size=8)
+        ),
+        st.tuples(st.just("leave"), st.integers(0, 9)),
+        st.tuples(st.just("drop"), st.integers(0, 9)),
+        st.tuples(st.just("wait"), st.floats(0, 20)),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(operations)
+def test_property_any_sequence_keeps_the_hub_consistent(ops: list[tuple[Any, ...]]) -> None:
+    h = Harness(max_participants=2, max_rooms=2, max_connections_per_ip=4, burst=5, rate=1)
+    conns: list[int] = []
+    closed: set[int] = set()
+    for op in ops:
+        kind = op[0]
+        if kind == "connect":
+            conns.append(h.connect(op[1]))
+        elif kind == "wait":
+            h.now += op[1]
+            timer = h.hub.get_timer()
+            if timer is not None and timer <= h.now:
+                h.hub.handle_timer(h.now)
+        elif conns:
+            conn = conns[op[1] % len(conns)]
+            if kind == "join":
+                h.hub.receive(conn, join_text(f"room{op[1] % 3}", op[2]), h.now)
+            elif kind == "relay":
+                h.hub.receive(conn, msg("offer", to=f"p{op[2]}", sdp="v=0"), h.now)
+            elif kind == "garbage":
+                h.hub.receive(conn, op[2], h.now)
+            elif kind == "leave":
+                h.hub.receive(conn, msg("leave"), h.now)
+            else:
+                h.hub.disconnect(conn, h.now)
+        for action in h.outputs():
+            # Nothing is ever sent on a connection after its close.
+            assert action.conn not in closed
+            if isinstance(action, Close):
+                closed.add(action.conn)
+        rooms = [h.hub.room_members(f"room{i}") for i in range(3)]
+        assert all(len(members) <= 2 for members in rooms)
+        assert sum(1 for members in rooms if members) <= 2
+        for members in rooms:
+            assert all(int(peer[1:]) not in closed for peer in members)

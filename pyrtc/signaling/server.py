@@ -231,8 +231,9 @@ class SignalingServer:
             return _error(http.HTTPStatus.TOO_MANY_REQUESTS, "rate-limited", "slow down")
         path = urlsplit(request.path).path
         if path == "/ws":
-            origin = request.headers.get("Origin")
-            if origin is not None and origin not in self.allowed_origins():
+            origins = request.headers.get_all("Origin")
+            if origins and (len(origins) > 1 or origins[0] not in self.allowed_origins()):
+                origin = ", ".join(origins)
                 logger.info("refused origin %r from %s", origin, ip)
                 return _error(http.HTTPStatus.FORBIDDEN, "bad-origin", "origin not allowed")
             return None
@@ -252,7 +253,8 @@ class SignalingServer:
         if turn is None:
             # "No TURN server here" is not a failure for the page: it uses host candidates.
             return Response(204, "No Content", Headers([("Cache-Control", "no-store")]))
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        values = request.headers.get_all("Authorization")
+        scheme, _, token = (values[0] if len(values) == 1 else "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             return _error(http.HTTPStatus.UNAUTHORIZED, "token-invalid", "send a Bearer token")
         try:

@@ -244,6 +244,14 @@ async def test_origin_check(make_server: ServerFactory, token: Any) -> None:
             async with connect(server.ws_url, proxy=None, origin="http://evil.example"):
                 pass
         assert info.value.response.status_code == 403
+        # Two Origin headers, even if one is allowed, are refused too.
+        own = f"http://127.0.0.1:{server.port}"
+        with pytest.raises(InvalidStatus) as info:
+            async with connect(
+                server.ws_url, proxy=None, origin=own, additional_headers=[("Origin", own)]
+            ):
+                pass
+        assert info.value.response.status_code == 403
         with pytest.raises(SignalingError) as refused:
             await SignalingClient.connect(
                 server.ws_url, "room", token("room", "u"), origin="http://localhost:1"

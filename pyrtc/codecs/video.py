@@ -1,0 +1,243 @@
+"""Video encoders and decoders (VP8, VP9, H.264, AV1) on top of PyAV/FFmpeg.
+
+Encoders are tuned for real-time conversation: no look-ahead, no B-frames, one encoded frame
+out per frame in, keyframes only at the start, on resolution changes and on demand
+(:meth:`VideoEncoder.request_keyframe`, used for RTCP PLI/FIR, RFC 4585 section 6.3.1 and
+RFC 5104 section 4.3.1).
+
+Bitrate changes. FFmpeg's libx264 wrapper reconfigures x264's rate control between frames, so
+lowering :attr:`VideoEncoder.target_bitrate` (or raising it up to the rate the encoder was
+opened with, its VBV ceiling) takes effect on the next frame without a keyframe. FFmpeg's
+libvpx and SVT-AV1 wrappers read the bitrate only when the encoder opens; for them (and for
+x264 above its ceiling) the new target is applied when the next keyframe is produced anyway
+(requested keyframe or resolution change), by reopening the encoder at that point.
+:attr:`VideoEncoder.pending_bitrate` tells whether a change is waiting for that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fractions
+from dataclasses import dataclass
+
+import av
+from av.video.frame import PictureType
+
+from pyrtc.codecs.base import EncodedFrame
+from pyrtc.codecs.errors import CodecError, DecodeError
+
+VIDEO_CLOCK_RATE = 90000
+_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_RATE)
+_GOP_SIZE = 3000  # frames; keyframes come from PLI/FIR, not from a short periodic interval
+
+
+@dataclass(frozen=True)
+class VideoEncoderConfig:
+    """How to drive one FFmpeg encoder for real-time use."""
+
+    ffmpeg_name: str
+    options: dict[str, str]
+    live_bitrate: bool  # the FFmpeg wrapper applies ``bit_rate`` changes between frames
+
+
+VP8_CONFIG = VideoEncoderConfig(
+    "libvpx", {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}, False
+)
+VP9_CONFIG = VideoEncoderConfig(
+    "libvpx-vp9", {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}, False
+)
+H264_CONFIG = VideoEncoderConfig(
+    "libx264",
+    {
+        "preset": "ultrafast",
+        "tune": "zerolatency",
+        "profile": "baseline",
+        "forced-idr": "1",
+    },
+    True,
+)
+AV1_CONFIG = VideoEncoderConfig(
+    "libsvtav1", {"preset": "12", "svtav1-params": "pred-struct=1:rc=2"}, False
+)
+
+
+def _pts_90khz(frame: av.VideoFrame) -> int | None:
+    if frame.pts is None or frame.time_base is None:
+        return None
+    tb = frame.time_base
+    return int(frame.pts * fractions.Fraction(tb.numerator, tb.denominator) * VIDEO_CLOCK_RATE)
+
+
+class VideoEncoder:
+    """A real-time video encoder: ``encode(frame)`` returns the encoded frame(s) at once.
+
+    The FFmpeg encoder opens on the first frame (its size sets the stream's size) and reopens
+    when the size changes. Input frames are converted to yuv420p when needed; the caller's frame
+    object is left as it was (it may be shared by several senders).
+    """
+
+    def __init__(
+        self, config: VideoEncoderConfig, target_bitrate: int = 1_000_000, framerate: int = 30
+    ) -> None:
+        if target_bitrate <= 0:
+            raise CodecError("target_bitrate must be positive")
+        self._config = config
+        self._framerate = framerate
+        self._target = target_bitrate
+        self._applied = target_bitrate
+        self._ceiling = target_bitrate
+        self._context: av.VideoCodecContext | None = None
+        self._size: tuple[int, int] | None = None
+        self._last_pts: int | None = None
+        self._keyframe_requested = False
+
+    @property
+    def clock_rate(self) -> int:
+        return VIDEO_CLOCK_RATE
+
+    @property
+    def target_bitrate(self) -> int:
+        """Bits per second the rate control aims at; set it from the bandwidth estimate."""
+        return self._target
+
+    @target_bitrate.setter
+    def target_bitrate(self, value: int) -> None:
+        if value <= 0:
+            raise CodecError("target_bitrate must be positive")
+        self._target = value
+
+    @property
+    def pending_bitrate(self) -> bool:
+        """Whether a bitrate change waits for the next keyframe (see the module docstring)."""
+        return self._context is not None and self._target != self._applied
+
+    def request_keyframe(self) -> None:
+        """Make the next encoded frame a keyframe (call on RTCP PLI or FIR)."""
+        self._keyframe_requested = True
+
+    def encode(
+        self, frame: av.AudioFrame | av.VideoFrame, force_keyframe: bool = False
+    ) -> list[EncodedFrame]:
+        """Encode one frame; returns the encoded frame (an empty list if the encoder dropped it).
+
+        ``timestamp`` of the output is the frame's ``pts`` in 90 kHz units (frames without a
+        ``pts`` continue from the previous one at the configured frame rate).
+        """
+        if not isinstance(frame, av.VideoFrame):
+            raise CodecError(f"{self._config.ffmpeg_name} encodes video frames only")
+        keyframe = force_keyframe or self._keyframe_requested
+        self._keyframe_requested = False
+        pts = _pts_90khz(frame)
+        if self._last_pts is not None:
+            if pts is None:
+                pts = self._last_pts + VIDEO_CLOCK_RATE // self._framerate
+            pts = max(pts, self._last_pts + 1)  # encoders require increasing timestamps
+        elif pts is None:
+            pts = 0
+        self._last_pts = pts
+
+        size = (frame.width, frame.height)
+        if self._context is None or size != self._size or (keyframe and self.pending_bitrate):
+            self._open(size)
+            keyframe = False  # a freshly opened encoder starts with a keyframe
+        elif self._target != self._applied and self._live_update_possible():
+            assert self._context is not None
+            self._context.bit_rate = self._target
+            self._applied = self._target
+        context = self._context
+        assert context is not None
+
+        source = frame if frame.format.name == "yuv420p" else frame.reformat(format="yuv420p")
+        saved = (source.pts, source.time_base, source.pict_type)
+        source.pts = pts
+        source.time_base = _TIME_BASE
+        source.pict_type = PictureType.I if keyframe else PictureType.NONE
+        try:
+            packets = context.encode(source)
+        except av.FFmpegError as exc:
+            raise CodecError(f"{self._config.ffmpeg_name} failed to encode: {exc}") from exc
+        finally:
+            source.pts, source.time_base, source.pict_type = saved
+        return [
+            EncodedFrame(
+                bytes(packet), pts if packet.pts is None else packet.pts, packet.is_keyframe
+            )
+            for packet in packets
+        ]
+
+    def close(self) -> None:
+        """Flush and release the FFmpeg encoder (a later ``encode`` opens a new one)."""
+        if self._context is not None:
+            with contextlib.suppress(av.FFmpegError):  # an encoder that failed has no output
+                self._context.encode(None)
+            self._context = None
+
+    def _live_update_possible(self) -> bool:
+        return self._config.live_bitrate and self._target <= self._ceiling
+
+    def _open(self, size: tuple[int, int]) -> None:
+        self.close()
+        context = av.CodecContext.create(self._config.ffmpeg_name, "w")
+        assert isinstance(context, av.VideoCodecContext)
+        context.width, context.height = size
+        context.pix_fmt = "yuv420p"
+        context.time_base = _TIME_BASE
+        context.framerate = fractions.Fraction(self._framerate, 1)
+        context.gop_size = _GOP_SIZE
+        context.bit_rate = self._target
+        options = dict(self._config.options)
+        if self._config.live_bitrate:
+            # x264 lets rate control be reconfigured only when VBV was enabled at open.
+            options["maxrate"] = str(self._target)
+            options["bufsize"] = str(self._target)
+        context.options = options
+        try:
+            context.open()
+        except av.FFmpegError as exc:
+            raise CodecError(f"cannot open {self._config.ffmpeg_name}: {exc}") from exc
+        self._context = context
+        self._size = size
+        self._applied = self._ceiling = self._target
+
+
+class VideoDecoder:
+    """Decodes one encoded frame (VP8/VP9 frame, H.264 access unit, AV1 temporal unit)."""
+
+    def __init__(self, ffmpeg_name: str) -> None:
+        try:
+            context = av.CodecContext.create(ffmpeg_name, "r")
+        except (av.FFmpegError, ValueError) as exc:
+            raise CodecError(f"no FFmpeg decoder {ffmpeg_name!r}: {exc}") from exc
+        assert isinstance(context, av.VideoCodecContext)
+        # Frame threading would hold decoded frames back by several frames.
+        context.thread_type = "SLICE"
+        if ffmpeg_name == "libdav1d":
+            context.options = {"max_frame_delay": "1"}
+        self._context = context
+        self._name = ffmpeg_name
+
+    @property
+    def clock_rate(self) -> int:
+        return VIDEO_CLOCK_RATE
+
+    def decode(self, data: bytes, timestamp: int) -> list[av.VideoFrame]:
+        """Decode ``data``; frames get ``pts=timestamp`` and ``time_base`` 1/90000.
+
+        Corrupt or undecodable input (for example a delta frame after loss) raises
+        :class:`DecodeError`; the receiver should then request a keyframe.
+        """
+        packet = av.Packet(data)
+        packet.pts = timestamp
+        packet.time_base = _TIME_BASE
+        try:
+            frames = self._context.decode(packet)
+        except av.FFmpegError as exc:
+            raise DecodeError(f"{self._name} could not decode frame: {exc}") from exc
+        out: list[av.VideoFrame] = []
+        for frame in frames:
+            assert isinstance(frame, av.VideoFrame)
+            if frame.pts is None:
+                frame.pts = timestamp
+            frame.time_base = _TIME_BASE
+            out.append(frame)
+        return out

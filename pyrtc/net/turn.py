@@ -137,7 +137,8 @@ class TurnSession:
         self.events: asyncio.Queue[Event] = asyncio.Queue()
         self.dropped = 0
         """Peer datagrams dropped because nobody read them (more than MAX_PENDING_DATA)."""
-        self._data: asyncio.Queue[DataReceived] = asyncio.Queue(MAX_PENDING_DATA)
+        # Unbounded so the end-of-session marker (None) always fits; data is capped by hand.
+        self._data: asyncio.Queue[DataReceived | None] = asyncio.Queue()
         self._outcome: asyncio.Future[Allocated] = asyncio.get_running_loop().create_future()
         self._closed_event: asyncio.Future[Closed] = asyncio.get_running_loop().create_future()
         self._connection: _Connection | None = None
@@ -161,10 +162,10 @@ class TurnSession:
 
     def _on_event(self, event: Event) -> None:
         if isinstance(event, DataReceived):
-            try:
-                self._data.put_nowait(event)
-            except asyncio.QueueFull:
+            if self._data.qsize() >= MAX_PENDING_DATA:
                 self.dropped += 1
+            else:
+                self._data.put_nowait(event)
             return
         if isinstance(event, Allocated | AllocationFailed) and not self._outcome.done():
             if isinstance(event, Allocated):
@@ -177,6 +178,7 @@ class TurnSession:
                 self._outcome.set_exception(event.error or TurnError("closed"))
             if not self._closed_event.done():
                 self._closed_event.set_result(event)
+                self._data.put_nowait(None)
         self.events.put_nowait(event)
 
     def send(self, data: bytes, peer: Address) -> None:
@@ -186,8 +188,16 @@ class TurnSession:
         self._connection.pump()
 
     async def recv(self) -> tuple[bytes, Address]:
-        """The next datagram from a peer: ``(data, peer address)``."""
+        """The next datagram from a peer: ``(data, peer address)``.
+
+        Once the allocation is closed or lost and the datagrams received before that have
+        been read, raises :class:`TurnError` (why it ended, or "closed").
+        """
         event = await self._data.get()
+        if event is None:
+            self._data.put_nowait(None)  # every later call ends the same way
+            closed = self._closed_event.result()
+            raise closed.error or TurnError("the TURN allocation is closed")
         return event.data, event.peer
 
     async def close(self, timeout: float = 5.0) -> None:

@@ -65,6 +65,9 @@ async def test_server_hanging_up_ends_the_allocation() -> None:
         assert isinstance(event, Closed) and event.error is not None
         session.send(b"x", ("127.0.0.1", 9))
         assert session.client.stats.dropped == 1
+        for _ in range(2):  # readers do not wait forever on a dead allocation
+            with pytest.raises(TurnError, match="closed the connection"):
+                await asyncio.wait_for(session.recv(), 1)
         await session.close()
 
 

@@ -13,7 +13,7 @@ import logging
 import random
 import socket
 from collections.abc import Sequence
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from pyrtc.datachannel import (
     ChannelBufferedAmountLow,
@@ -58,29 +58,51 @@ logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_SIZE = 262144
 """What we accept per data-channel message (our ``a=max-message-size``)."""
+_READ_BATCH = 64
+_SOCKET_BUFFER = 4 << 20
+"""SO_RCVBUF/SO_SNDBUF: SCTP bursts a whole window at once; with the 208 KiB default the
+kernel drops datagrams of a burst on loopback (capped by net.core.rmem_max/wmem_max)."""
 
 
-class _Socket(asyncio.DatagramProtocol):
-    def __init__(self, pc: RTCPeerConnection) -> None:
+class _Socket:
+    """One non-blocking UDP socket (a local base) watched with ``loop.add_reader``.
+
+    Each readiness callback drains up to :data:`_READ_BATCH` datagrams into the stack and
+    then flushes once: with asyncio's datagram transports every datagram costs a loop
+    iteration and a flush of its own.
+    """
+
+    def __init__(self, pc: RTCPeerConnection, sock: socket.socket) -> None:
         self.pc = pc
-        self.transport: asyncio.DatagramTransport | None = None
-        self.base: Address = ("", 0)
+        self.sock = sock
+        name = sock.getsockname()
+        self.base: Address = (name[0], name[1])
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
-        name = self.transport.get_extra_info("sockname")
-        self.base = (name[0], name[1])
-
-    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+    def readable(self) -> None:
         pc = self.pc
         stack = pc._stack
-        if stack is None or not data:
+        if stack is None:
             return
-        stack.receive(data, (addr[0], addr[1]), pc._loop_time(), self.base)
-        pc._schedule_flush()
+        recvfrom = self.sock.recvfrom
+        base = self.base
+        now = pc._loop_time()
+        for _ in range(_READ_BATCH):
+            try:
+                data, addr = recvfrom(65536)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                pc.send_errors += 1  # an ICMP error reported on the socket
+                break
+            if data:
+                stack.receive(data, (addr[0], addr[1]), now, base)
+        pc._flush()
 
-    def error_received(self, exc: Exception) -> None:
-        self.pc.send_errors += 1
+    def sendto(self, data: bytes, addr: Address) -> None:
+        try:
+            self.sock.sendto(data, addr)
+        except OSError:
+            self.pc.send_errors += 1  # full buffer or unreachable: UDP may drop
 
 
 class RTCPeerConnection(EventEmitter):
@@ -393,8 +415,9 @@ class RTCPeerConnection(EventEmitter):
             self._flush()
         self._cancel_timer()
         for sock in self._sockets.values():
-            if sock.transport is not None:
-                sock.transport.close()
+            if self._loop is not None:
+                self._loop.remove_reader(sock.sock)
+            sock.sock.close()
         self._sockets.clear()
         for channel in list(self._channels.values()) + self._unassigned:
             channel._set_state("closed")
@@ -498,11 +521,20 @@ class RTCPeerConnection(EventEmitter):
             addresses = host_addresses(use_ipv4=True, use_ipv6=True)
         for address in addresses:
             try:
-                _, sock = await loop.create_datagram_endpoint(
-                    lambda: _Socket(self), local_addr=(address, 0)
-                )
+                family = socket.AF_INET6 if ":" in address else socket.AF_INET
+                raw = socket.socket(family, socket.SOCK_DGRAM)
             except OSError:
                 continue
+            try:
+                raw.setblocking(False)
+                for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+                    raw.setsockopt(socket.SOL_SOCKET, option, _SOCKET_BUFFER)
+                raw.bind((address, 0))
+            except OSError:
+                raw.close()  # an address that cannot be bound (e.g. tentative IPv6)
+                continue
+            sock = _Socket(self, raw)
+            loop.add_reader(raw, sock.readable)
             self._sockets[sock.base] = sock
         if not self._sockets:
             raise InvalidAccessError("no local address could be bound")
@@ -639,8 +671,8 @@ class RTCPeerConnection(EventEmitter):
             sockets = self._sockets
             for transmit in stack.datagrams_to_send(loop.time()):
                 sock = sockets.get(transmit.local)
-                if sock is not None and sock.transport is not None:
-                    sock.transport.sendto(transmit.data, transmit.addr)
+                if sock is not None:
+                    sock.sendto(transmit.data, transmit.addr)
         if self._closed:
             return
         when = stack.get_timer()

@@ -1,0 +1,45 @@
+"""RTP sessions: sans-I/O sender and receiver cores with their RTCP feedback loops.
+
+:class:`RtpSender` and :class:`RtpReceiver` handle one stream each (numbering, history,
+NACK/RTX, PLI/FIR, SR/RR, statistics); :class:`RtpSession` puts the streams of one transport
+together (RTP/RTCP demultiplexing, routing by SSRC, transport-wide CC feedback). See
+``docs/rtpsession.md``::
+
+    from pyrtc.rtpsession import RtpReceiver, RtpSender, RtpSession
+"""
+
+from pyrtc.rtpsession.errors import RtpSessionError
+from pyrtc.rtpsession.events import (
+    BitrateEstimateReceived,
+    ByeReceived,
+    FrameReceived,
+    KeyframeRequested,
+    ReceiverReportReceived,
+    SenderReportReceived,
+    TransportFeedbackReceived,
+)
+from pyrtc.rtpsession.interval import rtcp_interval
+from pyrtc.rtpsession.receiver import JitterBufferLike, RtpReceiver
+from pyrtc.rtpsession.sender import RtpSender, TransportSequence
+from pyrtc.rtpsession.session import RtpSession
+from pyrtc.rtpsession.statistics import ReceptionStatistics
+from pyrtc.rtpsession.twcc import TwccRecorder
+
+__all__ = [
+    "BitrateEstimateReceived",
+    "ByeReceived",
+    "FrameReceived",
+    "JitterBufferLike",
+    "KeyframeRequested",
+    "ReceiverReportReceived",
+    "ReceptionStatistics",
+    "RtpReceiver",
+    "RtpSender",
+    "RtpSession",
+    "RtpSessionError",
+    "SenderReportReceived",
+    "TransportFeedbackReceived",
+    "TransportSequence",
+    "TwccRecorder",
+    "rtcp_interval",
+]

@@ -1,0 +1,411 @@
+"""The sending side of one RTP stream (RFC 3550, RFC 4585, RFC 4588, RFC 5104): a sans-I/O core.
+
+:class:`RtpSender` numbers and stamps the packets of each frame, keeps a bounded history for
+retransmission, answers generic NACKs (with RTX when negotiated), turns PLI/FIR into
+:class:`~pyrtc.rtpsession.KeyframeRequested`, sends SR + SDES on the RTCP interval and BYE on
+:meth:`RtpSender.stop`, and reads the peer's report blocks for loss, jitter and round-trip time.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pyrtc.rtcp import (
+    NTP_UNIX_OFFSET,
+    RtcpByePacket,
+    RtcpFirPacket,
+    RtcpNackPacket,
+    RtcpPacket,
+    RtcpPliPacket,
+    RtcpReceiverInfo,
+    RtcpRrPacket,
+    RtcpSdesPacket,
+    RtcpSenderInfo,
+    RtcpSourceInfo,
+    RtcpSrPacket,
+    SdesItemType,
+    rtt_from_report,
+    seconds_to_ntp,
+    serialize_compound,
+)
+from pyrtc.rtp import (
+    ABS_SEND_TIME,
+    AUDIO_LEVEL,
+    TRANSPORT_CC,
+    HeaderExtensions,
+    HeaderExtensionsMap,
+    RtpPacket,
+    abs_send_time_from_seconds,
+    encode_audio_level,
+    wrap_rtx,
+)
+from pyrtc.rtpsession.errors import RtpSessionError
+from pyrtc.rtpsession.events import KeyframeRequested, ReceiverReportReceived
+from pyrtc.rtpsession.interval import rtcp_interval
+from pyrtc.sansio import Event
+
+__all__ = ["RtpSender", "TransportSequence"]
+
+_RTP_HEADER = 12
+_DEFAULT_RTT = 0.1
+
+
+class TransportSequence:
+    """The transport-wide sequence number counter shared by every sender of one transport."""
+
+    def __init__(self, start: int = 0) -> None:
+        self.value = start & 0xFFFF
+
+    def next(self) -> int:
+        """The number for the next packet sent on the transport (16-bit, wrapping)."""
+        value = self.value
+        self.value = (value + 1) & 0xFFFF
+        return value
+
+
+@dataclass(slots=True)
+class _Sent:
+    packet: RtpPacket
+    sent_at: float
+    retransmitted_at: float | None = None
+
+
+class RtpSender:
+    """Sans-I/O core for one outgoing RTP stream (plus its RTX stream, if negotiated).
+
+    Feed it frames with :meth:`send_frame` and the peer's RTCP with :meth:`receive_rtcp`;
+    drain RTP and compound RTCP datagrams (unprotected; SRTP is the caller's job) with
+    :meth:`datagrams_to_send`, and events with :meth:`next_event`. ``extensions`` is the
+    negotiated header extension map: mid, rid (repaired-rid on RTX), abs-send-time,
+    transport-wide-cc (numbered from ``transport_sequence``, shared per transport) and
+    audio level are written when their URI is in it.
+
+    History: the last ``history_packets`` packets younger than ``history_age`` seconds are
+    kept for retransmission. A packet is retransmitted at most once per round-trip time (the
+    measured one, 100 ms until measured). Keyframe requests closer than
+    ``keyframe_request_interval`` to the previous one produce no event (an encoder is
+    already making a keyframe). ``ntp_offset`` maps ``now`` to NTP seconds for SRs; the
+    default treats ``now`` as Unix time, pass ``time.time() - time.monotonic() +
+    NTP_UNIX_OFFSET`` when ``now`` is monotonic. ``rng`` seeds the sequence number start and
+    the RTCP interval (tests pass a seeded ``random.Random``).
+    """
+
+    def __init__(
+        self,
+        ssrc: int,
+        payload_type: int,
+        clock_rate: int,
+        *,
+        cname: str,
+        rtx_ssrc: int | None = None,
+        rtx_payload_type: int | None = None,
+        mid: str | None = None,
+        rid: str | None = None,
+        extensions: HeaderExtensionsMap | None = None,
+        transport_sequence: TransportSequence | None = None,
+        history_packets: int = 1024,
+        history_age: float = 1.0,
+        rtcp_interval: float = 1.0,
+        keyframe_request_interval: float = 0.3,
+        ntp_offset: float = NTP_UNIX_OFFSET,
+        rng: random.Random | None = None,
+    ) -> None:
+        if (rtx_ssrc is None) != (rtx_payload_type is None):
+            raise ValueError("rtx_ssrc and rtx_payload_type go together")
+        if not 0 < history_packets <= 0x8000:
+            raise ValueError("history_packets must be 1..32768 (unique 16-bit sequence numbers)")
+        self._rng = rng or random.Random()
+        self.ssrc = ssrc
+        self.payload_type = payload_type
+        self.clock_rate = clock_rate
+        self.cname = cname
+        self.rtx_ssrc = rtx_ssrc
+        self.rtx_payload_type = rtx_payload_type
+        self.history_packets = history_packets
+        self.history_age = history_age
+        self.rtcp_interval = rtcp_interval
+        self.keyframe_request_interval = keyframe_request_interval
+        self.ntp_offset = ntp_offset
+        self.sequence_number = self._rng.randrange(0x10000)
+        """The sequence number of the next media packet (random start, RFC 3550 §5.1)."""
+        self.rtx_sequence_number = self._rng.randrange(0x10000)
+        self.transport_sequence = transport_sequence
+        extmap = extensions or HeaderExtensionsMap()
+        self._ext_media = extmap.encode(HeaderExtensions(mid=mid, rtp_stream_id=rid))
+        self._ext_rtx = extmap.encode(HeaderExtensions(mid=mid, repaired_rtp_stream_id=rid))
+        self._abs_send_time_id = extmap.id_of(ABS_SEND_TIME)
+        self._transport_cc_id = extmap.id_of(TRANSPORT_CC) if transport_sequence else None
+        self._audio_level_id = extmap.id_of(AUDIO_LEVEL)
+        self._history: OrderedDict[int, _Sent] = OrderedDict()
+        self._outbox: list[bytes] = []
+        self._events: deque[Event] = deque()
+        self._next_rtcp: float | None = None
+        self._last_frame: tuple[int, float] | None = None  # (RTP timestamp, now) of last frame
+        self._last_keyframe_request = -float("inf")
+        self._last_fir_sequence: int | None = None
+        self.stopped = False
+        # counters (W3C webrtc-stats outbound-rtp / remote-inbound-rtp, RFC 3550 SR)
+        self.packets_sent = 0
+        self.frames_sent = 0
+        self.key_frames_sent = 0
+        self.bytes_sent = 0  # payload octets, the SR octet count
+        self.header_bytes_sent = 0
+        self.retransmitted_packets_sent = 0
+        self.retransmitted_bytes_sent = 0
+        self.nack_count = 0
+        self.pli_count = 0
+        self.fir_count = 0
+        self.reports_received = 0
+        self.round_trip_time: float | None = None
+        self.total_round_trip_time = 0.0
+        self.round_trip_time_measurements = 0
+        self.last_report: RtcpReceiverInfo | None = None
+
+    # -- sending media -------------------------------------------------------------------
+
+    def send_frame(
+        self,
+        payloads: Iterable[bytes],
+        timestamp: int,
+        now: float,
+        *,
+        keyframe: bool = False,
+        audio_level: tuple[bool, int] | None = None,
+    ) -> None:
+        """Send the packetized payloads of one frame captured at RTP time ``timestamp``.
+
+        Packets get consecutive sequence numbers, the marker bit on the last one (RFC 3550
+        §5.1, the video profiles' end-of-frame meaning) and the negotiated extensions.
+        ``keyframe`` counts the frame in ``keyFramesEncoded``; ``audio_level`` is
+        ``(voice activity, -dBov)`` (RFC 6464).
+        """
+        if self.stopped:
+            raise RtpSessionError(f"sender {self.ssrc} is stopped")
+        payloads = list(payloads)
+        timestamp &= 0xFFFFFFFF
+        base = self._ext_media
+        if audio_level is not None and self._audio_level_id is not None:
+            base = {**base, self._audio_level_id: encode_audio_level(audio_level)}
+        last = len(payloads) - 1
+        for index, payload in enumerate(payloads):
+            seq = self.sequence_number
+            self.sequence_number = (seq + 1) & 0xFFFF
+            packet = RtpPacket(
+                self.payload_type, int(index == last), seq, timestamp, self.ssrc, payload
+            )
+            packet.extensions = self._stamp(base, now)
+            data = packet.serialize()
+            self._outbox.append(data)
+            self.packets_sent += 1
+            self.bytes_sent += len(payload)
+            self.header_bytes_sent += len(data) - len(payload)
+            packet.extensions = base
+            self._remember(seq, _Sent(packet, now))
+        if payloads:
+            self.frames_sent += 1
+            self.key_frames_sent += keyframe
+            self._last_frame = (timestamp, now)
+            if self._next_rtcp is None:
+                self._next_rtcp = now + rtcp_interval(self.rtcp_interval, self._rng, initial=True)
+
+    def _stamp(self, base: dict[int, bytes], now: float) -> dict[int, bytes]:
+        """The extensions of one transmission: ``base`` plus the per-send timing values."""
+        if self._abs_send_time_id is None and self._transport_cc_id is None:
+            return base
+        ext = dict(base)
+        if self._abs_send_time_id is not None:
+            ext[self._abs_send_time_id] = abs_send_time_from_seconds(now).to_bytes(3, "big")
+        if self._transport_cc_id is not None and self.transport_sequence is not None:
+            ext[self._transport_cc_id] = self.transport_sequence.next().to_bytes(2, "big")
+        return ext
+
+    def _remember(self, seq: int, sent: _Sent) -> None:
+        history = self._history
+        history[seq] = sent
+        horizon = sent.sent_at - self.history_age
+        while len(history) > self.history_packets or next(iter(history.values())).sent_at < horizon:
+            history.popitem(last=False)
+
+    @property
+    def history_size(self) -> int:
+        """Packets currently kept for retransmission."""
+        return len(self._history)
+
+    def _retransmit(self, seq: int, now: float) -> bool:
+        """Resend one packet from the history (RFC 4588 §4 with RTX, else as is)."""
+        sent = self._history.get(seq)
+        if sent is None or now - sent.sent_at > self.history_age:
+            return False
+        rtt = self.round_trip_time if self.round_trip_time is not None else _DEFAULT_RTT
+        if sent.retransmitted_at is not None and now - sent.retransmitted_at < rtt:
+            return False
+        sent.retransmitted_at = now
+        packet = sent.packet
+        if self.rtx_ssrc is not None and self.rtx_payload_type is not None:
+            rtx_seq = self.rtx_sequence_number
+            self.rtx_sequence_number = (rtx_seq + 1) & 0xFFFF
+            out = wrap_rtx(packet, self.rtx_payload_type, rtx_seq, self.rtx_ssrc)
+            out.extensions = self._stamp(self._ext_rtx, now)
+        else:
+            out = RtpPacket(
+                packet.payload_type,
+                packet.marker,
+                packet.sequence_number,
+                packet.timestamp,
+                packet.ssrc,
+                packet.payload,
+                extensions=self._stamp(packet.extensions, now),
+            )
+        data = out.serialize()
+        self._outbox.append(data)
+        self.retransmitted_packets_sent += 1
+        self.retransmitted_bytes_sent += len(packet.payload)
+        return True
+
+    # -- RTCP ----------------------------------------------------------------------------
+
+    def receive_rtcp(self, packet: RtcpPacket, now: float) -> None:
+        """Handle one RTCP packet from the peer; packets not about this stream are ignored.
+
+        NACK (RFC 4585 §6.2.1) -> retransmissions; PLI (§6.3.1) and FIR (RFC 5104 §4.3.1,
+        a repeated command sequence number is not a new request) -> ``KeyframeRequested``;
+        SR/RR report blocks about this SSRC -> ``ReceiverReportReceived`` with the RTT of
+        RFC 3550 §6.4.1 (LSR/DLSR).
+        """
+        if isinstance(packet, RtcpNackPacket):
+            if packet.media_ssrc == self.ssrc:
+                self.nack_count += 1
+                for seq in packet.lost:
+                    self._retransmit(seq, now)
+        elif isinstance(packet, RtcpPliPacket):
+            if packet.media_ssrc == self.ssrc:
+                self.pli_count += 1
+                self._keyframe_request("pli", now)
+        elif isinstance(packet, RtcpFirPacket):
+            for entry in packet.entries:
+                if entry.ssrc == self.ssrc and entry.sequence_number != self._last_fir_sequence:
+                    self._last_fir_sequence = entry.sequence_number
+                    self.fir_count += 1
+                    self._keyframe_request("fir", now)
+        elif isinstance(packet, RtcpSrPacket | RtcpRrPacket):
+            for report in packet.reports:
+                if report.ssrc == self.ssrc:
+                    self._report(report, now)
+
+    def _keyframe_request(self, reason: str, now: float) -> None:
+        if now - self._last_keyframe_request >= self.keyframe_request_interval:
+            self._last_keyframe_request = now
+            self._events.append(KeyframeRequested(self.ssrc, reason))
+
+    def _report(self, report: RtcpReceiverInfo, now: float) -> None:
+        self.reports_received += 1
+        self.last_report = report
+        rtt = rtt_from_report(self.ntp(now), report.lsr, report.dlsr)
+        if rtt is not None and rtt >= 0:
+            self.round_trip_time = rtt
+            self.total_round_trip_time += rtt
+            self.round_trip_time_measurements += 1
+        else:
+            rtt = None
+        self._events.append(
+            ReceiverReportReceived(
+                ssrc=self.ssrc,
+                fraction_lost=report.fraction_lost / 256,
+                packets_lost=report.packets_lost,
+                highest_sequence=report.highest_sequence,
+                jitter=report.jitter / self.clock_rate,
+                round_trip_time=rtt,
+            )
+        )
+
+    def ntp(self, now: float) -> int:
+        """The 64-bit NTP timestamp of ``now`` (``now + ntp_offset`` seconds)."""
+        return seconds_to_ntp(now + self.ntp_offset)
+
+    def _report_packets(self, now: float) -> list[RtcpPacket]:
+        """SR (or an empty RR before the first packet, RFC 3550 §6.4) and SDES CNAME."""
+        first: RtcpPacket
+        if self._last_frame is not None:
+            timestamp, at = self._last_frame
+            rtp_now = (timestamp + round((now - at) * self.clock_rate)) & 0xFFFFFFFF
+            info = RtcpSenderInfo(
+                self.ntp(now), rtp_now, self.packets_sent & 0xFFFFFFFF, self.bytes_sent & 0xFFFFFFFF
+            )
+            first = RtcpSrPacket(self.ssrc, info)
+        else:
+            first = RtcpRrPacket(self.ssrc)
+        sdes = RtcpSdesPacket(
+            [RtcpSourceInfo(self.ssrc, [(SdesItemType.CNAME, self.cname.encode())])]
+        )
+        return [first, sdes]
+
+    def stop(self, now: float, reason: bytes | None = None) -> None:
+        """Leave the session: a last SR + SDES with BYE for the stream and its RTX stream."""
+        if self.stopped:
+            return
+        self.stopped = True
+        self._next_rtcp = None
+        sources = [self.ssrc] if self.rtx_ssrc is None else [self.ssrc, self.rtx_ssrc]
+        bye = RtcpByePacket(sources, reason)
+        self._outbox.append(serialize_compound([*self._report_packets(now), bye]))
+
+    # -- sans-I/O plumbing ----------------------------------------------------------------
+
+    def get_timer(self) -> float | None:
+        """When the next SR is due (``None`` before the first frame and after ``stop``)."""
+        return self._next_rtcp
+
+    def handle_timer(self, now: float) -> None:
+        """Send the periodic SR + SDES compound (RFC 3550 §6.3.6) when it is due."""
+        if self._next_rtcp is None or now < self._next_rtcp:
+            return
+        self._outbox.append(serialize_compound(self._report_packets(now)))
+        self._next_rtcp = now + rtcp_interval(self.rtcp_interval, self._rng)
+
+    def datagrams_to_send(self, now: float) -> list[bytes]:
+        """RTP packets and RTCP compounds to send, in order (not yet SRTP-protected)."""
+        out, self._outbox = self._outbox, []
+        return out
+
+    def next_event(self) -> Event | None:
+        """The next :class:`KeyframeRequested` or :class:`ReceiverReportReceived`, if any."""
+        return self._events.popleft() if self._events else None
+
+    def stats(self) -> list[dict[str, Any]]:
+        """W3C webrtc-stats ``outbound-rtp`` and, once a report arrived, ``remote-inbound-rtp``."""
+        out: list[dict[str, Any]] = [
+            {
+                "type": "outbound-rtp",
+                "ssrc": self.ssrc,
+                "packetsSent": self.packets_sent,
+                "bytesSent": self.bytes_sent,
+                "headerBytesSent": self.header_bytes_sent,
+                "framesSent": self.frames_sent,
+                "keyFramesEncoded": self.key_frames_sent,
+                "retransmittedPacketsSent": self.retransmitted_packets_sent,
+                "retransmittedBytesSent": self.retransmitted_bytes_sent,
+                "nackCount": self.nack_count,
+                "pliCount": self.pli_count,
+                "firCount": self.fir_count,
+            }
+        ]
+        report = self.last_report
+        if report is not None:
+            remote: dict[str, Any] = {
+                "type": "remote-inbound-rtp",
+                "ssrc": self.ssrc,
+                "packetsLost": report.packets_lost,
+                "fractionLost": report.fraction_lost / 256,
+                "jitter": report.jitter / self.clock_rate,
+                "reportsReceived": self.reports_received,
+                "roundTripTimeMeasurements": self.round_trip_time_measurements,
+                "totalRoundTripTime": self.total_round_trip_time,
+            }
+            if self.round_trip_time is not None:
+                remote["roundTripTime"] = self.round_trip_time
+            out.append(remote)
+        return out

@@ -1,0 +1,157 @@
+"""Peer connections on loopback: pyrtc's ``RTCPeerConnection`` against aiortc's, two peers in
+one process over real UDP on 127.0.0.1.
+
+``setup``: each call creates two connections (certificates included), runs offer/answer
+(non-trickle), ICE, DTLS and SCTP, waits until the data channel is open on both sides, and
+closes both. ``throughput``: over one established connection per library (made on the first
+call), each call sends 8 MiB as 16 KiB binary messages with bufferedAmount back-pressure
+(pause above 4 MiB, resume at the 1 MiB ``bufferedamountlow``) and waits until the receiver
+has every byte. 8 MiB per call instead of 32 MiB keeps aiortc's rounds short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+from unittest import mock
+
+from pyrtc.bench import Case
+
+LOOPBACK = ["127.0.0.1"]
+MESSAGE = 16384
+PER_CALL = 8 << 20
+HIGH = 4 << 20
+LOW = 1 << 20
+
+
+def _factory(library: str) -> Callable[[], Any]:
+    if library == "pyrtc":
+        from pyrtc.pc import RTCPeerConnection
+
+        return lambda: RTCPeerConnection(addresses=LOOPBACK)
+    import aiortc
+
+    return aiortc.RTCPeerConnection
+
+
+async def _connect(make: Callable[[], Any]) -> tuple[Any, Any, Any, Any]:
+    """Two connected peers and both ends of one open channel."""
+    a, b = make(), make()
+    channel = a.createDataChannel("bench")
+    loop = asyncio.get_running_loop()
+    remote: asyncio.Future[Any] = loop.create_future()
+    local_open: asyncio.Future[None] = loop.create_future()
+
+    def on_channel(theirs: Any) -> None:
+        if not remote.done():
+            remote.set_result(theirs)
+
+    def on_open() -> None:
+        if not local_open.done():
+            local_open.set_result(None)
+
+    b.on("datachannel", on_channel)
+    channel.on("open", on_open)
+    await a.setLocalDescription(await a.createOffer())
+    await b.setRemoteDescription(a.localDescription)
+    await b.setLocalDescription(await b.createAnswer())
+    await a.setRemoteDescription(b.localDescription)
+    theirs = await asyncio.wait_for(remote, 10)
+    await asyncio.wait_for(local_open, 10)
+    return a, b, channel, theirs
+
+
+async def _setup(make: Callable[[], Any]) -> None:
+    a, b, _, _ = await _connect(make)
+    await a.close()
+    await b.close()
+
+
+class _Transfer:
+    """One long-lived connection; each call moves :data:`PER_CALL` bytes."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+        self.channel: Any = None
+        self.received = 0
+        self.target = 0
+        self.done: asyncio.Future[None] | None = None
+        self.low = asyncio.Event()
+
+    def on_message(self, message: bytes) -> None:
+        self.received += len(message)
+        if self.received >= self.target and self.done is not None and not self.done.done():
+            self.done.set_result(None)
+
+    async def run(self) -> None:
+        if self.channel is None:
+            _, _, self.channel, theirs = await _connect(self.make)
+            theirs.on("message", self.on_message)
+            self.channel.bufferedAmountLowThreshold = LOW
+            self.channel.on("bufferedamountlow", self.low.set)
+        self.done = asyncio.get_running_loop().create_future()
+        self.target += PER_CALL
+        payload = bytes(MESSAGE)
+        channel = self.channel
+        for _ in range(PER_CALL // MESSAGE):
+            if channel.bufferedAmount > HIGH:
+                self.low.clear()
+                await self.low.wait()
+            channel.send(payload)
+        await asyncio.wait_for(self.done, 60)
+
+
+def _runner(
+    job: Callable[[], Coroutine[Any, Any, None]], patch_aioice: bool
+) -> Callable[[], object]:
+    loop = asyncio.new_event_loop()
+
+    def run() -> None:
+        if patch_aioice:
+            # aioice never gathers on 127.0.0.1; pin it there as the tests do.
+            with mock.patch(
+                "aioice.ice.get_host_addresses", lambda use_ipv4, use_ipv6: list(LOOPBACK)
+            ):
+                loop.run_until_complete(asyncio.wait_for(job(), 60))
+        else:
+            loop.run_until_complete(asyncio.wait_for(job(), 60))
+
+    return run
+
+
+def cases() -> list[Case]:
+    try:
+        import aiortc  # noqa: F401
+    except ImportError:
+        have_baseline = False
+    else:
+        have_baseline = True
+    ours_make = _factory("pyrtc")
+    ours_transfer = _Transfer(ours_make)
+    baseline_setup = baseline_transfer = None
+    if have_baseline:
+        theirs_make = _factory("aiortc")
+        theirs_transfer = _Transfer(theirs_make)
+        baseline_setup = _runner(lambda: _setup(theirs_make), True)
+        baseline_transfer = _runner(theirs_transfer.run, True)
+    return [
+        Case(
+            group="pc",
+            name="setup: offer -> channel open (+close)",
+            ours=_runner(lambda: _setup(ours_make), False),
+            baseline=baseline_setup,
+            baseline_name="aiortc RTCPeerConnection",
+            target=1.0,
+        ),
+        Case(
+            group="pc",
+            name="data channel 16 KiB msgs, 8 MiB/call",
+            ours=_runner(ours_transfer.run, False),
+            baseline=baseline_transfer,
+            baseline_name="aiortc RTCPeerConnection",
+            target=10.0,
+            ops_per_call=PER_CALL // MESSAGE,
+            bytes_per_op=MESSAGE,
+        ),
+    ]

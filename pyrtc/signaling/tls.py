@@ -11,7 +11,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
 
@@ -21,8 +21,9 @@ def self_signed_certificate(
 ) -> tuple[bytes, bytes]:
     """A fresh P-256 key and a self-signed certificate for ``hosts``: ``(cert_pem, key_pem)``.
 
-    Each host becomes a subjectAltName (an IP address or a DNS name). The certificate is
-    also its own trust anchor: a client trusts it by loading ``cert_pem`` as a CA.
+    Each host becomes a subjectAltName (an IP address or a DNS name). It is a plain
+    server leaf (not a CA, serverAuth only); a client trusts it by loading ``cert_pem`` as
+    its trust anchor (``ssl.create_default_context(cafile=...)``).
     """
     key = ec.generate_private_key(ec.SECP256R1())
     start = now or datetime.datetime.now(datetime.UTC)
@@ -42,7 +43,22 @@ def self_signed_certificate(
         .not_valid_before(start - datetime.timedelta(minutes=5))
         .not_valid_after(start + datetime.timedelta(days=days))
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .sign(key, hashes.SHA256())
     )
     key_pem = key.private_bytes(

@@ -11,14 +11,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import json
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from playwright.async_api import Page, async_playwright
 
-from pyrtc.signaling import ServerConfig, SignalingServer, TokenIssuer, TokenVerifier
+from pyrtc.signaling import (
+    ServerConfig,
+    SignalingServer,
+    TokenIssuer,
+    TokenVerifier,
+    server_context,
+    write_self_signed,
+)
 
 SECRET = "browser-test-secret-0123456789abcdef"
 CHROMIUM = "/usr/bin/chromium"
@@ -175,6 +188,40 @@ async def scenario_denied(pw: Any, server: SignalingServer) -> dict[str, Any]:
         await browser.close()
 
 
+async def scenario_tls(pw: Any) -> dict[str, Any]:
+    """The page over HTTPS + WSS with a ``--self-signed`` certificate that Chromium is told
+    to trust by its key hash (--ignore-certificate-errors-spki-list), nothing else."""
+    with tempfile.TemporaryDirectory() as folder:
+        cert = write_self_signed(folder)
+        context = server_context(cert, Path(folder) / "key.pem")
+        public = x509.load_pem_x509_certificate(cert.read_bytes()).public_key()
+        spki = public.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        pin = base64.b64encode(hashlib.sha256(spki).digest()).decode()
+    config = ServerConfig(TokenVerifier.hs256(SECRET), host="127.0.0.1", port=0, ssl=context)
+    token = TokenIssuer.hs256(SECRET).issue("tls", "tess", 60, time.time())
+    async with SignalingServer(config) as server:
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM, args=[*FLAGS, f"--ignore-certificate-errors-spki-list={pin}"]
+        )
+        try:
+            page = await open_page(browser, f"{server.url}#room=tls&token={token}", [])
+            await wait_until(
+                page, "document.getElementById('status').textContent.startsWith('in room')"
+            )
+            # getUserMedia needs a secure context: the fake camera plays over HTTPS too.
+            await wait_until(page, "document.getElementById('local').videoWidth > 0")
+            return {
+                "url": page.url,
+                "status": await text(page, "#status"),
+                "secure_context": await page.evaluate("window.isSecureContext"),
+                "error_visible": await page.is_visible("#error"),
+            }
+        finally:
+            await browser.close()
+
+
 async def main(shot: str) -> dict[str, Any]:
     config = ServerConfig(verifier=TokenVerifier.hs256(SECRET), host="127.0.0.1", port=0)
     async with SignalingServer(config) as server, async_playwright() as pw:
@@ -185,10 +232,12 @@ async def main(shot: str) -> dict[str, Any]:
         finally:
             await browser.close()
         denied = await scenario_denied(pw, server)
+        tls = await scenario_tls(pw)
         return {
             "call": call,
             "expired": expired,
             "denied": denied,
+            "tls": tls,
             "refused": dict(server.hub.stats.refused),
         }
 

@@ -117,3 +117,13 @@ def test_denied_camera_permission_is_explained(browser_result: dict[str, Any]) -
     )
     # The page still joined: chat and receiving a call work without local media.
     assert denied["status"] == "in room other as dora"
+
+
+def test_page_over_https_and_wss_with_a_self_signed_certificate(
+    browser_result: dict[str, Any],
+) -> None:
+    tls = browser_result["tls"]
+    assert tls["url"].startswith("https://127.0.0.1:")
+    assert tls["status"] == "in room tls as tess"
+    assert tls["secure_context"] is True
+    assert tls["error_visible"] is False

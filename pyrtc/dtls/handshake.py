@@ -75,6 +75,11 @@ from pyrtc.dtls.suites import (
 EMPTY_RENEGOTIATION_INFO_SCSV = 0x00FF
 _CERT_TYPE_RSA_SIGN = 1
 _CERT_TYPE_ECDSA_SIGN = 64
+_MAX_MESSAGE_SEQ = 0xFFFF
+_SERVER_MESSAGES = 5
+"""Server messages after its ServerHello: Certificate to ServerHelloDone, then Finished."""
+_CLIENT_MESSAGES = 4
+"""Client messages after its ClientHello: Certificate to CertificateVerify, then Finished."""
 
 
 @dataclass(frozen=True)
@@ -272,6 +277,9 @@ class Handshake12:
     def _client_hello_verify(self, seq: int, body: bytes, record_sequence: int) -> None:
         request = HelloVerifyRequest.parse(body)
         assert self._client_hello is not None
+        if self._send_seq > _MAX_MESSAGE_SEQ - _CLIENT_MESSAGES:
+            # Each request costs a message_seq; ours must still fit 16 bits.
+            raise AlertError(AlertDescription.HANDSHAKE_FAILURE, "too many HelloVerifyRequests")
         self._client_hello.cookie = request.cookie
         self._send_client_hello()
 
@@ -476,6 +484,11 @@ class Handshake12:
             )
             self._driver.send_stateless(item, record_sequence)
             return
+        if seq > _MAX_MESSAGE_SEQ - _SERVER_MESSAGES:
+            # Our messages continue the ClientHello's numbering and must fit 16 bits.
+            raise AlertError(
+                AlertDescription.ILLEGAL_PARAMETER, f"ClientHello message_seq {seq} is too large"
+            )
         if hello.version > DTLS_1_2:  # numerically larger DTLS versions are older ones
             raise AlertError(AlertDescription.PROTOCOL_VERSION, "client does not offer DTLS 1.2")
         if 0 not in hello.compression_methods:

@@ -25,6 +25,7 @@ from pyrtc.dtls.messages import (
     ClientHello,
     ExtensionType,
     HandshakeType,
+    HelloVerifyRequest,
     ServerHello,
 )
 from pyrtc.dtls.record import build_record, parse_records
@@ -279,3 +280,52 @@ def test_renegotiation_is_refused_with_a_warning() -> None:
     server.receive(reply, 1.1)  # a warning: both stay up
     assert client.is_established and server.is_established
     assert drain(client) == [] and drain(server) == []
+
+
+@pytest.mark.parametrize("message_seq", [0xFFFA, 0xFFFB, 0xFFFF])
+def test_client_hello_message_seq_near_the_16_bit_limit(message_seq: int) -> None:
+    # The server numbers its flight (six messages up to its Finished) from the ClientHello's
+    # message_seq, as a stateless cookie exchange requires. A forged message_seq above
+    # 0xFFFA used to overflow the 16-bit field and raise struct.error out of receive().
+    client, server = make_pair()
+    client.connect(0.0)
+    (datagram,) = client.datagrams_to_send(0.0)
+    (record,) = parse_records(datagram)
+    forged = whole_message(HandshakeType.CLIENT_HELLO, message_seq, record.fragment[12:])
+    server.receive(build_record(22, 0, 0, forged), 0.0)
+    events = drain(server)
+    if message_seq == 0xFFFA:
+        assert events == [] and server.datagrams_to_send(0.0)  # flight 4 numbered to 0xFFFE
+        return
+    (failed,) = events
+    assert isinstance(failed, ConnectionFailed)
+    assert failed.alert == AlertDescription.ILLEGAL_PARAMETER
+    assert_dead(server)
+
+
+def test_endless_hello_verify_requests_fail_cleanly() -> None:
+    # Each HelloVerifyRequest makes the client send a new ClientHello with the next
+    # message_seq; a peer sending ~65536 of them used to overflow the 16-bit field and raise
+    # struct.error out of receive().
+    client, _ = make_pair()
+    client.connect(0.0)
+    client.datagrams_to_send(0.0)
+    body = HelloVerifyRequest(0xFEFF, b"c" * 20).build()
+
+    def request(seq: int) -> bytes:
+        return build_record(
+            22, 0, seq, whole_message(HandshakeType.HELLO_VERIFY_REQUEST, seq, body)
+        )
+
+    hellos = []
+    for seq in range(0x10000):
+        client.receive(request(seq), 0.0)
+        hellos += [
+            d for d in client.datagrams_to_send(0.0) if parse_records(d)[0].content_type == 22
+        ]
+    # ClientHellos numbered 1 to 0xFFFB leave room for flight 5; then the client gives up.
+    assert len(hellos) == 0xFFFB
+    assert parse_records(hellos[-1])[0].fragment[4:6] == b"\xff\xfb"
+    (failed,) = drain(client)
+    assert isinstance(failed, ConnectionFailed)
+    assert_dead(client)

@@ -1,17 +1,21 @@
 """asyncio shells: run the sans-I/O cores over real sockets.
 
 ``DatagramDriver`` runs any :class:`pyrtc.sansio.AddressedCore` over UDP; the STUN helpers
-(:func:`stun_binding`, :func:`serve_stun`) are built on it.
+(:func:`stun_binding`, :func:`serve_stun`) and the TURN session (:func:`connect_turn`) are
+built on it.
 """
 
 from pyrtc.net.driver import DatagramDriver, open_driver
 from pyrtc.net.stun import BindingFailed, BindingResult, BindingTimeout, serve_stun, stun_binding
+from pyrtc.net.turn import TurnSession, connect_turn
 
 __all__ = [
     "BindingFailed",
     "BindingResult",
     "BindingTimeout",
     "DatagramDriver",
+    "TurnSession",
+    "connect_turn",
     "open_driver",
     "serve_stun",
     "stun_binding",

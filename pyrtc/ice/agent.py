@@ -242,7 +242,7 @@ class Agent:
         self._gathering_state = "new"
         self._state = "new"
         self._checking = False
-        self._failed = False
+        self._expired = False  # consent expired (RFC 7675): only a restart recovers
         self._closed = False
 
         self._checklist = Checklist()
@@ -463,8 +463,8 @@ class Agent:
         self._first_valid_at = None
         self._completed = False
         self._checking = False
-        if self._failed:
-            self._failed = False
+        if self._expired:
+            self._expired = False
             self._selected = None
             self._consent = None
         self._update_state()
@@ -485,7 +485,7 @@ class Agent:
 
     def send(self, data: bytes, now: float) -> None:
         """Send an application datagram on the selected pair."""
-        if self._closed or self._failed:
+        if self._closed or self._expired:
             raise IceError(f"cannot send: the ICE transport is {self._state}")
         selected = self._selected
         if selected is None:
@@ -1073,7 +1073,7 @@ class Agent:
     def _consent_timer(self, now: float) -> None:
         consent = self._consent
         selected = self._selected
-        if consent is None or selected is None or self._failed:
+        if consent is None or selected is None or self._expired:
             return
         if consent.poll(now):
             self._send_check(
@@ -1084,7 +1084,7 @@ class Agent:
                 max_sends=4,
             )
         if consent.expired:
-            self._failed = True  # RFC 7675 section 5.1: consent expired, stop sending
+            self._expired = True  # RFC 7675 section 5.1: consent expired, stop sending
             self._consent = None
             self._requests = {
                 t: r for t, r in self._requests.items() if r.kind is not _Kind.CONSENT
@@ -1151,9 +1151,8 @@ class Agent:
     def _update_state(self) -> None:
         if self._closed:
             return
-        if not self._failed and self._selected is None and self._checks_exhausted():
-            self._failed = True
-        if self._failed:
+        # Exhaustion is not final: a check the peer sends later may still find a pair.
+        if self._expired or (self._selected is None and self._checks_exhausted()):
             state = "failed"
         elif self._selected is not None:
             if self._consent is not None and self._consent.disconnected:

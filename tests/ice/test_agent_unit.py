@@ -490,3 +490,20 @@ def test_any_remote_candidates_are_accepted_or_counted(
         assert remote.component == 1 and remote.transport == "udp"
         assert local.ip is not None and remote.ip is not None
         assert local.ip.version == remote.ip.version
+
+
+def test_failed_by_exhaustion_recovers_when_a_late_check_succeeds() -> None:
+    agent = make(controlling=True, check_max_sends=1, check_rto=0.1)
+    agent.set_remote_credentials(PEER_UFRAG, PEER_PWD, 0.0)
+    agent.add_remote_candidate(Candidate.from_sdp("1 1 udp 2130706431 10.0.1.1 5000 typ host"), 0)
+    agent.add_remote_candidate(None, 0.0)
+    agent.datagrams_to_send(0.0)  # the only check: lost
+    now = agent.get_timer() or 0.0
+    agent.handle_timer(now)
+    assert agent.state == "failed" and agent.selected_pair is None
+    # The peer's check gets through later: answered, and the pair is checked again.
+    agent.receive(wire(agent, check(agent, role="ICE-CONTROLLED")), PEER, now + 1, BASE)
+    assert agent.state == "checking"
+    assert respond_to_checks(agent, now + 1.01) == 1  # the triggered check
+    assert respond_to_checks(agent, now + 1.02) == 1  # the nomination
+X

@@ -506,4 +506,4 @@ def test_failed_by_exhaustion_recovers_when_a_late_check_succeeds() -> None:
     assert agent.state == "checking"
     assert respond_to_checks(agent, now + 1.01) == 1  # the triggered check
     assert respond_to_checks(agent, now + 1.02) == 1  # the nomination
-X
+    assert agent.state == "completed" and agent.selected_pair is not None

@@ -124,28 +124,9 @@ def _cmd_stun_server(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from pyrtc.net import serve_stun, stun_binding
+    from pyrtc.pc import demo
 
-    async def demo() -> int:
-        server = await serve_stun("127.0.0.1", 0, software=f"pyrtc {pyrtc.__version__}")
-        try:
-            console.print(f"pyrtc demo: STUN server listening on {_addr(server.local_address)}")
-            result = await stun_binding(server.local_address, timeout=5)
-        finally:
-            server.close()
-        console.print(
-            f"probe from {_addr(result.local_address)}: reflexive address "
-            f"[bold]{_addr(result.mapped_address)}[/bold], RTT {result.rtt * 1000:.2f} ms"
-        )
-        stats = server.core.stats
-        console.print(f"server answered {stats.success} Binding request(s), {stats.errors} errors")
-        return 0
-
-    try:
-        return asyncio.run(demo())
-    except Error as exc:
-        console.print(f"[red]demo failed:[/red] {exc}")
-        return 1
+    return demo.run(args, console)
 
 
 def _cmd_turn(args: argparse.Namespace) -> int:
@@ -259,7 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     signaling_cli.add_commands(sub)  # serve, token
 
-    p = sub.add_parser("demo", help="local end-to-end demo (for now: STUN server and probe)")
+    from pyrtc.pc import demo
+
+    p = sub.add_parser("demo", help="two peers over UDP: offer/answer, ICE, DTLS, SCTP, transfer")
+    demo.add_arguments(p)
     p.set_defaults(func=_cmd_demo)
     return parser
 

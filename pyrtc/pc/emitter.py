@@ -8,7 +8,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -23,6 +23,12 @@ class EventEmitter:
         self._once: set[int] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
 
+    @overload
+    def on(self, event: str) -> Callable[[Handler], Handler]: ...
+
+    @overload
+    def on(self, event: str, handler: Handler) -> Handler: ...
+
     def on(self, event: str, handler: Handler | None = None) -> Any:
         """Register ``handler`` for ``event``; without it, return a decorator."""
         if handler is None:
@@ -34,6 +40,12 @@ class EventEmitter:
             return decorator
         self._handlers.setdefault(event, []).append(handler)
         return handler
+
+    @overload
+    def once(self, event: str) -> Callable[[Handler], Handler]: ...
+
+    @overload
+    def once(self, event: str, handler: Handler) -> Handler: ...
 
     def once(self, event: str, handler: Handler | None = None) -> Any:
         """Like :meth:`on`, but the handler runs for the next emission only."""

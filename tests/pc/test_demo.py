@@ -1,0 +1,58 @@
+"""``pyrtc demo``: two processes over UDP on 127.0.0.1, and the TCP-signaling mode."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+
+PYRTC = [sys.executable, "-m", "pyrtc"]
+
+
+def test_demo_two_processes() -> None:
+    run = subprocess.run(
+        [*PYRTC, "demo", "--size", "2M", "--message-size", "8K", "--timeout", "30"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "answerer running as process" in run.stdout
+    assert re.search(r"done: 2,097,152 bytes verified \(SHA-256\)", run.stdout), run.stdout
+    assert re.search(r"127\.0\.0\.1:\d+ \(host\) <-> 127\.0\.0\.1:\d+ \(host\)", run.stdout)
+    assert "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" in run.stdout
+
+
+def test_demo_offerer_and_answerer_over_tcp_signaling() -> None:
+    with socket.socket() as probe:  # a free TCP port for the signaling
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    common = ["--signaling", "tcp", "--signaling-port", port, "--timeout", "30"]
+    answerer = subprocess.Popen(
+        [*PYRTC, "demo", "--answerer", *common],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        offerer = subprocess.run(
+            [*PYRTC, "demo", "--offerer", "--size", "300K", *common],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert offerer.returncode == 0, offerer.stdout + offerer.stderr
+        assert "done: 307,200 bytes verified" in offerer.stdout
+        assert answerer.wait(timeout=30) == 0
+    finally:
+        if answerer.poll() is None:
+            answerer.kill()
+            answerer.wait()
+
+
+def test_demo_rejects_oversized_messages() -> None:
+    run = subprocess.run(
+        [*PYRTC, "demo", "--message-size", "1M"], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 2 and "limited to 256 KiB" in run.stdout

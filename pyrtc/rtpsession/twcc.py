@@ -21,9 +21,9 @@ class TwccRecorder:
     :meth:`feedback` returns the feedback packets for every sequence number from the first not
     yet reported to the highest received: received ones with their arrival time, the gaps as
     not received. A packet that arrives after its number was reported as lost is reported
-    again in the next feedback, with its reported neighbours. A feedback packet holds at most
-    ``max_statuses`` numbers and receive deltas that fit 16 bits; longer spans are split, and
-    after a jump of more than ``max_statuses`` only the most recent numbers are reported.
+    again in the next feedback, with its reported neighbours. One call reports at most the
+    ``max_statuses`` most recent numbers (older gaps after a jump are not worth the bytes);
+    a receive delta too large for 16 bits starts a new feedback packet.
     ``interval`` is how often the owner should call :meth:`feedback` (RFC 8888 §3.1 and
     libwebrtc use 50 to 250 ms; 100 ms by default).
     """
@@ -91,7 +91,7 @@ class TwccRecorder:
         previous = reference * _REFERENCE_US
         statuses: list[TwccPacketStatus] = []
         seq = start
-        while seq <= end and len(statuses) < self.max_statuses:
+        while seq <= end:
             arrival = arrivals.get(seq)
             if arrival is not None:
                 # 250 us ticks as the encoder rounds them; a too large jump starts a new packet

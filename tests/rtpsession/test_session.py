@@ -1,0 +1,114 @@
+"""RtpSession: demultiplexing, routing by SSRC, transport feedback events, bad input."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pyrtc.rtcp import (
+    FirEntry,
+    RtcpByePacket,
+    RtcpFirPacket,
+    RtcpPliPacket,
+    RtcpRembPacket,
+    RtcpSenderInfo,
+    RtcpSrPacket,
+    RtcpTransportCcPacket,
+    TwccPacketStatus,
+    parse_compound,
+    serialize_compound,
+)
+from pyrtc.rtp import RtpPacket
+from pyrtc.rtpsession import (
+    BitrateEstimateReceived,
+    ByeReceived,
+    KeyframeRequested,
+    RtpSession,
+    SenderReportReceived,
+    TransportFeedbackReceived,
+)
+from pyrtc.sansio import Event
+
+from .helpers import RECEIVER_SSRC, SENDER_SSRC, video_pair
+
+
+def drain(session: RtpSession) -> list[Event]:
+    out = []
+    while (event := session.next_event()) is not None:
+        out.append(event)
+    return out
+
+
+def test_compound_rtcp_is_routed_by_ssrc() -> None:
+    send_session, sender, recv_session, receiver = video_pair()
+    peer = 0x7777
+    compound = serialize_compound(
+        [
+            RtcpSrPacket(SENDER_SSRC, RtcpSenderInfo(1 << 32, 90000, 5, 500)),
+            RtcpPliPacket(peer, SENDER_SSRC),
+            RtcpFirPacket(peer, [FirEntry(SENDER_SSRC, 1)]),
+            RtcpRembPacket(peer, 1_000_000, [SENDER_SSRC]),
+            RtcpTransportCcPacket(peer, SENDER_SSRC, 0, 0, [TwccPacketStatus(5, 1000)]),
+            RtcpByePacket([SENDER_SSRC]),
+        ]
+    )
+    # the sender side gets PLI/FIR/REMB/TWCC; the receiver side gets the SR and the BYE
+    send_session.receive(compound, 1.0)
+    recv_session.receive(compound, 1.0)
+    sent_events = drain(send_session)
+    assert [type(e) for e in sent_events] == [
+        BitrateEstimateReceived,
+        TransportFeedbackReceived,
+        KeyframeRequested,  # the FIR just after the PLI is rate-limited
+    ]
+    assert sent_events[0] == BitrateEstimateReceived(1_000_000, (SENDER_SSRC,))
+    assert sender.pli_count == 1 and sender.fir_count == 1
+    # transport-level feedback is reported by any session; the streams' events follow
+    assert drain(recv_session)[2:] == [
+        SenderReportReceived(SENDER_SSRC, 1 << 32, 90000, 5, 500),
+        ByeReceived(SENDER_SSRC, None),
+    ]
+    assert receiver.ended
+
+
+def test_malformed_and_unknown_input_is_counted() -> None:
+    _, _, recv_session, _ = video_pair()
+    recv_session.receive(b"\x80\x60\x00", 0.0)  # RTP header cut short
+    recv_session.receive(b"\x81\xc9\x00\x09" + bytes(8), 0.0)  # RR whose length lies
+    recv_session.receive(RtpPacket(96, 0, 1, 0, 0x4242, b"x").serialize(), 0.0)
+    assert (recv_session.malformed, recv_session.unknown) == (2, 1)
+    assert recv_session.datagrams_to_send(0.0) == []
+
+
+def test_transport_cc_feedback_is_sent_from_the_feedback_ssrc() -> None:
+    _, _, recv_session, receiver = video_pair()
+    packet = RtpPacket(
+        96, 1, 1, 0, SENDER_SSRC, b"\x10\x00\x00\x00\x10k", extensions={3: b"\x00\x09"}
+    )
+    recv_session.receive(packet.serialize(), 1.0)
+    timer = recv_session.get_timer()
+    assert timer is not None and timer <= 1.1
+    recv_session.handle_timer(1.1)
+    datagrams = recv_session.datagrams_to_send(1.1)
+    feedback = [
+        p for d in datagrams for p in parse_compound(d) if isinstance(p, RtcpTransportCcPacket)
+    ]
+    assert len(feedback) == 1
+    assert feedback[0].ssrc == RECEIVER_SSRC and feedback[0].media_ssrc == SENDER_SSRC
+    assert feedback[0].packets == [TwccPacketStatus(9, 1_000_000)]
+    assert receiver.packets_received == 1
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=200))
+def test_random_datagrams_never_raise(data: bytes) -> None:
+    send_session, _, recv_session, _ = video_pair()
+    for session in (send_session, recv_session):
+        session.receive(data, 0.5)
+        session.receive(b"\x80" + data[1:], 0.5)  # as RTP with version 2
+        session.receive(b"\x80\xc8" + data[2:], 0.5)  # as an SR
+        timer = session.get_timer()
+        if timer is not None:
+            session.handle_timer(timer)
+        session.datagrams_to_send(1.0)
+        drain(session)

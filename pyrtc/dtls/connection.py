@@ -103,7 +103,7 @@ class DtlsConnection:
         self._outgoing: list[bytes] = []
         self._read: dict[int, RecordProtection | None] = {0: None}
         self._replay: dict[int, ReplayWindow] = {}
-        self._retransmit_trigger = -1
+        self._retransmit_trigger = -1  # highest epoch-0 handshake record number seen
         self._early: list[Record] = []
         self._early_data: list[bytes] = []
         self._write: dict[int, RecordProtection | None] = {0: None}
@@ -408,11 +408,9 @@ class DtlsConnection:
                 self._reassembler.reset(fragment.message_seq)
             if fragment.message_seq < self._reassembler.next_seq:
                 # A peer retransmission carries fresh record numbers; a network duplicate
-                # does not, and must not make us resend a whole flight again.
+                # does not (epoch 1 duplicates never get here: the replay window drops them).
                 if record.epoch > 0 or record.sequence > self._retransmit_trigger:
                     retransmit = True
-                    if record.epoch == 0:
-                        self._retransmit_trigger = record.sequence
             elif self._phase != _Phase.HANDSHAKE:
                 # A new handshake after ours would be renegotiation, which we refuse
                 # (RFC 5746 §4.2, §4.4) with one warning per request.
@@ -424,6 +422,8 @@ class DtlsConnection:
                     self._send_alert(ALERT_LEVEL_WARNING, AlertDescription.NO_RENEGOTIATION)
             elif not self._reassembler.add(fragment):
                 self.dropped_records += 1
+        if record.epoch == 0:
+            self._retransmit_trigger = max(self._retransmit_trigger, record.sequence)
         if self._phase == _Phase.HANDSHAKE:
             self._process_handshake(record.sequence)
         return retransmit

@@ -13,6 +13,8 @@ import pytest
 from pyrtc.pc import RTCPeerConnection
 from tests.pc.conftest import LOOPBACK, signal, wait_for_state
 
+pytestmark = pytest.mark.interop
+
 CHANNEL_KINDS: list[dict[str, Any]] = [
     {},
     {"ordered": False},

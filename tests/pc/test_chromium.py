@@ -1,0 +1,77 @@
+"""pyrtc <-> headless Chromium (Debian /usr/bin/chromium via Playwright): data-channel echo of
+strings and binary up to max-message-size, pyrtc as offerer and as answerer.
+
+``chromium_run.py`` runs inside a loopback-only network namespace (``unshare -n``,
+docs/INTEROP.md §1); this test bounds it and asserts on the JSON it prints. Chromium 156
+sends a DTLS 1.3-capable ClientHello in two fragments (ML-KEM key share) when it is the
+DTLS client, which is the case when pyrtc offers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).parent.parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _missing() -> str | None:
+    if not CHROMIUM.exists():
+        return "Debian chromium is not installed (apt-get install chromium)"
+    if importlib.util.find_spec("playwright") is None:
+        return "the playwright Python package is not installed"
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return "unshare/ip (util-linux, iproute2) are needed for the network namespace"
+    if os.geteuid() != 0:
+        return "unshare -n needs root"
+    return None
+
+
+pytestmark = [
+    pytest.mark.interop,
+    pytest.mark.skipif(_missing() is not None, reason=_missing() or ""),
+]
+
+
+@pytest.fixture(scope="module")
+def result() -> dict[str, Any]:
+    script = f"ip link set lo up; exec {sys.executable} -m tests.pc.chromium_run"
+    proc = subprocess.run(
+        ["unshare", "-n", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=110,
+        cwd=ROOT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    outcome: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return outcome
+
+
+@pytest.mark.parametrize("scenario", ["pyrtc_offers", "chromium_offers"])
+def test_echo_with_chromium(result: dict[str, Any], scenario: str) -> None:
+    run = result[scenario]
+    assert run["echoes"] == run["sent"]  # type, length and SHA-256 of every message
+    assert [kind for kind, _, _ in run["echoes"]] == ["str", "bytes"] * 4
+    assert max(size for _, size, _ in run["echoes"]) == 262144  # Chromium's max-message-size
+    assert run["pyrtc_state"] == "connected"
+    assert run["browser_state"] == ["connected", 262144]
+    assert run["dtls_cipher"].startswith("TLS_ECDHE_ECDSA_")
+
+
+def test_dtls_roles(result: dict[str, Any]) -> None:
+    # Offerer says actpass; the answerer (pyrtc or Chromium) is the DTLS client.
+    assert result["pyrtc_offers"]["dtls_role"] == "server"
+    assert result["pyrtc_offers"]["label"] == "from-pyrtc"
+    assert result["chromium_offers"]["dtls_role"] == "client"
+    assert result["chromium_offers"]["label"] == "from-chromium"

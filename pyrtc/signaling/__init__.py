@@ -12,7 +12,7 @@ from pyrtc.signaling.client import SignalingClient
 from pyrtc.signaling.errors import AuthError, ConfigError, SignalingError, SignalingParseError
 from pyrtc.signaling.hub import (
     Close,
-    ConnectionRefused,
+    ErrorSent,
     Hub,
     HubStats,
     ParticipantJoined,
@@ -58,8 +58,8 @@ __all__ = [
     "Candidate",
     "Close",
     "ConfigError",
-    "ConnectionRefused",
     "ErrorMessage",
+    "ErrorSent",
     "Hub",
     "HubStats",
     "IceCandidate",

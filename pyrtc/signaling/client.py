@@ -58,7 +58,7 @@ class SignalingClient:
         ssl: ssl_module.SSLContext | None = None,
         origin: str | None = None,
         open_timeout: float = 10.0,
-        max_size: int = 1 << 18,
+        max_size: int = 1 << 20,
     ) -> SignalingClient:
         """Open ``url`` (``ws://`` or ``wss://``), join ``room`` and wait for ``joined``.
 

@@ -77,13 +77,14 @@ class ParticipantLeft(Event):
 
 
 @dataclass(frozen=True)
-class ConnectionRefused(Event):
-    """The hub ended connection ``conn`` from ``ip`` with error ``code``."""
+class ErrorSent(Event):
+    """The hub sent error ``code`` to ``conn`` from ``ip``; ``fatal``: the close follows."""
 
     conn: int
     ip: str
     code: str
     message: str
+    fatal: bool
 
 
 @dataclass
@@ -109,7 +110,8 @@ class HubStats:
     connections: int = 0
     messages: int = 0
     relayed: int = 0
-    refused: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    """Error messages sent, by code."""
 
 
 class Hub:
@@ -255,7 +257,7 @@ class Hub:
 
     def next_event(self) -> Event | None:
         """The next :class:`ParticipantJoined`/:class:`ParticipantLeft`/
-        :class:`ConnectionRefused` event, or ``None``."""
+        :class:`ErrorSent` event, or ``None``."""
         return self._events.popleft() if self._events else None
 
     # -- queries -----------------------------------------------------------------------
@@ -288,10 +290,10 @@ class Hub:
 
     def _refuse(self, conn: int, code: str, message: str) -> None:
         state = self._conns[conn]
-        self.stats.refused[code] = self.stats.refused.get(code, 0) + 1
-        self._events.append(ConnectionRefused(conn, state.ip, code, message))
-        self._send(conn, ErrorMessage(code, message))
+        self.stats.errors[code] = self.stats.errors.get(code, 0) + 1
         close_code = CLOSE_CODES[code]
+        self._events.append(ErrorSent(conn, state.ip, code, message, close_code is not None))
+        self._send(conn, ErrorMessage(code, message))
         if close_code is not None:
             self._close(conn, state, close_code, code)
 

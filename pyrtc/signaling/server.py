@@ -35,7 +35,7 @@ from pyrtc.signaling.auth import Identity, TokenVerifier
 from pyrtc.signaling.errors import AuthError, ConfigError
 from pyrtc.signaling.hub import (
     Close,
-    ConnectionRefused,
+    ErrorSent,
     Hub,
     ParticipantJoined,
     ParticipantLeft,
@@ -329,8 +329,9 @@ class SignalingServer:
                     logger.info("%s joined %s as %s (%s)", peer.user, room, peer.id, ip)
                 case ParticipantLeft(room, peer_id):
                     logger.info("%s left %s", peer_id, room)
-                case ConnectionRefused(conn, ip, code, message):
-                    logger.info("connection %d from %s refused: %s (%s)", conn, ip, code, message)
+                case ErrorSent(conn, ip, code, message, fatal):
+                    what = "closed" if fatal else "warned"
+                    logger.info("connection %d from %s %s: %s (%s)", conn, ip, what, code, message)
         self._arm_timer()
 
     def _drop_slow_reader(self, conn: int, link: _Link) -> None:

@@ -101,6 +101,8 @@ async def scenario_call(browser: Any, server: SignalingServer, shot: str) -> dic
         bob,
         "document.getElementById('status').textContent.startsWith('in room')",
     )
+    # Alice learns about bob from a presence message that may still be on its way.
+    await wait_until(alice, "document.getElementById('peers').children.length > 0")
     result: dict[str, Any] = {
         "room_members": server.hub.room_members("demo"),
         "alice_peers": await text(alice, "#peers"),
@@ -238,7 +240,7 @@ async def main(shot: str) -> dict[str, Any]:
             "expired": expired,
             "denied": denied,
             "tls": tls,
-            "refused": dict(server.hub.stats.refused),
+            "errors": dict(server.hub.stats.errors),
         }
 
 

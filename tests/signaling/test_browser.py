@@ -102,7 +102,7 @@ def test_expired_token_is_refused_with_a_visible_error(browser_result: dict[str,
     assert "token-expired" in expired["error"]
     assert expired["status"] == "disconnected (4401)"
     assert expired["join_enabled"] is True
-    assert browser_result["refused"] == {"token-expired": 1}
+    assert browser_result["errors"] == {"token-expired": 1}
 
 
 def test_screenshot_taken_mid_call(browser_result: dict[str, Any]) -> None:

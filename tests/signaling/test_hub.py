@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from pyrtc.signaling import (
     Close,
-    ConnectionRefused,
+    ErrorSent,
     Hub,
     Identity,
     Limits,
@@ -144,7 +144,8 @@ def test_fatal_errors_send_error_then_close(text: str | bytes, code: str, close:
     # Anything after the close decision is ignored.
     h.hub.receive(conn, msg("ping"), h.now)
     assert h.outputs() == []
-    assert isinstance(h.events()[-1], ConnectionRefused)
+    last = h.events()[-1]
+    assert isinstance(last, ErrorSent) and last.code == code and last.fatal
 
 
 def test_already_joined() -> None:

@@ -178,7 +178,7 @@ async def test_rate_limit_closes_4429_and_others_keep_going(
         assert await calm.receive() == PeerLeft(noisy.id)
         await calm.ping()
         assert await calm.receive() == Pong()
-        assert server.hub.stats.refused == {"rate-limited": 1}
+        assert server.hub.stats.errors == {"rate-limited": 1}
         await calm.close()
 
 
@@ -412,7 +412,7 @@ async def test_slow_reader_is_dropped_and_the_room_goes_on(
         # Paced by a ping round trip every 10 offers, so a reading client never has more
         # than a few messages waiting; the stalled one fills the socket buffers (several
         # MB on loopback), then its outbox. Bounded at 2 x 60 MB.
-        while "slow-consumer" not in server.hub.stats.refused and sent < 1000:
+        while "slow-consumer" not in server.hub.stats.errors and sent < 1000:
             await sender.send_offer(stalled_id, sdp)
             await sender.send_offer(reader.id, sdp)
             sent += 1
@@ -420,7 +420,7 @@ async def test_slow_reader_is_dropped_and_the_room_goes_on(
                 await sender.ping()
                 while (message := await sender.receive()) != Pong():
                     seen.append(message)
-        assert server.hub.stats.refused.get("slow-consumer") == 1
+        assert server.hub.stats.errors.get("slow-consumer") == 1
         assert sent * len(sdp) > 1_000_000
         await sender.ping()
         while (message := await sender.receive()) != Pong():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
 import sys
 
 PYRTC = [sys.executable, "-m", "pyrtc"]
+WIDE = {**os.environ, "COLUMNS": "200"}  # rich wraps table cells at the default 80
 
 
 def test_demo_two_processes() -> None:
@@ -16,6 +18,7 @@ def test_demo_two_processes() -> None:
         capture_output=True,
         text=True,
         timeout=60,
+        env=WIDE,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "answerer running as process" in run.stdout

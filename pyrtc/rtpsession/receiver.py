@@ -25,8 +25,13 @@ from pyrtc.rtcp import (
     RtcpSdesPacket,
     RtcpSourceInfo,
     RtcpSrPacket,
+    RtcpXrPacket,
     SdesItemType,
+    XrDlrrBlock,
+    XrRrtrBlock,
     ntp_middle32,
+    rtt_from_report,
+    seconds_to_ntp,
     serialize_compound,
 )
 from pyrtc.rtp import RtpPacket, RtpParseError, unwrap_rtx
@@ -65,8 +70,10 @@ class RtpReceiver:
     maps each RTX payload type to its media payload type (the ``apt`` of RFC 4588 §8.6).
     ``reduced_size`` sends NACK/PLI alone (RFC 5506, when ``rtcp-rsize`` was negotiated),
     otherwise inside an RR + SDES compound. A PLI is sent at most every
-    ``keyframe_request_interval`` seconds. ``ntp_offset`` and ``rng`` as for
-    :class:`~pyrtc.rtpsession.RtpSender`.
+    ``keyframe_request_interval`` seconds. ``rrtr`` adds an RFC 3611 §4.4 receiver reference
+    time block to each RR, so that the sender's DLRR answer gives this receive-only side a
+    round-trip time (``rtcp-xr`` ``rcvr-rtt``); it also becomes the jitter buffer's ``rtt``.
+    ``ntp_offset`` and ``rng`` as for :class:`~pyrtc.rtpsession.RtpSender`.
     """
 
     def __init__(
@@ -80,6 +87,7 @@ class RtpReceiver:
         rtx_ssrc: int | None = None,
         rtx_payload_types: Mapping[int, int] | None = None,
         reduced_size: bool = True,
+        rrtr: bool = False,
         rtcp_interval: float = 1.0,
         keyframe_request_interval: float = 0.5,
         ntp_offset: float = NTP_UNIX_OFFSET,
@@ -94,6 +102,7 @@ class RtpReceiver:
         self.rtx_ssrc = rtx_ssrc
         self.rtx_payload_types = dict(rtx_payload_types or {})
         self.reduced_size = reduced_size
+        self.rrtr = rrtr
         self.rtcp_interval = rtcp_interval
         self.keyframe_request_interval = keyframe_request_interval
         self.ntp_offset = ntp_offset
@@ -113,6 +122,9 @@ class RtpReceiver:
         self.nack_count = 0
         self.pli_count = 0
         self.last_sender_report: SenderReportReceived | None = None
+        self.round_trip_time: float | None = None
+        self.total_round_trip_time = 0.0
+        self.round_trip_time_measurements = 0
 
     # -- RTP -----------------------------------------------------------------------------
 
@@ -191,7 +203,8 @@ class RtpReceiver:
     # -- RTCP ----------------------------------------------------------------------------
 
     def receive_rtcp(self, packet: RtcpPacket, now: float) -> None:
-        """Handle an SR from the stream's sender (kept for LSR/DLSR) or a BYE naming it."""
+        """Handle an SR from the stream's sender (kept for LSR/DLSR), a BYE naming it, or an
+        XR DLRR answering our RRTR (RFC 3611 §4.5: round-trip time from LRR/DLRR)."""
         if isinstance(packet, RtcpSrPacket) and packet.ssrc == self.ssrc:
             info = packet.sender_info
             self._last_sr = (ntp_middle32(info.ntp_timestamp), now)
@@ -208,6 +221,23 @@ class RtpReceiver:
             self.ended = True
             self._next_rtcp = None
             self._events.append(ByeReceived(self.ssrc, packet.reason))
+        elif isinstance(packet, RtcpXrPacket) and packet.ssrc == self.ssrc:
+            for block in packet.blocks:
+                if isinstance(block, XrDlrrBlock):
+                    for entry in block.reports:
+                        if entry.ssrc == self.local_ssrc:
+                            self._measure_rtt(entry.lrr, entry.dlrr, now)
+
+    def _measure_rtt(self, lrr: int, dlrr: int, now: float) -> None:
+        rtt = rtt_from_report(self._ntp(now), lrr, dlrr)
+        if rtt is not None and rtt >= 0:
+            self.round_trip_time = rtt
+            self.total_round_trip_time += rtt
+            self.round_trip_time_measurements += 1
+            self.jitter_buffer.rtt = rtt
+
+    def _ntp(self, now: float) -> int:
+        return seconds_to_ntp(now + self.ntp_offset)
 
     def _report_packets(self, now: float) -> list[RtcpPacket]:
         """RR with this stream's report block (RFC 3550 §6.4.2) and SDES CNAME."""
@@ -221,7 +251,10 @@ class RtpReceiver:
         sdes = RtcpSdesPacket(
             [RtcpSourceInfo(self.local_ssrc, [(SdesItemType.CNAME, self.cname.encode())])]
         )
-        return [RtcpRrPacket(self.local_ssrc, reports), sdes]
+        packets: list[RtcpPacket] = [RtcpRrPacket(self.local_ssrc, reports), sdes]
+        if self.rrtr:
+            packets.append(RtcpXrPacket(self.local_ssrc, [XrRrtrBlock(self._ntp(now))]))
+        return packets
 
     # -- sans-I/O plumbing ----------------------------------------------------------------
 
@@ -279,6 +312,10 @@ class RtpReceiver:
                     "packetsSent": sr.packet_count,
                     "bytesSent": sr.octet_count,
                     "remoteTimestamp": (sr.ntp_timestamp / 4294967296.0 - NTP_UNIX_OFFSET) * 1000,
+                    "roundTripTimeMeasurements": self.round_trip_time_measurements,
+                    "totalRoundTripTime": self.total_round_trip_time,
                 }
             )
+            if self.round_trip_time is not None:
+                out[-1]["roundTripTime"] = self.round_trip_time
         return out

@@ -16,6 +16,7 @@ from typing import Any
 
 from pyrtc.rtcp import (
     NTP_UNIX_OFFSET,
+    DlrrReport,
     RtcpByePacket,
     RtcpFirPacket,
     RtcpNackPacket,
@@ -27,7 +28,11 @@ from pyrtc.rtcp import (
     RtcpSenderInfo,
     RtcpSourceInfo,
     RtcpSrPacket,
+    RtcpXrPacket,
     SdesItemType,
+    XrDlrrBlock,
+    XrRrtrBlock,
+    ntp_middle32,
     rtt_from_report,
     seconds_to_ntp,
     serialize_compound,
@@ -164,6 +169,7 @@ class RtpSender:
         self.total_round_trip_time = 0.0
         self.round_trip_time_measurements = 0
         self.last_report: RtcpReceiverInfo | None = None
+        self._rrtr: dict[int, tuple[int, float]] = {}  # receiver SSRC -> (LRR, arrival)
 
     # -- sending media -------------------------------------------------------------------
 
@@ -274,7 +280,8 @@ class RtpSender:
         NACK (RFC 4585 §6.2.1) -> retransmissions; PLI (§6.3.1) and FIR (RFC 5104 §4.3.1,
         a repeated command sequence number is not a new request) -> ``KeyframeRequested``;
         SR/RR report blocks about this SSRC -> ``ReceiverReportReceived`` with the RTT of
-        RFC 3550 §6.4.1 (LSR/DLSR).
+        RFC 3550 §6.4.1 (LSR/DLSR); an XR RRTR (RFC 3611 §4.4) is answered with a DLRR block
+        in the next SR compound.
         """
         if isinstance(packet, RtcpNackPacket):
             if packet.media_ssrc == self.ssrc:
@@ -295,6 +302,12 @@ class RtpSender:
             for report in packet.reports:
                 if report.ssrc == self.ssrc:
                     self._report(report, now)
+        elif isinstance(packet, RtcpXrPacket):
+            for block in packet.blocks:
+                if isinstance(block, XrRrtrBlock) and (
+                    packet.ssrc in self._rrtr or len(self._rrtr) < 32
+                ):
+                    self._rrtr[packet.ssrc] = (ntp_middle32(block.ntp_timestamp), now)
 
     def _keyframe_request(self, reason: str, now: float) -> None:
         if now - self._last_keyframe_request >= self.keyframe_request_interval:
@@ -341,7 +354,14 @@ class RtpSender:
         sdes = RtcpSdesPacket(
             [RtcpSourceInfo(self.ssrc, [(SdesItemType.CNAME, self.cname.encode())])]
         )
-        return [first, sdes]
+        if not self._rrtr:
+            return [first, sdes]
+        dlrr = [
+            DlrrReport(ssrc, lrr, min(round((now - at) * 65536), 0xFFFFFFFF))
+            for ssrc, (lrr, at) in self._rrtr.items()
+        ]
+        self._rrtr = {}
+        return [first, sdes, RtcpXrPacket(self.ssrc, [XrDlrrBlock(dlrr)])]
 
     def stop(self, now: float, reason: bytes | None = None) -> None:
         """Leave the session: a last SR + SDES with BYE for the stream and its RTX stream."""

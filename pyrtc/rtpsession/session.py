@@ -20,6 +20,7 @@ from pyrtc.rtcp import (
     RtcpRrPacket,
     RtcpSrPacket,
     RtcpTransportCcPacket,
+    RtcpXrPacket,
     is_rtcp,
     parse_compound_partial,
     serialize_compound,
@@ -133,6 +134,12 @@ class RtpSession:
                 for ssrc in packet.sources:
                     if ssrc in receivers and receivers[ssrc].ssrc == ssrc:
                         receivers[ssrc].receive_rtcp(packet, now)
+            elif isinstance(packet, RtcpXrPacket):
+                # RRTR is for every sender, a DLRR for the receivers whose RRTR it answers
+                for sender in senders.values():
+                    sender.receive_rtcp(packet, now)
+                if packet.ssrc in receivers:
+                    receivers[packet.ssrc].receive_rtcp(packet, now)
             elif isinstance(packet, RtcpTransportCcPacket):
                 self._events.append(TransportFeedbackReceived(packet))
             elif isinstance(packet, RtcpRembPacket):

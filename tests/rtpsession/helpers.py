@@ -27,6 +27,7 @@ def video_pair(
     min_delay: float = 0.1,
     nack: bool = True,
     ssrc_base: int = 0,
+    rrtr: bool = False,
 ) -> tuple[RtpSession, RtpSender, RtpSession, RtpReceiver]:
     """Sender side and receiver side sessions for one VP8 stream with NACK (and RTX).
 
@@ -63,6 +64,7 @@ def video_pair(
         cname="receiver",
         rtx_ssrc=rtx_ssrc if rtx else None,
         rtx_payload_types={97: 96} if rtx else None,
+        rrtr=rrtr,
         rng=rng,
     )
     recv_session.add_receiver(receiver)

@@ -180,6 +180,8 @@ def test_receiver_report_carries_lsr_and_dlsr() -> None:
         "packetsSent": 3,
         "bytesSent": 1200,
         "remoteTimestamp": (5000.25 - 2_208_988_800) * 1000,
+        "roundTripTimeMeasurements": 0,
+        "totalRoundTripTime": 0.0,
     }
 
 

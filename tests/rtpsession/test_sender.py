@@ -7,6 +7,7 @@ import random
 import pytest
 
 from pyrtc.rtcp import (
+    DlrrReport,
     FirEntry,
     RtcpByePacket,
     RtcpFirPacket,
@@ -16,6 +17,9 @@ from pyrtc.rtcp import (
     RtcpRrPacket,
     RtcpSdesPacket,
     RtcpSrPacket,
+    RtcpXrPacket,
+    XrDlrrBlock,
+    XrRrtrBlock,
     is_rtcp,
     ntp_middle32,
     parse_compound,
@@ -229,6 +233,26 @@ def test_receiver_reports_give_loss_jitter_and_round_trip_time() -> None:
     assert outbound["type"] == "outbound-rtp" and remote["type"] == "remote-inbound-rtp"
     assert remote["roundTripTime"] == first.round_trip_time
     assert remote["roundTripTimeMeasurements"] == 1 and remote["reportsReceived"] == 2
+
+
+def test_rrtr_is_answered_with_dlrr_in_the_next_sender_report() -> None:
+    sender = make_sender()
+    sender.send_frame([b"a"], 0, 0.0)
+    rtp(sender)
+    ntp = 0x0001_2345_6789_0000
+    sender.receive_rtcp(RtcpXrPacket(PEER, [XrRrtrBlock(ntp)]), 0.1)
+    timer = sender.get_timer()
+    assert timer is not None and timer > 0.1
+    sender.handle_timer(timer)
+    _sr, _sdes, xr = parse_compound(sender.datagrams_to_send(timer)[0], strict=True)
+    assert isinstance(xr, RtcpXrPacket) and xr.ssrc == SSRC
+    (block,) = xr.blocks
+    assert isinstance(block, XrDlrrBlock)
+    assert block.reports == [DlrrReport(PEER, ntp_middle32(ntp), round((timer - 0.1) * 65536))]
+    following = sender.get_timer()
+    assert following is not None
+    sender.handle_timer(following)  # answered once: the next SR has no DLRR
+    assert len(parse_compound(sender.datagrams_to_send(following)[0])) == 2
 
 
 def test_stop_sends_bye_for_both_ssrcs_and_refuses_more_frames() -> None:

@@ -84,7 +84,21 @@ def test_sr_rr_round_trip_time_matches_the_simulated_delay() -> None:
     assert all(0 < sr.packet_count <= run.sender.packets_sent for sr in srs)
     assert [sr.packet_count for sr in srs] == sorted(sr.packet_count for sr in srs)
     # one-way media: the receive side has no sender of its own, so no RTT to share
-    assert run.receiver.jitter_buffer.rtt == 0.1
+    assert run.receiver.jitter_buffer.rtt == 0.1 and run.receiver.round_trip_time is None
+
+
+def test_receive_only_side_gets_rtt_from_xr_rrtr_dlrr() -> None:
+    sim = Simulator(seed=4)
+    send_session, sender, recv_session, receiver = video_pair(rrtr=True)
+    sim.add_pair(send_session, recv_session, link=Link(delay=0.025))
+    for index in range(120):
+        sim.call_at(index / 30, lambda i=index: send_video(sender, i, sim.now))
+    sim.run_for(5.0)
+    assert receiver.round_trip_time_measurements >= 2
+    assert receiver.round_trip_time is not None and abs(receiver.round_trip_time - 0.05) < 0.001
+    assert receiver.jitter_buffer.rtt == receiver.round_trip_time
+    remote = receiver.stats()[1]
+    assert remote["type"] == "remote-outbound-rtp" and remote["roundTripTime"] > 0
 
 
 def is_media(data: bytes) -> bool:

@@ -1,0 +1,92 @@
+"""The transport stack (ICE + DTLS + SCTP + data channels) over pyrtc.sim: virtual clock,
+deterministic loss, RFC 7983 demultiplexing, fingerprint failure."""
+
+from __future__ import annotations
+
+import random
+
+from pyrtc.datachannel import ChannelMessage, ChannelOpened, ChannelParameters
+from pyrtc.dtls import RTCCertificate
+from pyrtc.pc.events import DtlsStateChanged, LocalCandidate, MediaReceived
+from pyrtc.pc.stack import TransportStack
+from pyrtc.sansio import Event
+from pyrtc.sim import HostEndpoint, Link, Simulator
+
+A = ("10.0.0.1", 4000)
+B = ("10.0.1.1", 5000)
+CERT_A = RTCCertificate.generateCertificate()
+CERT_B = RTCCertificate.generateCertificate()
+
+
+def trickle_to(peer: TransportStack) -> object:
+    def on_event(now: float, event: Event) -> None:
+        if isinstance(event, LocalCandidate):
+            peer.agent.add_remote_candidate(event.candidate, now)
+
+    return on_event
+
+
+def connect(
+    loss: float, seed: int, fingerprint_of_b: RTCCertificate = CERT_B
+) -> tuple[Simulator, TransportStack, TransportStack, HostEndpoint, HostEndpoint]:
+    sim = Simulator(seed=seed, default_link=Link(delay=0.01, loss=loss))
+    a = TransportStack(True, CERT_A, rng=random.Random(seed))
+    b = TransportStack(False, CERT_B, rng=random.Random(seed + 1))
+    host_a = sim.add_host([A], a, on_event=trickle_to(b))  # type: ignore[arg-type]
+    host_b = sim.add_host([B], b, on_event=trickle_to(a))  # type: ignore[arg-type]
+    a.agent.set_remote_credentials(b.agent.local_username, b.agent.local_password, 0.0)
+    b.agent.set_remote_credentials(a.agent.local_username, a.agent.local_password, 0.0)
+    a.start(
+        "server",
+        fingerprint_of_b.getFingerprints(),
+        remote_sctp_port=5000,
+        remote_max_message_size=262144,
+        now=0.0,
+    )
+    b.start(
+        "client",
+        CERT_A.getFingerprints(),
+        remote_sctp_port=5000,
+        remote_max_message_size=262144,
+        now=0.0,
+    )
+    a.gather([A], 0.0)
+    b.gather([B], 0.0)
+    return sim, a, b, host_a, host_b
+
+
+def test_channel_over_a_lossy_simulated_link() -> None:
+    sim, a, b, _, host_b = connect(loss=0.1, seed=7)
+    channel = a.add_channel(ChannelParameters(label="sim"), None)
+    assert channel % 2 == 1  # the DTLS server opens odd streams (RFC 8832 section 6)
+    assert sim.run(lambda: bool(host_b.events_of(ChannelOpened)), timeout=60)
+    assert a.dtls_state == b.dtls_state == "connected"
+    for index in range(20):
+        assert a.channels is not None
+        a.channels.send(channel, f"message {index}")
+    assert sim.run(lambda: len(host_b.events_of(ChannelMessage)) == 20, timeout=60)
+    assert [e.data for e in host_b.events_of(ChannelMessage)] == [f"message {i}" for i in range(20)]
+
+
+def test_rfc7983_demux_reports_media_and_drops_unknown() -> None:
+    sim, a, b, _, host_b = connect(loss=0.0, seed=3)
+    assert sim.run(lambda: a.dtls_state == b.dtls_state == "connected", timeout=30)
+    rtp = b"\x80\x6f" + bytes(10)
+    sim.call_later(0.0, lambda: a.agent.send(rtp, sim.now))
+    sim.call_later(0.0, lambda: a.agent.send(b"\x45junk", sim.now))  # 64-127: no protocol
+    sim.run_for(0.5)
+    assert [e.data for e in host_b.events_of(MediaReceived)] == [rtp]
+    assert b.dropped == 1
+
+
+def test_wrong_fingerprint_fails_both_sides() -> None:
+    other = RTCCertificate.generateCertificate()
+    sim, a, b, host_a, host_b = connect(loss=0.0, seed=5, fingerprint_of_b=other)
+    channel = a.add_channel(ChannelParameters(label="never"), None)
+    assert sim.run(lambda: a.dtls_state == "failed" and b.dtls_state == "failed", timeout=30)
+    [failed] = [e for e in host_a.events_of(DtlsStateChanged) if e.state == "failed"]
+    assert failed.reason is not None and "fingerprint" in failed.reason
+    sim.run_for(5.0)
+    assert not host_b.events_of(ChannelOpened)
+    assert a.channels is not None and not a.channels.association.established
+    assert channel == 1

@@ -11,7 +11,7 @@ import aiortc
 import pytest
 
 from pyrtc.pc import RTCPeerConnection
-from tests.pc.conftest import LOOPBACK, signal, wait_for_state
+from tests.pc.helpers import LOOPBACK, signal, wait_for_state
 
 pytestmark = pytest.mark.interop
 

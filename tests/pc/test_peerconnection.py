@@ -20,7 +20,7 @@ from pyrtc.pc import (
     candidate_to_sdp,
 )
 from pyrtc.sdp import SessionDescription
-from tests.pc.conftest import LOOPBACK, signal, wait_for_state
+from tests.pc.helpers import LOOPBACK, signal, wait_for_state
 
 
 def pair(**options: Any) -> tuple[RTCPeerConnection, RTCPeerConnection]:

@@ -122,6 +122,22 @@ cdef bytes _exact_bytes(object value, Py_ssize_t length, str what):
     return data
 
 
+cdef object _int_in(object value, object low, object high, str what):
+    # checked as a Python int, so a huge value is a ValueError rather than an OverflowError
+    if not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if not low <= value <= high:
+        raise ValueError(f"{what} must be between {low} and {high}")
+    return value
+
+
+cdef tuple _limits(object replay_window, object max_streams):
+    return (
+        _int_in(replay_window, 1, 32768, "replay_window (packets)"),
+        _int_in(max_streams, 1, 1 << 20, "max_streams"),
+    )
+
+
 cdef enum Op:
     PROTECT_RTP
     UNPROTECT_RTP
@@ -148,15 +164,15 @@ cdef class SrtpSession:
     def __cinit__(self, *args, **kwargs):
         self.ready = False
 
-    def __init__(self, profile, master_key, master_salt, *, int replay_window=128,
-                 int max_streams=4096):
+    def __init__(self, profile, master_key, master_salt, *, replay_window=128,
+                 max_streams=4096):
         try:
             aead, key_len, salt_len, rtp_tag, rtcp_tag = PROFILES[profile]
         except (KeyError, TypeError):
             raise ValueError(f"unknown SRTP profile {profile!r}") from None
         key = _exact_bytes(master_key, key_len, "master_key")
         salt = _exact_bytes(master_salt, salt_len, "master_salt")
-        self._check_limits(replay_window, max_streams)
+        replay_window, max_streams = _limits(replay_window, max_streams)
         self._release()
         rc = srtp_session_init_master(&self.s, aead, key_len, rtp_tag, rtcp_tag, replay_window,
                                       max_streams, key, salt)
@@ -164,8 +180,8 @@ cdef class SrtpSession:
 
     @classmethod
     def _from_session_keys(cls, profile, rtp_key, rtp_salt, rtcp_key, rtcp_salt,
-                           rtp_auth_key=None, rtcp_auth_key=None, *, int replay_window=128,
-                           int max_streams=4096):
+                           rtp_auth_key=None, rtcp_auth_key=None, *, replay_window=128,
+                           max_streams=4096):
         """A session keyed with explicit session keys, skipping key derivation.
 
         Only for known-answer tests (RFC 7714 §16-17 give session keys, not master keys).
@@ -188,17 +204,11 @@ cdef class SrtpSession:
             a2 = _exact_bytes(rtcp_auth_key, SRTP_AUTH_KEY_LEN, "rtcp_auth_key")
             rtp_auth = a1
             rtcp_auth = a2
-        self._check_limits(replay_window, max_streams)
+        replay_window, max_streams = _limits(replay_window, max_streams)
         rc = srtp_session_init(&self.s, aead, key_len, rtp_tag, rtcp_tag, replay_window,
                                max_streams, k1, s1, rtp_auth, k2, s2, rtcp_auth)
         self._finish_init(rc, profile, replay_window, max_streams)
         return self
-
-    cdef _check_limits(self, int replay_window, int max_streams):
-        if not 1 <= replay_window <= 32768:
-            raise ValueError("replay_window must be between 1 and 32768 packets")
-        if not 1 <= max_streams <= 1 << 20:
-            raise ValueError("max_streams must be between 1 and 1048576")
 
     cdef _finish_init(self, int rc, object profile, int replay_window, int max_streams):
         if rc != SRTP_OK:
@@ -227,12 +237,13 @@ cdef class SrtpSession:
         """Number of SSRCs with inbound state (created by authenticated packets)."""
         return self.s.in_.count if self.ready else 0
 
-    def remove_ssrc(self, uint32_t ssrc):
+    def remove_ssrc(self, ssrc):
         """Forget the outbound and inbound state of ``ssrc`` (for example after RTCP BYE).
 
         Frees its slot in the stream table. A later packet of that SSRC starts a fresh
         stream, so the replay history of the removed one is lost.
         """
+        ssrc = _int_in(ssrc, 0, 0xFFFFFFFF, "ssrc")
         if self.ready:
             srtp_table_remove(&self.s.out, ssrc)
             srtp_table_remove(&self.s.in_, ssrc)

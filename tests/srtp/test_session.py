@@ -82,6 +82,18 @@ def test_bad_constructor_arguments() -> None:
         SrtpSession(profile, bytes(16), bytes(14), max_streams=0)
     with pytest.raises(ValueError):
         SrtpSession(profile, bytes(16), bytes(14), max_streams=(1 << 20) + 1)
+    # far out of range is the same ValueError, not an OverflowError from the C conversion
+    for huge in (1 << 64, -(1 << 64)):
+        with pytest.raises(ValueError):
+            SrtpSession(profile, bytes(16), bytes(14), max_streams=huge)
+        with pytest.raises(ValueError):
+            SrtpSession(profile, bytes(16), bytes(14), replay_window=huge)
+        with pytest.raises(ValueError):
+            make(profile).remove_ssrc(huge)
+    with pytest.raises(ValueError):
+        make(profile).remove_ssrc(-1)
+    with pytest.raises(TypeError):
+        SrtpSession(profile, bytes(16), bytes(14), replay_window=64.0)  # type: ignore[arg-type]
 
 
 def test_dtls_srtp_key_layout() -> None:

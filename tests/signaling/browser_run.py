@@ -4,7 +4,9 @@ Starts a :class:`SignalingServer` on 127.0.0.1, drives Debian's ``/usr/bin/chrom
 Playwright (never a downloaded browser) and prints one JSON line with what it observed:
 two pages in a room call each other (fake camera and microphone), exchange chat messages
 over the data channel, show stats and hang up; a page with an expired token shows the
-error. Exit status 0 only if it ran to the end; the test asserts on the JSON.
+error; a denied camera is explained; the page works over HTTPS/WSS; a relay-only call
+goes through coturn with credentials from ``/api/turn``. Exit status 0 only if it ran to
+the end; the test asserts on the JSON.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +33,14 @@ from pyrtc.signaling import (
     SignalingServer,
     TokenIssuer,
     TokenVerifier,
+    TurnRestConfig,
     server_context,
     write_self_signed,
 )
 
 SECRET = "browser-test-secret-0123456789abcdef"
 CHROMIUM = "/usr/bin/chromium"
+TURNSERVER = "/usr/bin/turnserver"
 # Playwright adds --headless and a fresh temporary profile (--user-data-dir) itself.
 FLAGS = [
     "--no-sandbox",
@@ -224,6 +230,85 @@ async def scenario_tls(pw: Any) -> dict[str, Any]:
             await browser.close()
 
 
+TURN_SECRET = "coturn-static-auth-secret"
+TURN_PORT = 3478  # the namespace is fresh: fixed ports cannot clash
+
+
+@asynccontextmanager
+async def coturn(folder: str) -> AsyncIterator[None]:
+    """coturn in REST-secret mode on 127.0.0.1 (INTEROP.md §4), until the block ends."""
+    process = await asyncio.create_subprocess_exec(
+        TURNSERVER,
+        "-n",
+        "--no-cli",
+        "--log-file=stdout",
+        "--simple-log",
+        "--listening-ip=127.0.0.1",
+        "--relay-ip=127.0.0.1",
+        f"--listening-port={TURN_PORT}",
+        "--min-port=49152",
+        "--max-port=49252",
+        "--use-auth-secret",
+        f"--static-auth-secret={TURN_SECRET}",
+        "--realm=pyrtc.test",
+        "--fingerprint",
+        "--no-tls",
+        "--no-dtls",
+        "--allow-loopback-peers",
+        "--no-multicast-peers",
+        f"--pidfile={folder}/turnserver.pid",
+        f"--db={folder}/turndb",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:  # ready once its TCP listener accepts
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", TURN_PORT)
+                writer.close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.returncode is not None:
+                    raise RuntimeError("turnserver did not start") from None
+                await asyncio.sleep(0.1)
+        yield
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 10)
+
+
+async def scenario_turn(browser: Any) -> dict[str, Any]:
+    """Relay-only call: both pages get credentials from /api/turn, coturn checks them."""
+    turn = TurnRestConfig(TURN_SECRET, (f"turn:127.0.0.1:{TURN_PORT}?transport=udp",), 600)
+    config = ServerConfig(TokenVerifier.hs256(SECRET), host="127.0.0.1", port=0, turn=turn)
+    issuer = TokenIssuer.hs256(SECRET)
+    with tempfile.TemporaryDirectory() as folder:
+        async with coturn(folder), SignalingServer(config) as server:
+            pages = []
+            for user in ("ria", "rob"):
+                token = issuer.issue("turn", user, 60, time.time())
+                page = await open_page(browser, f"{server.url}#room=turn&relay=1&token={token}", [])
+                await wait_until(
+                    page, "document.getElementById('status').textContent.startsWith('in room')"
+                )
+                pages.append(page)
+            ria = pages[0]
+            await wait_until(ria, "document.getElementById('peers').children.length > 0")
+            await ria.locator("#call:enabled").click(timeout=STEP_TIMEOUT_MS)
+            for page in pages:
+                await wait_until(
+                    page, "document.getElementById('call-state').textContent === 'connected'"
+                )
+                await wait_until(
+                    page, "document.getElementById('stat-path').textContent.includes('/')"
+                )
+            return {
+                "paths": [await text(page, "#stat-path") for page in pages],
+                "errors_shown": [await page.is_visible("#error") for page in pages],
+            }
+
+
 async def main(shot: str) -> dict[str, Any]:
     config = ServerConfig(verifier=TokenVerifier.hs256(SECRET), host="127.0.0.1", port=0)
     async with SignalingServer(config) as server, async_playwright() as pw:
@@ -231,6 +316,7 @@ async def main(shot: str) -> dict[str, Any]:
         try:
             call = await scenario_call(browser, server, shot)
             expired = await scenario_expired(browser, server)
+            relayed = await scenario_turn(browser)
         finally:
             await browser.close()
         denied = await scenario_denied(pw, server)
@@ -240,6 +326,7 @@ async def main(shot: str) -> dict[str, Any]:
             "expired": expired,
             "denied": denied,
             "tls": tls,
+            "turn": relayed,
             "errors": dict(server.hub.stats.errors),
         }
 

@@ -26,6 +26,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 def _missing() -> str | None:
     if not CHROMIUM.exists():
         return "Debian chromium is not installed (apt-get install chromium)"
+    if not Path("/usr/bin/turnserver").exists():
+        return "coturn is not installed (apt-get install coturn)"
     if importlib.util.find_spec("playwright") is None:
         return "the playwright Python package is not installed"
     if shutil.which("unshare") is None or shutil.which("ip") is None:
@@ -127,3 +129,13 @@ def test_page_over_https_and_wss_with_a_self_signed_certificate(
     assert tls["status"] == "in room tls as tess"
     assert tls["secure_context"] is True
     assert tls["error_visible"] is False
+
+
+def test_relay_only_call_through_coturn_with_rest_credentials(
+    browser_result: dict[str, Any],
+) -> None:
+    # coturn (--use-auth-secret) accepted the credentials both pages fetched from
+    # /api/turn: the selected candidate pair is relay to relay on both sides.
+    turn = browser_result["turn"]
+    assert turn["paths"] == ["relay/udp → relay", "relay/udp → relay"]
+    assert turn["errors_shown"] == [False, False]

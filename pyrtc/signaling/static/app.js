@@ -31,6 +31,7 @@ const state = {
   remoteId: null,
   localStream: null,
   iceServers: [],
+  relayOnly: false,
   queue: Promise.resolve(),
   pingTimer: null,
   statsTimer: null,
@@ -192,7 +193,13 @@ async function fetchTurn() {
 }
 
 function createConnection(remoteId) {
-  const pc = new RTCPeerConnection({ iceServers: state.iceServers });
+  if (state.relayOnly && state.iceServers.length === 0) {
+    showError('Relay-only was asked for (#relay=1) but this server hands out no TURN server.');
+  }
+  const pc = new RTCPeerConnection({
+    iceServers: state.iceServers,
+    iceTransportPolicy: state.relayOnly ? 'relay' : 'all',
+  });
   state.pc = pc;
   state.remoteId = remoteId;
   $('remote-name').textContent = `${state.peers.get(remoteId) || ''} (${remoteId})`;
@@ -282,6 +289,7 @@ async function updateStats() {
   if (!pc) return;
   const report = await pc.getStats();
   let rtt = null;
+  let path = null;
   let received = 0;
   let sent = 0;
   let lost = 0;
@@ -292,6 +300,11 @@ async function updateStats() {
     timestamp = Math.max(timestamp, stat.timestamp);
     if (stat.type === 'candidate-pair' && stat.nominated && stat.state === 'succeeded') {
       if (stat.currentRoundTripTime !== undefined) rtt = stat.currentRoundTripTime;
+      const local = report.get(stat.localCandidateId);
+      const remote = report.get(stat.remoteCandidateId);
+      if (local && remote) {
+        path = `${local.candidateType}/${local.protocol} → ${remote.candidateType}`;
+      }
     } else if (stat.type === 'inbound-rtp') {
       received += stat.bytesReceived || 0;
       lost += stat.packetsLost || 0;
@@ -302,6 +315,7 @@ async function updateStats() {
     }
   });
   $('stat-rtt').textContent = rtt === null ? '—' : `${(rtt * 1000).toFixed(1)} ms`;
+  $('stat-path').textContent = path ?? '—';
   const last = state.lastStats;
   if (last && timestamp > last.timestamp) {
     const seconds = (timestamp - last.timestamp) / 1000;
@@ -324,6 +338,7 @@ function init() {
   // browser never sends to a server; drop it from the address bar once read.
   const params = new URLSearchParams(location.hash.slice(1));
   if (params.get('room')) $('room').value = params.get('room');
+  state.relayOnly = params.get('relay') === '1';
   if (params.get('token')) {
     $('token').value = params.get('token');
     history.replaceState(null, '', location.pathname + location.search);

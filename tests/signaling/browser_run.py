@@ -149,7 +149,7 @@ async def scenario_call(browser: Any, server: SignalingServer, shot: str) -> dic
     result["bob_chat"] = await bob.locator("#chat-log li").all_text_contents()
     result["stats"] = {
         name: await text(alice, f"#stat-{name}")
-        for name in ("rtt", "bitrate-in", "bitrate-out", "loss", "jitter")
+        for name in ("path", "rtt", "bitrate-in", "bitrate-out", "loss", "jitter")
     }
     await alice.screenshot(path=shot)
     await alice.click("#hangup")

@@ -82,6 +82,8 @@ def test_chat_over_data_channel(browser_result: dict[str, Any]) -> None:
 
 def test_stats_panel_shows_live_numbers(browser_result: dict[str, Any]) -> None:
     stats = browser_result["call"]["stats"]
+    # The namespace has only lo: a direct host-to-host pair over UDP.
+    assert stats["path"] == "host/udp → host"
     assert stats["rtt"].endswith(" ms")
     assert float(stats["rtt"].split()[0]) >= 0
     assert stats["bitrate-in"].endswith("bit/s") and stats["bitrate-out"].endswith("bit/s")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyrtc.dtls.errors import DtlsError
 from pyrtc.dtls.suites import SRTP_KEY_SALT_LENGTHS, SrtpProfile
@@ -25,10 +25,11 @@ class SrtpKeyingMaterial:
     """
 
     profile: int
-    client_master_key: bytes
-    client_master_salt: bytes
-    server_master_key: bytes
-    server_master_salt: bytes
+    # secrets: kept out of repr, so logging an event or a failed assertion does not leak them
+    client_master_key: bytes = field(repr=False)
+    client_master_salt: bytes = field(repr=False)
+    server_master_key: bytes = field(repr=False)
+    server_master_salt: bytes = field(repr=False)
     is_client: bool
 
     @classmethod

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from pyrtc.dtls import DtlsError, SrtpKeyingMaterial
+from pyrtc.dtls import DtlsError, HandshakeCompleted, SrtpKeyingMaterial
 from pyrtc.dtls.crypto import export_keying_material, extended_master_secret, prf
 
 
@@ -51,3 +51,16 @@ def test_srtp_keying_material_split_rfc5764() -> None:
         SrtpKeyingMaterial.from_exported(1, material[:-1], is_client=True)
     with pytest.raises(DtlsError):
         SrtpKeyingMaterial.from_exported(9, material, is_client=True)
+
+
+def test_srtp_keys_stay_out_of_reprs() -> None:
+    # Events end up in logs, test failure messages and simulator traces; the SRTP master
+    # keys and salts must not.
+    material = bytes(range(1, 61))
+    keys = SrtpKeyingMaterial.from_exported(1, material, is_client=True)
+    event = HandshakeCompleted(b"cert", 0xC02B, 1, keys)
+    for text in (repr(keys), repr(event), str(event)):
+        for secret in (keys.local_master_key, keys.remote_master_key):
+            assert repr(secret)[2:-1] not in text
+        assert "profile=1" in text or "srtp_profile=1" in text
+    assert keys == SrtpKeyingMaterial.from_exported(1, material, is_client=True)

@@ -146,6 +146,7 @@ class RtpSender:
         self._transport_cc_id = extmap.id_of(TRANSPORT_CC) if transport_sequence else None
         self._audio_level_id = extmap.id_of(AUDIO_LEVEL)
         self._history: OrderedDict[int, _Sent] = OrderedDict()
+        self._abs_send_time = (-1.0, b"")  # (now, abs-send-time bytes) of the last stamp
         self._outbox: list[bytes] = []
         self._events: deque[Event] = deque()
         self._next_rtcp: float | None = None
@@ -197,21 +198,28 @@ class RtpSender:
         if audio_level is not None and self._audio_level_id is not None:
             base = {**base, self._audio_level_id: encode_audio_level(audio_level)}
         last = len(payloads) - 1
+        history = self._history
         for index, payload in enumerate(payloads):
             seq = self.sequence_number
             self.sequence_number = (seq + 1) & 0xFFFF
+            # kept with this transmission's timing values; a resend overwrites them
             packet = RtpPacket(
-                self.payload_type, int(index == last), seq, timestamp, self.ssrc, payload
+                self.payload_type,
+                index == last,
+                seq,
+                timestamp,
+                self.ssrc,
+                payload,
+                extensions=self._stamp(base, now),
             )
-            packet.extensions = self._stamp(base, now)
             data = packet.serialize()
             self._outbox.append(data)
             self.packets_sent += 1
             self.bytes_sent += len(payload)
             self.header_bytes_sent += len(data) - len(payload)
-            packet.extensions = base
-            self._remember(seq, _Sent(packet, now))
+            history[seq] = _Sent(packet, now)
         if payloads:
+            self._forget(now)
             self.frames_sent += 1
             self.key_frames_sent += keyframe
             self._last_frame = (timestamp, now)
@@ -224,16 +232,20 @@ class RtpSender:
             return base
         ext = dict(base)
         if self._abs_send_time_id is not None:
-            ext[self._abs_send_time_id] = abs_send_time_from_seconds(now).to_bytes(3, "big")
+            if self._abs_send_time[0] != now:
+                self._abs_send_time = (now, abs_send_time_from_seconds(now).to_bytes(3, "big"))
+            ext[self._abs_send_time_id] = self._abs_send_time[1]
         if self._transport_cc_id is not None and self.transport_sequence is not None:
             ext[self._transport_cc_id] = self.transport_sequence.next().to_bytes(2, "big")
         return ext
 
-    def _remember(self, seq: int, sent: _Sent) -> None:
+    def _forget(self, now: float) -> None:
+        """Drop history beyond ``history_packets`` and older than ``history_age``."""
         history = self._history
-        history[seq] = sent
-        horizon = sent.sent_at - self.history_age
-        while len(history) > self.history_packets or next(iter(history.values())).sent_at < horizon:
+        while len(history) > self.history_packets:
+            history.popitem(last=False)
+        horizon = now - self.history_age
+        while history and next(iter(history.values())).sent_at < horizon:
             history.popitem(last=False)
 
     @property

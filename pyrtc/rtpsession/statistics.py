@@ -26,6 +26,20 @@ class ReceptionStatistics:
     jitter. All fields are public for inspection; update them only through the methods.
     """
 
+    __slots__ = (
+        "bad_seq",
+        "base_seq",
+        "clock_rate",
+        "cycles",
+        "expected_prior",
+        "jitter",
+        "max_seq",
+        "received",
+        "received_prior",
+        "started",
+        "transit",
+    )
+
     def __init__(self, clock_rate: int) -> None:
         self.clock_rate = clock_rate
         self.max_seq = 0
@@ -74,35 +88,32 @@ class ReceptionStatistics:
         if not self.started:
             self.started = True
             self._init_seq(seq)
-            self.max_seq = seq
         else:
-            udelta = (seq - self.max_seq) % _SEQ_MOD
+            udelta = (seq - self.max_seq) & 0xFFFF
             if udelta < _MAX_DROPOUT:
                 if seq < self.max_seq:
                     self.cycles += _SEQ_MOD
                 self.max_seq = seq
             elif udelta <= _SEQ_MOD - _MAX_MISORDER:
-                if seq == self.bad_seq:
-                    self._init_seq(seq)  # two sequential packets: the source restarted
-                    self.transit = None
-                else:
-                    self.bad_seq = (seq + 1) % _SEQ_MOD
+                if seq != self.bad_seq:
+                    self.bad_seq = (seq + 1) & 0xFFFF
                     return False
+                self._init_seq(seq)  # two sequential packets: the source restarted
+                self.transit = None
             # else: duplicate or reordered packet
         self.received += 1
-        if not retransmission:
-            self._update_jitter(timestamp, arrival)
-        return True
-
-    def _update_jitter(self, timestamp: int, arrival: float) -> None:
-        """A.8: J += (|D(i-1, i)| - J) / 16, transit times modulo 2**32."""
-        transit = (round(arrival * self.clock_rate) - timestamp) & 0xFFFFFFFF
-        if self.transit is not None:
-            d = (transit - self.transit) & 0xFFFFFFFF
+        if retransmission:
+            return True
+        # A.8: J += (|D(i-1, i)| - J) / 16, transit times modulo 2**32
+        transit = (int(arrival * self.clock_rate + 0.5) - timestamp) & 0xFFFFFFFF
+        last = self.transit
+        if last is not None:
+            d = (transit - last) & 0xFFFFFFFF
             if d & 0x80000000:
                 d = 0x100000000 - d
-            self.jitter += (d - self.jitter) / 16
+            self.jitter += (d - self.jitter) * 0.0625
         self.transit = transit
+        return True
 
     def report_block(self, ssrc: int, lsr: int, dlsr: int) -> RtcpReceiverInfo:
         """The report block for ``ssrc`` now, starting a new loss interval (A.3)."""

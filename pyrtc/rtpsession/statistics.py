@@ -81,7 +81,9 @@ class ReceptionStatistics:
         """Account one packet (A.1 ``update_seq``); returns ``False`` if it was set aside.
 
         A jump by more than 3000 ahead or 100 behind is set aside unless the next packet
-        follows it, in which case the source is taken to have restarted its sequence.
+        follows it, in which case the source is taken to have restarted its sequence. A
+        packet reordered before the first one received lowers the base (as libwebrtc does),
+        so that it counts as expected.
         Retransmissions count as received but not for the jitter (they were not sent at
         their timestamp's time, RFC 4588 §8 and libwebrtc).
         """
@@ -100,7 +102,10 @@ class ReceptionStatistics:
                     return False
                 self._init_seq(seq)  # two sequential packets: the source restarted
                 self.transit = None
-            # else: duplicate or reordered packet
+            else:  # duplicate or reordered; one from before the first packet moves the base
+                extended = self.cycles + self.max_seq - ((self.max_seq - seq) & 0xFFFF)
+                if extended < self.base_seq:
+                    self.base_seq = extended
         self.received += 1
         if retransmission:
             return True

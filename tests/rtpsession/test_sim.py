@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import pytest
+
 from pyrtc.rtcp import is_rtcp
 from pyrtc.rtp import RtpPacket
 from pyrtc.rtpsession import (
@@ -178,3 +180,16 @@ def test_transport_wide_feedback_matches_arrivals() -> None:
             assert reported[seq] is None
     assert max(reported) == max(arrivals) and min(reported) == min(arrivals)
     assert [p.fb_pkt_count for p in feedback] == list(range(len(feedback)))
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_recovery_with_jitter_reordering_and_duplicates(seed: int) -> None:
+    link = Link(delay=0.03, jitter=0.01, loss=0.05, reorder=0.02, duplicate=0.01)
+    run = run_video(4.0, link, seed=seed)
+    received = run.b.events_of(FrameReceived)
+    assert [e.frame.data for e in received] == [vp8_frame(i) for i in range(run.frames)]
+    assert run.sender.retransmitted_packets_sent > 0
+    stats = run.receiver.statistics
+    assert stats.expected == run.sender.packets_sent
+    assert stats.packets_lost <= 0  # duplicates may make it negative, as RFC 3550 counts them
+    assert run.receiver.stats()[0]["jitter"] > 0

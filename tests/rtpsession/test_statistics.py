@@ -60,6 +60,14 @@ def test_wraparound_extends_the_sequence_number() -> None:
     assert block.packets_lost == 6 - 7  # 6 expected, 7 received (one duplicate)
 
 
+def test_a_packet_reordered_before_the_first_one_is_expected() -> None:
+    stats = ReceptionStatistics(90000)
+    for seq in [1, 65535, 0, 2]:  # 65535 and 0 were sent before 1, across the wrap
+        stats.update(seq, 0, 0.0, retransmission=False)
+    assert stats.base_seq == -1 and stats.extended_highest_sequence == 2
+    assert (stats.expected, stats.received, stats.packets_lost) == (4, 4, 0)
+
+
 def test_many_wraps_keep_counting_cycles() -> None:
     stats = ReceptionStatistics(90000)
     for n in range(3 * 65536 + 10):

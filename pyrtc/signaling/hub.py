@@ -11,6 +11,7 @@ and :meth:`Hub.next_event` (for logging). Tests drive it on a virtual clock.
 from __future__ import annotations
 
 import heapq
+import ipaddress
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ from pyrtc.signaling.protocol import (
     encode_server_message,
     parse_client_message,
 )
+
+SWEEP_INTERVAL = 1.0
+"""Least time between two passes over the per-IP table (bounds the work per second)."""
 
 Authenticate = Callable[[str, str], Identity]
 """``(token, room) -> Identity``, raising :class:`~pyrtc.signaling.errors.AuthError`."""
@@ -90,6 +94,7 @@ class ErrorSent(Event):
 @dataclass
 class _Conn:
     ip: str
+    ip_key: str
     bucket: TokenBucket
     deadline: float
     peer: Participant | None = None
@@ -139,11 +144,11 @@ class Hub:
         """
         conn = self._next_conn = self._next_conn + 1
         limits = self.limits
-        state = self._ip_state(ip, now)
+        key = _network_key(ip)
+        state = self._ip_state(key, now)
         state.connections += 1
-        self._conns[conn] = _Conn(
-            ip, TokenBucket(limits.rate, limits.burst, now), now + limits.idle_timeout
-        )
+        bucket = TokenBucket(limits.rate, limits.burst, now)
+        self._conns[conn] = _Conn(ip, key, bucket, now + limits.idle_timeout)
         heapq.heappush(self._timers, (now + limits.idle_timeout, conn))
         self.stats.connections += 1
         if len(self._conns) > limits.max_connections:
@@ -161,7 +166,7 @@ class Hub:
             return
         self.stats.messages += 1
         state.deadline = now + self.limits.idle_timeout
-        if not state.bucket.take(now) or not self._ip_state(state.ip, now).bucket.take(now):
+        if not state.bucket.take(now) or not self._ip_state(state.ip_key, now).bucket.take(now):
             self._refuse(conn, "rate-limited", "slow down: too many messages")
             return
         if isinstance(data, bytes):
@@ -199,11 +204,11 @@ class Hub:
         if state is None:
             return
         self._leave_room(conn, state)
-        ip_state = self._ips.get(state.ip)
+        ip_state = self._ips.get(state.ip_key)
         if ip_state is not None:
             ip_state.connections -= 1
-            if ip_state.connections == 0 and self._sweep_at is None:
-                self._sweep_at = ip_state.bucket.full_at(now)
+            if ip_state.connections == 0:
+                self._schedule_sweep(ip_state, now)
 
     def abort(self, conn: int, code: str, message: str) -> None:
         """End ``conn`` with error ``code`` for a reason only the shell sees (a slow reader)."""
@@ -212,9 +217,10 @@ class Hub:
 
     def charge_ip(self, ip: str, now: float) -> bool:
         """Charge one HTTP request to ``ip``'s bucket; ``False`` means refuse it (429)."""
-        allowed = self._ip_state(ip, now).bucket.take(now)
-        if self._sweep_at is None and self._ips[ip].connections == 0:
-            self._sweep_at = self._ips[ip].bucket.full_at(now)
+        state = self._ip_state(_network_key(ip), now)
+        allowed = state.bucket.take(now)
+        if state.connections == 0:
+            self._schedule_sweep(state, now)
         return allowed
 
     # -- timers ------------------------------------------------------------------------
@@ -242,11 +248,10 @@ class Hub:
             for ip, ip_state in list(self._ips.items()):
                 if ip_state.connections:
                     continue
-                full_at = ip_state.bucket.full_at(now)
-                if full_at <= now:
+                if ip_state.bucket.full_at(now) <= now:
                     del self._ips[ip]
-                elif self._sweep_at is None or full_at < self._sweep_at:
-                    self._sweep_at = full_at
+                else:
+                    self._schedule_sweep(ip_state, now)
 
     # -- outputs -----------------------------------------------------------------------
 
@@ -273,17 +278,22 @@ class Hub:
 
     @property
     def tracked_ips(self) -> int:
-        """IP addresses with live connections or a not yet refilled bucket."""
+        """IPv4 addresses and IPv6 /64s with live connections or a not yet full bucket."""
         return len(self._ips)
 
     # -- internals ---------------------------------------------------------------------
 
-    def _ip_state(self, ip: str, now: float) -> _IpState:
-        state = self._ips.get(ip)
+    def _ip_state(self, key: str, now: float) -> _IpState:
+        state = self._ips.get(key)
         if state is None:
             bucket = TokenBucket(self.limits.ip_rate, self.limits.ip_burst, now)
-            state = self._ips[ip] = _IpState(bucket)
+            state = self._ips[key] = _IpState(bucket)
         return state
+
+    def _schedule_sweep(self, state: _IpState, now: float) -> None:
+        when = max(state.bucket.full_at(now), now + SWEEP_INTERVAL)
+        if self._sweep_at is None or when < self._sweep_at:
+            self._sweep_at = when
 
     def _send(self, conn: int, message: ServerMessage) -> None:
         self._actions.append(Send(conn, encode_server_message(message)))
@@ -359,3 +369,17 @@ class Hub:
         for other in members.values():
             self._send(other, PeerLeft(peer_id))
         self._events.append(ParticipantLeft(room, peer_id))
+
+
+def _network_key(ip: str) -> str:
+    """What per-IP limits count: an IPv4 address, or the /64 of an IPv6 address (one
+    subscriber usually holds a whole /64, so single IPv6 addresses are free to rotate)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)

@@ -11,7 +11,8 @@ class Limits:
 
     Rates are messages per second with a burst allowance (token buckets); a connection or
     an IP address that runs dry is sent ``rate-limited`` and closed with 4429. The per-IP
-    bucket is also charged once per new connection and per HTTP request.
+    bucket is also charged once per new connection and per HTTP request. "Per IP" means
+    per IPv4 address and per IPv6 /64 network.
     """
 
     max_message_size: int = 64 * 1024

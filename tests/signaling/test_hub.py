@@ -290,14 +290,29 @@ def test_ip_table_is_swept_once_buckets_refill() -> None:
     for conn in conns:
         h.hub.disconnect(conn, h.now)
     assert h.hub.connection_count == 0
-    # Each address spent one token at connect: full again after 0.1 s.
-    timer = h.hub.get_timer()
-    assert timer is not None and timer <= 0.1
-    h.now = 0.1
+    # Each address spent one token at connect (full again after 0.1 s); the table is
+    # swept at most once per second.
+    assert h.hub.get_timer() == 1.0
+    h.now = 1.0
     h.hub.handle_timer(h.now)
     assert h.hub.tracked_ips == 0
     assert h.hub.charge_ip("203.0.113.9", h.now) is True
     assert h.hub.tracked_ips == 1
+
+
+def test_ipv6_limits_count_per_64_and_mapped_ipv4_as_ipv4() -> None:
+    h = Harness(max_connections_per_ip=2, ip_burst=1000, ip_rate=1000)
+    h.connect("2001:db8:1:2::1")
+    h.connect("2001:db8:1:2:ffff::9")
+    third = h.connect("2001:db8:1:2:abcd::3")  # same /64: refused
+    other = h.connect("2001:db8:1:3::1")  # next /64: fine
+    h.connect("192.0.2.5")
+    h.connect("::ffff:192.0.2.5")
+    mapped = h.connect("::ffff:192.0.2.5")  # the same IPv4 host
+    boxes = h.inbox()
+    assert boxes[third][1] == ("close", 4429) and other not in boxes
+    assert boxes[mapped][1] == ("close", 4429)
+    assert h.hub.tracked_ips == 3
 
 
 def test_slow_reader_abort() -> None:

@@ -121,6 +121,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             console.print(f"signaling server: page {server.url}  websocket {server.ws_url}")
             if not is_loopback(config.host) and config.ssl is None:
                 console.print("[yellow]plain HTTP on a non-loopback address (--insecure)[/yellow]")
+            if config.host in ("", "0.0.0.0", "::") and not config.origins:
+                console.print(
+                    "[yellow]browsers that reach this server by another name than localhost "
+                    "need --origin https://NAME:PORT[/yellow]"
+                )
             console.print(
                 f"tokens: pyrtc token --room ROOM --user NAME --url {server.url}   (Ctrl-C to stop)"
             )

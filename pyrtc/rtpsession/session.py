@@ -64,6 +64,7 @@ class RtpSession:
         self._twcc_timer: float | None = None
         self._senders: dict[int, RtpSender] = {}
         self._receivers: dict[int, RtpReceiver] = {}  # by media SSRC and by RTX SSRC
+        self._receiver_list: list[RtpReceiver] = []
         self._outbox: list[bytes] = []
         self._events: deque[Event] = deque()
         self.malformed = 0
@@ -77,7 +78,7 @@ class RtpSession:
     @property
     def receivers(self) -> list[RtpReceiver]:
         """The receivers, in the order they were added."""
-        return list({id(r): r for r in self._receivers.values()}.values())
+        return list(self._receiver_list)
 
     def add_sender(self, sender: RtpSender) -> None:
         """Route RTCP about ``sender.ssrc`` to ``sender`` and send what it sends."""
@@ -86,6 +87,7 @@ class RtpSession:
     def add_receiver(self, receiver: RtpReceiver) -> None:
         """Route RTP of ``receiver.ssrc`` (and its RTX SSRC) and RTCP about it to ``receiver``."""
         self._receivers[receiver.ssrc] = receiver
+        self._receiver_list.append(receiver)
         if receiver.rtx_ssrc is not None:
             self._receivers[receiver.rtx_ssrc] = receiver
 
@@ -151,7 +153,7 @@ class RtpSession:
         rtts = [s.round_trip_time for s in self._senders.values() if s.round_trip_time]
         if rtts:
             rtt = max(rtts)
-            for receiver in self.receivers:
+            for receiver in self._receiver_list:
                 receiver.jitter_buffer.rtt = rtt
 
     def get_timer(self) -> float | None:
@@ -162,7 +164,7 @@ class RtpSession:
         return min(timers) if timers else None
 
     def _cores(self) -> list[RtpSender | RtpReceiver]:
-        return [*self._senders.values(), *self.receivers]
+        return [*self._senders.values(), *self._receiver_list]
 
     def handle_timer(self, now: float) -> None:
         """Run every stream whose deadline passed, and send transport-cc feedback when due."""

@@ -6,15 +6,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyrtc.rtcp import (
+    DlrrReport,
     FirEntry,
     RtcpByePacket,
     RtcpFirPacket,
+    RtcpNackPacket,
+    RtcpPacket,
     RtcpPliPacket,
+    RtcpReceiverInfo,
     RtcpRembPacket,
+    RtcpRrPacket,
     RtcpSenderInfo,
     RtcpSrPacket,
     RtcpTransportCcPacket,
+    RtcpXrPacket,
     TwccPacketStatus,
+    XrDlrrBlock,
+    XrRrtrBlock,
+    is_rtcp,
     parse_compound,
     serialize_compound,
 )
@@ -111,4 +120,65 @@ def test_random_datagrams_never_raise(data: bytes) -> None:
         if timer is not None:
             session.handle_timer(timer)
         session.datagrams_to_send(1.0)
+        drain(session)
+
+
+ssrcs = st.sampled_from([SENDER_SSRC, RECEIVER_SSRC, 0, 0xFFFFFFFF])
+u32 = st.integers(0, 0xFFFFFFFF)
+report_blocks = st.builds(
+    RtcpReceiverInfo,
+    ssrcs,
+    st.integers(0, 255),
+    st.integers(-(1 << 23), (1 << 23) - 1),
+    u32,
+    u32,
+    u32,
+    u32,
+)
+rtcp_packets = st.one_of(
+    st.builds(
+        RtcpSrPacket,
+        ssrcs,
+        st.builds(RtcpSenderInfo, st.integers(0, (1 << 64) - 1), u32, u32, u32),
+        st.lists(report_blocks, max_size=3),
+    ),
+    st.builds(RtcpRrPacket, ssrcs, st.lists(report_blocks, max_size=3)),
+    st.builds(RtcpNackPacket, ssrcs, ssrcs, st.lists(st.integers(0, 0xFFFF), max_size=40)),
+    st.builds(RtcpPliPacket, ssrcs, ssrcs),
+    st.builds(
+        RtcpFirPacket, ssrcs, st.lists(st.builds(FirEntry, ssrcs, st.integers(0, 255)), max_size=3)
+    ),
+    st.builds(RtcpByePacket, st.lists(ssrcs, max_size=3)),
+    st.builds(RtcpRembPacket, ssrcs, st.integers(0, 1 << 40), st.lists(ssrcs, max_size=3)),
+    st.builds(
+        RtcpXrPacket,
+        ssrcs,
+        st.lists(
+            st.one_of(
+                st.builds(XrRrtrBlock, st.integers(0, (1 << 64) - 1)),
+                st.builds(
+                    XrDlrrBlock, st.lists(st.builds(DlrrReport, ssrcs, u32, u32), max_size=2)
+                ),
+            ),
+            max_size=2,
+        ),
+    ),
+)
+
+
+@settings(max_examples=150)
+@given(st.lists(rtcp_packets, min_size=1, max_size=5), st.floats(0, 1e6))
+def test_well_formed_rtcp_with_any_values_never_raises(
+    packets: list[RtcpPacket], now: float
+) -> None:
+    send_session, sender, recv_session, _ = video_pair()
+    sender.send_frame([b"\x10\x00\x00\x00\x10k"] * 3, 0, now)
+    data = serialize_compound(packets)
+    for session in (send_session, recv_session):
+        session.receive(data, now)
+        timer = session.get_timer()
+        if timer is not None:
+            session.handle_timer(max(timer, now))
+        for datagram in session.datagrams_to_send(now):
+            assert parse_compound(datagram) if is_rtcp(datagram) else RtpPacket.parse(datagram)
         drain(session)

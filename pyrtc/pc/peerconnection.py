@@ -612,8 +612,13 @@ class RTCPeerConnection(EventEmitter):
         self._schedule_flush()
 
     def _local_setup(self, kind: str) -> str:
+        """``a=setup`` (RFC 8842 section 5): offers say ``actpass``; an answer keeps the role
+        of a running DTLS association, else takes ``active`` unless the offerer did."""
         if kind == "offer":
             return "actpass"
+        stack = self._stack
+        if stack is not None and stack.dtls_role is not None:
+            return "active" if stack.dtls_role == "client" else "passive"
         remote = self._remote
         if remote is not None and remote.setup == "active":
             return "passive"

@@ -370,3 +370,29 @@ async def test_answer_rejects_media_sections() -> None:
     finally:
         await a.close()
         await b.close()
+
+
+async def test_answerer_offers_in_a_renegotiation() -> None:
+    """After the first exchange the answerer offers; the DTLS roles stay (RFC 8842 5.5)."""
+    a, b = pair()
+    channel = a.createDataChannel("x")
+    incoming = asyncio.ensure_future(remote_channel(b))
+    try:
+        await signal(a, b)
+        theirs = await incoming
+        await opened(channel)
+        await b.setLocalDescription(await b.createOffer())
+        assert "a=setup:actpass" in b.localDescription.sdp  # type: ignore[union-attr]
+        await a.setRemoteDescription(b.localDescription)  # type: ignore[arg-type]
+        answer = await a.createAnswer()
+        assert "a=setup:passive" in answer.sdp  # a stays the DTLS server
+        await a.setLocalDescription(answer)
+        await b.setRemoteDescription(a.localDescription)  # type: ignore[arg-type]
+        assert a.signalingState == b.signalingState == "stable"
+        got: asyncio.Queue[Any] = asyncio.Queue()
+        channel.on("message", got.put_nowait)
+        theirs.send("still here")
+        assert await asyncio.wait_for(got.get(), 5) == "still here"
+    finally:
+        await a.close()
+        await b.close()

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import random
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from pyrtc.datachannel import ChannelMessage, ChannelOpened, ChannelParameters
 from pyrtc.dtls import RTCCertificate
-from pyrtc.pc.events import DtlsStateChanged, LocalCandidate, MediaReceived
+from pyrtc.pc.events import DtlsStateChanged, IceStateChanged, LocalCandidate, MediaReceived
 from pyrtc.pc.stack import TransportStack
 from pyrtc.sansio import Event
 from pyrtc.sim import HostEndpoint, Link, Simulator
@@ -90,3 +93,49 @@ def test_wrong_fingerprint_fails_both_sides() -> None:
     assert not host_b.events_of(ChannelOpened)
     assert a.channels is not None and not a.channels.association.established
     assert channel == 1
+
+
+def test_consent_loss_is_reported_as_disconnected_then_recovers() -> None:
+    sim, a, b, host_a, _ = connect(loss=0.0, seed=11)
+    assert sim.run(lambda: a.dtls_state == b.dtls_state == "connected", timeout=30)
+    sim.link(A[0], B[0]).loss = 1.0  # a blackout in both directions
+    sim.link(B[0], A[0]).loss = 1.0
+    assert sim.run(lambda: a.agent.state == "disconnected", timeout=30)
+    sim.link(A[0], B[0]).loss = 0.0
+    sim.link(B[0], A[0]).loss = 0.0
+    assert sim.run(lambda: a.agent.state in ("connected", "completed"), timeout=30)
+    states = [e.state for e in host_a.events_of(IceStateChanged)]
+    assert "disconnected" in states and states[-1] in ("connected", "completed")
+    assert a.dtls_state == "connected"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.binary(min_size=1, max_size=300), first=st.integers(0, 255))
+def test_garbage_from_the_peer_never_raises(data: bytes, first: int) -> None:
+    """Random datagrams of every RFC 7983 range, from the selected remote address (the
+    DTLS fast path) and from an unknown one, are dropped without an exception."""
+    sim, _, b = CONNECTED.get()
+    datagram = bytes([first]) + data
+    b.receive(datagram, A, sim.now, B)
+    b.receive(datagram, ("10.9.9.9", 9), sim.now, B)
+    while b.next_event() is not None:
+        pass
+    b.datagrams_to_send(sim.now)
+    assert b.dtls_state == "connected"
+
+
+class _Connected:
+    """One connected pair shared by the fuzz examples (building one costs DTLS handshakes)."""
+
+    def __init__(self) -> None:
+        self.value: tuple[Simulator, TransportStack, TransportStack] | None = None
+
+    def get(self) -> tuple[Simulator, TransportStack, TransportStack]:
+        if self.value is None:
+            sim, a, b, _, _ = connect(loss=0.0, seed=13)
+            assert sim.run(lambda: a.dtls_state == b.dtls_state == "connected", timeout=30)
+            self.value = (sim, a, b)
+        return self.value
+
+
+CONNECTED = _Connected()

@@ -12,6 +12,7 @@ has every byte. 8 MiB per call instead of 32 MiB keeps aiortc's rounds short.
 from __future__ import annotations
 
 import asyncio
+import atexit
 from collections.abc import Callable, Coroutine
 from typing import Any
 from unittest import mock
@@ -73,6 +74,7 @@ class _Transfer:
 
     def __init__(self, make: Callable[[], Any]) -> None:
         self.make = make
+        self.peers: tuple[Any, Any] | None = None
         self.channel: Any = None
         self.received = 0
         self.target = 0
@@ -86,7 +88,8 @@ class _Transfer:
 
     async def run(self) -> None:
         if self.channel is None:
-            _, _, self.channel, theirs = await _connect(self.make)
+            a, b, self.channel, theirs = await _connect(self.make)
+            self.peers = (a, b)
             theirs.on("message", self.on_message)
             self.channel.bufferedAmountLowThreshold = LOW
             self.channel.on("bufferedamountlow", self.low.set)
@@ -101,11 +104,27 @@ class _Transfer:
             channel.send(payload)
         await asyncio.wait_for(self.done, 60)
 
+    async def close(self) -> None:
+        if self.peers is not None:
+            for pc in self.peers:
+                await pc.close()
+            self.peers = None
+
 
 def _runner(
-    job: Callable[[], Coroutine[Any, Any, None]], patch_aioice: bool
+    job: Callable[[], Coroutine[Any, Any, None]],
+    patch_aioice: bool,
+    cleanup: Callable[[], Coroutine[Any, Any, None]] | None = None,
 ) -> Callable[[], object]:
     loop = asyncio.new_event_loop()
+
+    def close() -> None:
+        # Long-lived connections are closed on their loop at exit (no pending-task noise).
+        if cleanup is not None and not loop.is_closed():
+            loop.run_until_complete(asyncio.wait_for(cleanup(), 10))
+        loop.close()
+
+    atexit.register(close)
 
     def run() -> None:
         if patch_aioice:
@@ -134,7 +153,7 @@ def cases() -> list[Case]:
         theirs_make = _factory("aiortc")
         theirs_transfer = _Transfer(theirs_make)
         baseline_setup = _runner(lambda: _setup(theirs_make), True)
-        baseline_transfer = _runner(theirs_transfer.run, True)
+        baseline_transfer = _runner(theirs_transfer.run, True, theirs_transfer.close)
     return [
         Case(
             group="pc",
@@ -147,7 +166,7 @@ def cases() -> list[Case]:
         Case(
             group="pc",
             name="data channel 16 KiB msgs, 8 MiB/call",
-            ours=_runner(ours_transfer.run, False),
+            ours=_runner(ours_transfer.run, False, ours_transfer.close),
             baseline=baseline_transfer,
             baseline_name="aiortc RTCPeerConnection",
             target=10.0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyrtc.media import Frame
 from pyrtc.rtcp import RtcpTransportCcPacket
@@ -13,6 +14,7 @@ __all__ = [
     "ByeReceived",
     "FrameReceived",
     "KeyframeRequested",
+    "PacketFeedback",
     "ReceiverReportReceived",
     "SenderReportReceived",
     "TransportFeedbackReceived",
@@ -73,11 +75,29 @@ class FrameReceived(Event):
     frame: Frame
 
 
+class PacketFeedback(NamedTuple):
+    """One packet of a transport-cc feedback matched with what was sent.
+
+    ``send_time`` is on the local clock, ``receive_time`` on the peer's (seconds; only
+    differences between receive times mean something), ``None`` if reported lost.
+    """
+
+    sequence_number: int
+    send_time: float
+    size: int
+    receive_time: float | None
+
+
 @dataclass(frozen=True)
 class TransportFeedbackReceived(Event):
-    """Transport-wide CC feedback arrived (draft-holmer-rmcat-transport-wide-cc-01 §3.1)."""
+    """Transport-wide CC feedback arrived (draft-holmer-rmcat-transport-wide-cc-01 §3.1).
+
+    ``packets`` are the reported packets this side remembers sending, in feedback order: the
+    input of a delay-based bandwidth estimator.
+    """
 
     feedback: RtcpTransportCcPacket
+    packets: tuple[PacketFeedback, ...]
 
 
 @dataclass(frozen=True)

@@ -60,16 +60,35 @@ _DEFAULT_RTT = 0.1
 
 
 class TransportSequence:
-    """The transport-wide sequence number counter shared by every sender of one transport."""
+    """The transport-wide sequence number counter shared by every sender of one transport.
 
-    def __init__(self, start: int = 0) -> None:
+    It also keeps the send time and size of the last ``history`` numbers, so that
+    transport-cc feedback can be matched to what was sent (what a delay-based bandwidth
+    estimator needs; :class:`~pyrtc.rtpsession.RtpSession` does it for its events).
+    """
+
+    def __init__(self, start: int = 0, *, history: int = 4096) -> None:
+        if not 0 < history <= 0x8000:
+            raise ValueError("history must be 1..32768 (unique 16-bit sequence numbers)")
         self.value = start & 0xFFFF
+        self._sent: list[tuple[int, float, int] | None] = [None] * history
 
     def next(self) -> int:
         """The number for the next packet sent on the transport (16-bit, wrapping)."""
         value = self.value
         self.value = (value + 1) & 0xFFFF
         return value
+
+    def sent(self, sequence_number: int, now: float, size: int) -> None:
+        """Record that the packet numbered ``sequence_number`` left at ``now``, ``size`` bytes."""
+        self._sent[sequence_number % len(self._sent)] = (sequence_number, now, size)
+
+    def lookup(self, sequence_number: int) -> tuple[float, int] | None:
+        """``(send time, size)`` of a recently sent number, or ``None``."""
+        entry = self._sent[sequence_number % len(self._sent)]
+        if entry is None or entry[0] != sequence_number:
+            return None
+        return entry[1], entry[2]
 
 
 @dataclass(slots=True)
@@ -203,6 +222,7 @@ class RtpSender:
             seq = self.sequence_number
             self.sequence_number = (seq + 1) & 0xFFFF
             # kept with this transmission's timing values; a resend overwrites them
+            extensions, number = self._stamp(base, now)
             packet = RtpPacket(
                 self.payload_type,
                 index == last,
@@ -210,13 +230,12 @@ class RtpSender:
                 timestamp,
                 self.ssrc,
                 payload,
-                extensions=self._stamp(base, now),
+                extensions=extensions,
             )
-            data = packet.serialize()
-            self._outbox.append(data)
+            size = self._transmit(packet, number, now)
             self.packets_sent += 1
             self.bytes_sent += len(payload)
-            self.header_bytes_sent += len(data) - len(payload)
+            self.header_bytes_sent += size - len(payload)
             history[seq] = _Sent(packet, now)
         if payloads:
             self._forget(now)
@@ -226,18 +245,29 @@ class RtpSender:
             if self._next_rtcp is None:
                 self._next_rtcp = now + rtcp_interval(self.rtcp_interval, self._rng, initial=True)
 
-    def _stamp(self, base: dict[int, bytes], now: float) -> dict[int, bytes]:
-        """The extensions of one transmission: ``base`` plus the per-send timing values."""
+    def _stamp(self, base: dict[int, bytes], now: float) -> tuple[dict[int, bytes], int | None]:
+        """The extensions of one transmission: ``base`` plus the per-send timing values, and
+        the transport-wide sequence number used (``None`` if not negotiated)."""
         if self._abs_send_time_id is None and self._transport_cc_id is None:
-            return base
+            return base, None
         ext = dict(base)
         if self._abs_send_time_id is not None:
             if self._abs_send_time[0] != now:
                 self._abs_send_time = (now, abs_send_time_from_seconds(now).to_bytes(3, "big"))
             ext[self._abs_send_time_id] = self._abs_send_time[1]
-        if self._transport_cc_id is not None and self.transport_sequence is not None:
-            ext[self._transport_cc_id] = self.transport_sequence.next().to_bytes(2, "big")
-        return ext
+        if self._transport_cc_id is None or self.transport_sequence is None:
+            return ext, None
+        number = self.transport_sequence.next()
+        ext[self._transport_cc_id] = number.to_bytes(2, "big")
+        return ext, number
+
+    def _transmit(self, packet: RtpPacket, number: int | None, now: float) -> int:
+        """Queue one packet; record its transport-wide number; return its size."""
+        data = packet.serialize()
+        self._outbox.append(data)
+        if number is not None and self.transport_sequence is not None:
+            self.transport_sequence.sent(number, now, len(data))
+        return len(data)
 
     def _forget(self, now: float) -> None:
         """Drop history beyond ``history_packets`` and older than ``history_age``."""
@@ -267,8 +297,9 @@ class RtpSender:
             rtx_seq = self.rtx_sequence_number
             self.rtx_sequence_number = (rtx_seq + 1) & 0xFFFF
             out = wrap_rtx(packet, self.rtx_payload_type, rtx_seq, self.rtx_ssrc)
-            out.extensions = self._stamp(self._ext_rtx, now)
+            out.extensions, number = self._stamp(self._ext_rtx, now)
         else:
+            extensions, number = self._stamp(packet.extensions, now)
             out = RtpPacket(
                 packet.payload_type,
                 packet.marker,
@@ -276,10 +307,9 @@ class RtpSender:
                 packet.timestamp,
                 packet.ssrc,
                 packet.payload,
-                extensions=self._stamp(packet.extensions, now),
+                extensions=extensions,
             )
-        data = out.serialize()
-        self._outbox.append(data)
+        self._transmit(out, number, now)
         self.retransmitted_packets_sent += 1
         self.retransmitted_bytes_sent += len(packet.payload)
         return True

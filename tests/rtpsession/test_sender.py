@@ -89,6 +89,20 @@ def test_frame_packets_numbering_marker_and_extensions() -> None:
     assert sender.packets_sent == 3 and sender.bytes_sent == 3
 
 
+def test_transport_sequence_remembers_what_was_sent() -> None:
+    counter = TransportSequence(65534, history=4)
+    sender = make_sender(extensions=EXTMAP, transport_sequence=counter)
+    sender.send_frame([b"a", b"bb", b"ccc"], 0, 7.0)
+    sizes = [len(d) for d in sender.datagrams_to_send(7.0)]
+    assert [counter.lookup(n) for n in (65534, 65535, 0)] == [(7.0, size) for size in sizes]
+    assert counter.lookup(1) is None and counter.value == 1
+    sender.send_frame([b"d", b"e"], 0, 8.0)  # 4 slots: number 2 takes the slot of 65534
+    assert counter.lookup(65534) is None and counter.lookup(0) is not None
+    assert counter.lookup(2) is not None and counter.lookup(2)[0] == 8.0  # type: ignore[index]
+    with pytest.raises(ValueError):
+        TransportSequence(history=0)
+
+
 def test_audio_level_and_unnegotiated_extensions() -> None:
     sender = make_sender(extensions=HeaderExtensionsMap({6: AUDIO_LEVEL}), mid="a")
     sender.send_frame([b"x"], 0, 0.0, audio_level=(True, 30))

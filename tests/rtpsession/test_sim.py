@@ -153,11 +153,17 @@ def test_transport_wide_feedback_matches_arrivals() -> None:
     send_session, sender, recv_session, _ = video_pair()
     a, b = sim.add_pair(send_session, recv_session, link=Link(delay=0.03, jitter=0.01, loss=0.05))
     arrivals: dict[int, float] = {}
+    sends: dict[int, tuple[float, int]] = {}
 
     def trace(record: TraceRecord) -> None:
-        if record.kind == "deliver" and record.dst == b.address and not is_rtcp(record.data):
-            value = RtpPacket.parse(record.data).extensions[3]
-            arrivals[int.from_bytes(value, "big")] = record.time
+        if is_rtcp(record.data) or record.kind not in ("send", "deliver"):
+            return
+        value = RtpPacket.parse(record.data).extensions[3]
+        number = int.from_bytes(value, "big")
+        if record.kind == "deliver" and record.dst == b.address:
+            arrivals[number] = record.time
+        elif record.kind == "send" and record.src == a.address:
+            sends[number] = (record.time, len(record.data))
 
     sim.add_tracer(trace)
     for index in range(30):
@@ -180,6 +186,15 @@ def test_transport_wide_feedback_matches_arrivals() -> None:
             assert reported[seq] is None
     assert max(reported) == max(arrivals) and min(reported) == min(arrivals)
     assert [p.fb_pkt_count for p in feedback] == list(range(len(feedback)))
+    # the events match every reported packet with its send time and size
+    matched = [m for e in a.events_of(TransportFeedbackReceived) for m in e.packets]
+    assert len(matched) == sum(len(p.packets) for p in feedback)
+    for m in matched:
+        assert (m.send_time, m.size) == sends[m.sequence_number]
+        if m.receive_time is None:
+            assert m.sequence_number not in arrivals or reported[m.sequence_number] is not None
+        else:
+            assert abs(m.receive_time - arrivals[m.sequence_number]) <= 125e-6
 
 
 @pytest.mark.parametrize("seed", [11, 12, 13])

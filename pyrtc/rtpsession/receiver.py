@@ -34,7 +34,7 @@ from pyrtc.rtcp import (
     seconds_to_ntp,
     serialize_compound,
 )
-from pyrtc.rtp import RtpPacket, RtpParseError, unwrap_rtx
+from pyrtc.rtp import RtpPacket, unwrap_rtx
 from pyrtc.rtpsession.events import ByeReceived, FrameReceived, SenderReportReceived
 from pyrtc.rtpsession.interval import rtcp_interval
 from pyrtc.rtpsession.statistics import ReceptionStatistics
@@ -138,11 +138,7 @@ class RtpReceiver:
             if media_type is None or packet.payload_length < 2:
                 self.packets_discarded += 1  # unknown apt, or padding-only probe
                 return
-            try:
-                packet = unwrap_rtx(packet, media_type, self.ssrc)
-            except RtpParseError:
-                self.packets_discarded += 1
-                return
+            packet = unwrap_rtx(packet, media_type, self.ssrc)
             retransmission = True
             self.retransmitted_packets_received += 1
         if self.ended:
@@ -156,7 +152,8 @@ class RtpReceiver:
         self.packets_received += 1
         self.bytes_received += payload_length
         try:
-            self.jitter_buffer.insert(packet, now)
+            if not self.jitter_buffer.insert(packet, now):
+                self.packets_discarded += 1  # duplicate, or too late for its frame
         except DepacketizeError:
             self.packets_discarded += 1
         if self._next_rtcp is None:

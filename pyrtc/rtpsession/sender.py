@@ -8,6 +8,7 @@ retransmission, answers generic NACKs (with RTX when negotiated), turns PLI/FIR 
 
 from __future__ import annotations
 
+import math
 import random
 from collections import OrderedDict, deque
 from collections.abc import Iterable
@@ -165,7 +166,7 @@ class RtpSender:
         self._transport_cc_id = extmap.id_of(TRANSPORT_CC) if transport_sequence else None
         self._audio_level_id = extmap.id_of(AUDIO_LEVEL)
         self._history: OrderedDict[int, _Sent] = OrderedDict()
-        self._abs_send_time = (-1.0, b"")  # (now, abs-send-time bytes) of the last stamp
+        self._abs_send_time = (math.nan, b"")  # (now, abs-send-time bytes) of the last stamp
         self._outbox: list[bytes] = []
         self._events: deque[Event] = deque()
         self._next_rtcp: float | None = None
@@ -283,14 +284,14 @@ class RtpSender:
         """Packets currently kept for retransmission."""
         return len(self._history)
 
-    def _retransmit(self, seq: int, now: float) -> bool:
+    def _retransmit(self, seq: int, now: float) -> None:
         """Resend one packet from the history (RFC 4588 §4 with RTX, else as is)."""
         sent = self._history.get(seq)
         if sent is None or now - sent.sent_at > self.history_age:
-            return False
+            return
         rtt = self.round_trip_time if self.round_trip_time is not None else _DEFAULT_RTT
         if sent.retransmitted_at is not None and now - sent.retransmitted_at < rtt:
-            return False
+            return
         sent.retransmitted_at = now
         packet = sent.packet
         if self.rtx_ssrc is not None and self.rtx_payload_type is not None:
@@ -312,7 +313,6 @@ class RtpSender:
         self._transmit(out, number, now)
         self.retransmitted_packets_sent += 1
         self.retransmitted_bytes_sent += len(packet.payload)
-        return True
 
     # -- RTCP ----------------------------------------------------------------------------
 

@@ -218,3 +218,13 @@ def test_audio_stream_without_nack() -> None:
     ]  # fmt: skip
     datagrams = receiver.datagrams_to_send(now)
     assert not any(isinstance(p, RtcpNackPacket) for d in datagrams for p in parse_compound(d))
+
+
+def test_malformed_payloads_and_duplicates_are_discarded() -> None:
+    receiver = make_receiver()
+    packets = frame_packets(0, 0, b"\x10" + b"k" * 100)
+    receiver.receive(packets[0], 0.0)
+    receiver.receive(packets[0], 0.01)  # duplicate
+    receiver.receive(RtpPacket(96, 1, 1, 3000, SSRC, b""), 0.02)  # empty VP8 payload
+    assert receiver.packets_discarded == 2
+    assert receiver.stats()[0]["packetsDiscarded"] == 2

@@ -44,8 +44,9 @@ class RtpSession:
 
     ``extensions`` is the header extension map negotiated for the transport; when it has
     transport-wide-cc, incoming packets are recorded and feedback is sent every
-    ``twcc_interval`` seconds from ``feedback_ssrc``, and :attr:`transport_sequence` is the
-    counter to give to every :class:`~pyrtc.rtpsession.RtpSender` of the transport.
+    ``twcc_interval`` seconds from ``feedback_ssrc`` (as reduced-size RTCP, RFC 5506), and
+    :attr:`transport_sequence` is the counter to give to every
+    :class:`~pyrtc.rtpsession.RtpSender` of the transport.
     Datagrams in and out are plain RTP/RTCP (SRTP is the caller's job). Malformed datagrams
     and packets for unknown SSRCs are counted in :attr:`malformed` and :attr:`unknown`.
     """
@@ -126,16 +127,16 @@ class RtpSession:
             if isinstance(packet, RtcpSrPacket | RtcpRrPacket):
                 if isinstance(packet, RtcpSrPacket) and packet.ssrc in receivers:
                     receivers[packet.ssrc].receive_rtcp(packet, now)
-                for report in packet.reports:
-                    if report.ssrc in senders:
-                        senders[report.ssrc].receive_rtcp(packet, now)
+                for ssrc in {report.ssrc for report in packet.reports}:
+                    if ssrc in senders:
+                        senders[ssrc].receive_rtcp(packet, now)
             elif isinstance(packet, RtcpNackPacket | RtcpPliPacket):
                 if packet.media_ssrc in senders:
                     senders[packet.media_ssrc].receive_rtcp(packet, now)
             elif isinstance(packet, RtcpFirPacket):
-                for entry in packet.entries:
-                    if entry.ssrc in senders:
-                        senders[entry.ssrc].receive_rtcp(packet, now)
+                for ssrc in {entry.ssrc for entry in packet.entries}:
+                    if ssrc in senders:
+                        senders[ssrc].receive_rtcp(packet, now)
             elif isinstance(packet, RtcpByePacket):
                 for ssrc in packet.sources:
                     if ssrc in receivers and receivers[ssrc].ssrc == ssrc:
@@ -163,7 +164,8 @@ class RtpSession:
         return tuple(out)
 
     def _share_rtt(self) -> None:
-        """Give the receivers' jitter buffers the latest RTT any sender measured."""
+        """Give the receivers' jitter buffers the largest RTT the senders measured (the
+        cautious choice for NACK retry timing)."""
         rtts = [s.round_trip_time for s in self._senders.values() if s.round_trip_time]
         if rtts:
             rtt = max(rtts)

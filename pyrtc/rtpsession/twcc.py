@@ -24,8 +24,8 @@ class TwccRecorder:
     again in the next feedback, with its reported neighbours. One call reports at most the
     ``max_statuses`` most recent numbers (older gaps after a jump are not worth the bytes);
     a receive delta too large for 16 bits starts a new feedback packet.
-    ``interval`` is how often the owner should call :meth:`feedback` (RFC 8888 §3.1 and
-    libwebrtc use 50 to 250 ms; 100 ms by default).
+    ``interval`` is how often the owner should call :meth:`feedback` (libwebrtc adapts it
+    between 50 and 250 ms; 100 ms by default here).
     """
 
     def __init__(self, ssrc: int, *, interval: float = 0.1, max_statuses: int = 1024) -> None:

@@ -49,3 +49,12 @@ class MediaReceived(Event):
     The demultiplexing hook for media; no media engine consumes it yet."""
 
     data: bytes
+
+
+@dataclass(frozen=True)
+class ChannelFailed(Event):
+    """The channel closes because the SCTP association failed or was aborted; comes right
+    before its ``pyrtc.datachannel.ChannelClosed``."""
+
+    channel_id: int
+    reason: str

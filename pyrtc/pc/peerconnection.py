@@ -31,6 +31,7 @@ from pyrtc.pc.config import RTCConfiguration, RTCIceCandidate, RTCSessionDescrip
 from pyrtc.pc.datachannel import RTCDataChannel
 from pyrtc.pc.emitter import EventEmitter
 from pyrtc.pc.events import (
+    ChannelFailed,
     DtlsStateChanged,
     IceGatheringStateChanged,
     IceStateChanged,
@@ -729,6 +730,11 @@ class RTCPeerConnection(EventEmitter):
             if channel is not None:
                 self._channels_closed += 1
                 channel._set_state("closed")
+        elif kind is ChannelFailed:
+            assert isinstance(event, ChannelFailed)
+            channel = self._channels.get(event.channel_id)
+            if channel is not None and not self._closed and channel.listeners("error"):
+                channel.emit("error", DataChannelError(f"SCTP association ended: {event.reason}"))
         elif kind is LocalCandidate:
             assert isinstance(event, LocalCandidate)
             self._on_local_candidate(event.candidate)

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pyrtc.datachannel import ChannelParameters, DataChannelManager
+from pyrtc.datachannel import ChannelClosed, ChannelParameters, DataChannelManager
 from pyrtc.dtls import (
     ApplicationDataReceived,
     ConnectionClosed,
@@ -36,6 +36,7 @@ from pyrtc.ice.events import (
     Transmit,
 )
 from pyrtc.pc.events import (
+    ChannelFailed,
     DtlsStateChanged,
     IceGatheringStateChanged,
     IceStateChanged,
@@ -43,7 +44,7 @@ from pyrtc.pc.events import (
     MediaReceived,
 )
 from pyrtc.sansio import Address, Event
-from pyrtc.sctp import Association, SctpConfig
+from pyrtc.sctp import Association, AssociationClosed, SctpConfig
 
 _CONNECTED = ("connected", "completed")
 
@@ -312,11 +313,28 @@ class TransportStack:
                 self._set_dtls("closed")
 
     def _drain_channels(self) -> None:
+        """Move the channel events over; channels closed by a failed or aborted association
+        (their ``ChannelClosed`` events precede its ``AssociationClosed``) get a
+        :class:`~pyrtc.pc.events.ChannelFailed` first."""
         channels = self.channels
         assert channels is not None
         append = self._events.append
+        closing: list[ChannelClosed] = []
         while (event := channels.next_event()) is not None:
+            kind = type(event)
+            if kind is ChannelClosed:
+                assert isinstance(event, ChannelClosed)
+                closing.append(event)
+                continue
+            if kind is AssociationClosed and closing:
+                assert isinstance(event, AssociationClosed)
+                if event.reason is not None:
+                    for closed in closing:
+                        append(ChannelFailed(closed.channel_id, event.reason))
+            self._events.extend(closing)
+            closing.clear()
             append(event)
+        self._events.extend(closing)
 
     def _set_dtls(self, state: str, reason: str | None = None) -> None:
         if state != self.dtls_state:

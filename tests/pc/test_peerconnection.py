@@ -159,12 +159,17 @@ async def test_close_is_seen_by_the_peer() -> None:
         theirs = await incoming
         await opened(channel)
         closed = asyncio.Event()
+        errors: list[Exception] = []
+        theirs.on("error", errors.append)
         theirs.on("close", closed.set)
+        channel.on("error", errors.append)  # our own close() is not an error
         states: list[str] = []
         b.on("connectionstatechange", lambda: states.append(b.connectionState))
         await a.close()
         await asyncio.wait_for(closed.wait(), 10)
         assert theirs.readyState == "closed"
+        [error] = errors  # the peer's ABORT reaches the channel as an error, then close
+        assert "SCTP association ended" in str(error)
         await wait_for_state(b, "connectionState", "closed")
         assert states == ["closed"]
     finally:

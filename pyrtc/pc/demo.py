@@ -198,6 +198,8 @@ async def _answerer(args: argparse.Namespace, console: Console) -> None:
 
     signaling = await _connect_signaling(args, listen=True)
     try:
+        if args.signaling != "copy-paste":
+            await signaling.send({"type": "ready"})  # the offerer times the setup from here
         await pc.setRemoteDescription(_description(await signaling.receive()))
         await pc.setLocalDescription(await pc.createAnswer())
         local = pc.localDescription
@@ -267,6 +269,10 @@ async def _transfer(
                 if not future.done():
                     future.set_exception(DemoError(pc.failure_reason or "connection failed"))
 
+    if args.signaling != "copy-paste" or not args.offerer:
+        ready = await signaling.receive()
+        if ready.get("type") != "ready":
+            raise DemoError(f"expected the answerer's ready message, got {ready!r}")
     started = time.perf_counter()
     await pc.setLocalDescription(await pc.createOffer())
     local = pc.localDescription

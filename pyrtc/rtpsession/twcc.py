@@ -13,6 +13,7 @@ __all__ = ["TwccRecorder"]
 _REFERENCE_US = 64000
 _REFERENCE_MOD = 1 << 24
 _MAX_DELTA_US = 0x7FFF * 250
+_MAX_RECORDED = 0x10000  # memory bound between two feedbacks
 
 
 class TwccRecorder:
@@ -53,8 +54,8 @@ class TwccRecorder:
             self._next = seq
         elif seq < self._next - self.max_statuses:
             return  # too old to be worth reporting again
-        if seq in self._arrivals:
-            return  # duplicate
+        if seq in self._arrivals or len(self._arrivals) >= _MAX_RECORDED:
+            return  # a duplicate, or a flood between two feedbacks
         self._arrivals[seq] = round(arrival * 1e6)
         if seq > self._highest:
             self._highest = seq

@@ -92,3 +92,13 @@ def test_any_arrivals_give_feedback_that_serializes(arrivals: list[tuple[int, fl
         if seq % 7 == 0:
             wire(recorder.feedback(0))
     wire(recorder.feedback(0))
+
+
+def test_memory_is_bounded_between_feedbacks() -> None:
+    recorder = TwccRecorder(1)
+    for n in range(3 * 0x10000):
+        recorder.record(n & 0xFFFF, n * 1e-6)
+    assert len(recorder._arrivals) == 0x10000
+    (packet, *_) = recorder.feedback(0)
+    assert len(recorder._arrivals) <= recorder.max_statuses
+    assert packet.packets[-1].sequence_number == 0xFFFF  # the last one kept

@@ -547,9 +547,12 @@ class RTCPeerConnection(EventEmitter):
         stun: list[Address] = []
         turn: list[TurnServer] = []
         loop = asyncio.get_running_loop()
-        for server in self._configuration.iceServers or []:
-            if isinstance(server, str):
-                server = RTCIceServer(urls=server)
+        for given in self._configuration.iceServers or []:
+            server = given
+            if not isinstance(server, RTCIceServer):  # aiortc's RTCIceServer, same fields
+                server = RTCIceServer(
+                    urls=given.urls, username=given.username, credential=given.credential
+                )
             for url in server.parsed_urls():
                 if (url.scheme == "turn" and url.transport != "udp") or url.scheme == "turns":
                     logger.warning("skipping %s: only TURN over UDP is supported", url)

@@ -401,3 +401,26 @@ async def test_answerer_offers_in_a_renegotiation() -> None:
     finally:
         await a.close()
         await b.close()
+
+
+async def test_stun_server_from_the_configuration() -> None:
+    """iceServers reach the agent: a local STUN server answers its Binding request; an
+    aiortc RTCIceServer object is accepted too."""
+    import aiortc
+
+    from pyrtc.net import serve_stun
+
+    server = await serve_stun("127.0.0.1", 0)
+    host, port = server.local_address
+    config = RTCConfiguration(iceServers=[aiortc.RTCIceServer(urls=f"stun:{host}:{port}")])
+    a = RTCPeerConnection(config, addresses=LOOPBACK)
+    b = RTCPeerConnection(addresses=LOOPBACK)
+    channel = a.createDataChannel("x")
+    try:
+        await signal(a, b)
+        await opened(channel)
+        assert server.core.stats.success >= 1
+    finally:
+        await a.close()
+        await b.close()
+        server.close()

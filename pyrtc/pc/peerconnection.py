@@ -674,14 +674,22 @@ class RTCPeerConnection(EventEmitter):
         loop = self._loop
         if stack is None or loop is None:
             return
-        for _ in range(2):  # handlers may queue more (DCEP ACK, application sends)
-            while (event := stack.next_event()) is not None:
+        event = stack.next_event()
+        for _ in range(4):  # sending can raise events (bufferedamountlow) that send more
+            while event is not None:
                 self._dispatch(event)
+                event = stack.next_event()
             sockets = self._sockets
             for transmit in stack.datagrams_to_send(loop.time()):
                 sock = sockets.get(transmit.local)
                 if sock is not None:
                     sock.sendto(transmit.data, transmit.addr)
+            event = stack.next_event()
+            if event is None:
+                break
+        else:
+            self._dispatch(event)  # still busy: the rest in the next loop iteration
+            self._schedule_flush()
         if self._closed:
             return
         when = stack.get_timer()

@@ -688,7 +688,8 @@ class RTCPeerConnection(EventEmitter):
             if event is None:
                 break
         else:
-            self._dispatch(event)  # still busy: the rest in the next loop iteration
+            if event is not None:  # still busy: the rest in the next loop iteration
+                self._dispatch(event)
             self._schedule_flush()
         if self._closed:
             return

@@ -6,10 +6,12 @@ from typing import NamedTuple
 
 import pytest
 
+from pyrtc.media import vp8_packetize
 from pyrtc.rtcp import is_rtcp
 from pyrtc.rtp import RtpPacket
 from pyrtc.rtpsession import (
     FrameReceived,
+    KeyframeRequested,
     ReceiverReportReceived,
     RtpReceiver,
     RtpSender,
@@ -208,3 +210,38 @@ def test_recovery_with_jitter_reordering_and_duplicates(seed: int) -> None:
     assert stats.expected == run.sender.packets_sent
     assert stats.packets_lost <= 0  # duplicates may make it negative, as RFC 3550 counts them
     assert run.receiver.stats()[0]["jitter"] > 0
+
+
+def test_pli_closes_the_loop_to_a_new_keyframe() -> None:
+    """The first keyframe is lost and NACK is off: the receiver's PLI makes the sender's
+    application encode a keyframe, after which frames flow."""
+    sim = Simulator(seed=6)
+    send_session, sender, recv_session, receiver = video_pair(nack=False)
+    keyframe_wanted = [True]
+    keyframes: list[int] = []
+
+    def on_event(now: float, event: object) -> None:
+        if isinstance(event, KeyframeRequested):
+            keyframe_wanted[0] = True
+
+    def send(index: int) -> None:
+        key = keyframe_wanted[0]
+        keyframe_wanted[0] = False
+        if key:
+            keyframes.append(index)
+        frame = (b"\x10" if key else b"\x11") + bytes([index]) * 2000
+        sender.send_frame(vp8_packetize(frame, mtu=1000), 3000 * index, sim.now, keyframe=key)
+
+    lost_first_frame = Link(delay=0.02, drop=lambda index, data: index < 3)  # frame 0: 3 packets
+    a, b = sim.add_pair(send_session, recv_session, link=lost_first_frame, on_event=on_event)
+    for index in range(60):
+        sim.call_at(index / 30, lambda i=index: send(i))
+    sim.run_for(3.0)
+    requests = a.events_of(KeyframeRequested)
+    assert requests and requests[0] == KeyframeRequested(SENDER_SSRC, "pli")
+    assert sender.key_frames_sent == 2 and sender.pli_count >= 1 and receiver.pli_count >= 1
+    frames = [e.frame for e in b.events_of(FrameReceived)]
+    assert frames and frames[0].keyframe and frames[0].data[0] == 0x10
+    # the jitter buffer asks for a keyframe when none came in time (its max_delay, 0.5 s)
+    assert len(keyframes) == 2 and 15 <= keyframes[1] <= 20
+    assert [f.data[1] for f in frames] == list(range(keyframes[1], 60))

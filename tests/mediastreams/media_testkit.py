@@ -84,3 +84,55 @@ def best_correlation(a: list[int], b: list[int], max_lag: int) -> float:
         if sxx and syy:
             best = max(best, sxy / math.sqrt(sxx * syy))
     return best
+
+
+def write_media_file(
+    path: str,
+    video_codec: str | None = "libx264",
+    audio_codec: str | None = "aac",
+    video_frames: int = 10,
+    audio_seconds: float = 0.3,
+    size: tuple[int, int] = (160, 120),
+) -> None:
+    """Write a short file with PyAV: a 30 fps test pattern and/or a 48 kHz stereo sine."""
+    with av.open(path, "w") as container:
+        video = audio = None
+        if video_codec:
+            video = container.add_stream(video_codec, rate=30)
+            video.width, video.height = size
+            video.pix_fmt = "yuv420p"
+            if video_codec == "libx264":
+                video.codec_context.options = {"tune": "zerolatency"}  # no B-frames, like WebRTC
+        if audio_codec:
+            audio = container.add_stream(audio_codec, rate=48000)
+            audio.layout = "stereo"
+        if video is not None:
+            for i in range(video_frames):
+                frame = video_frame(i, *size)
+                frame.pts = i
+                frame.time_base = fractions.Fraction(1, 30)
+                for packet in video.encode(frame):
+                    container.mux(packet)
+            for packet in video.encode(None):
+                container.mux(packet)
+        if audio is not None:
+            for frame in sine_frames(int(audio_seconds / 0.02)):
+                for packet in audio.encode(frame):
+                    container.mux(packet)
+            for packet in audio.encode(None):
+                container.mux(packet)
+
+
+class VirtualClock:
+    """Time moves only when a track sleeps; records every sleep."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        self.sleeps.append(delay)
+        self.now += delay

@@ -1,0 +1,1 @@
+"""Application helpers that are not part of the WebRTC protocol stack (aiortc's ``contrib``)."""

@@ -47,6 +47,8 @@ from pyrtc.sansio import Address, Event
 from pyrtc.sctp import Association, AssociationClosed, SctpConfig
 
 _CONNECTED = ("connected", "completed")
+_USABLE = ("connected", "completed", "disconnected")
+"""ICE states with a selected pair that still takes data (consent may come back)."""
 
 
 class TransportError(Error):
@@ -90,6 +92,7 @@ class TransportStack:
         self._selected: tuple[Address, Address] | None = None
         """(base, remote address) of the selected pair: the data fast path."""
         self._dtls_started = False
+        self._outbox: list[Transmit] = []
 
     # -- configuration -----------------------------------------------------------------------
 
@@ -202,6 +205,9 @@ class TransportStack:
         self._flush_sctp(now)
         self._flush_dtls(now)
         out = self.agent.datagrams_to_send(now)
+        if self._outbox:
+            out += self._outbox
+            self._outbox = []
         self.packets_sent += len(out)
         for transmit in out:
             self.bytes_sent += len(transmit.data)
@@ -227,8 +233,13 @@ class TransportStack:
 
     def _flush_dtls(self, now: float) -> None:
         dtls = self.dtls
-        if dtls is None or self._selected is None or self.agent.state not in _CONNECTED:
+        if dtls is None or not self._dtls_started or self.agent.state not in _USABLE:
             return  # held in DTLS until a pair is selected (or sent again once it is)
+        selected = self._selected
+        if selected is not None:  # a host pair: no relay or agent bookkeeping in between
+            base, remote = selected
+            self._outbox += [Transmit(d, remote, base) for d in dtls.datagrams_to_send(now)]
+            return
         send = self.agent.send
         for datagram in dtls.datagrams_to_send(now):
             send(datagram, now)

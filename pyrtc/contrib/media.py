@@ -294,7 +294,10 @@ class MediaPlayer:
             return
         worker = _Worker(asyncio.get_running_loop())
         worker.thread = threading.Thread(
-            target=self._run, args=(worker, self._container), name="pyrtc-media-player"
+            target=self._run,
+            args=(worker, self._container),
+            name="pyrtc-media-player",
+            daemon=True,  # a player nobody stopped must not keep the process alive
         )
         self._worker = worker
         worker.thread.start()
@@ -315,17 +318,22 @@ class MediaPlayer:
 
     def _deliver(self, worker: _Worker, track: PlayerStreamTrack, item: Item | None) -> bool:
         """Hand ``item`` to ``track`` on the loop; False when the player is shutting down."""
-        future = asyncio.run_coroutine_threadsafe(track._offer(item, worker.quit), worker.loop)
+        offer = track._offer(item, worker.quit)
+        try:
+            future = asyncio.run_coroutine_threadsafe(offer, worker.loop)
+        except RuntimeError:  # the event loop is closed
+            offer.close()
+            return False
         while True:
             try:
                 future.result(timeout=0.05)
                 return True
             except concurrent.futures.TimeoutError:
-                if worker.quit.is_set():
+                if worker.quit.is_set() or worker.loop.is_closed():
                     future.cancel()
                     return False
-            except (concurrent.futures.CancelledError, RuntimeError):
-                return False  # the loop closed under us
+            except concurrent.futures.CancelledError:
+                return False
 
     def _run(self, worker: _Worker, container: av.container.InputContainer) -> None:
         timelines = {stream.index: _Timeline() for stream in self._streams}
@@ -351,7 +359,7 @@ class MediaPlayer:
                 and media_time is not None
                 and media_time > time.monotonic() - started + READ_AHEAD
             ):
-                if worker.quit.wait(0.05):
+                if worker.quit.wait(0.05) or worker.loop.is_closed():
                     return False
             return not worker.quit.is_set()
 

@@ -279,3 +279,27 @@ async def test_relay_source_that_never_suspends_does_not_starve_the_loop() -> No
     subscriber.stop()
     await asyncio.sleep(0)
     assert source.readyState == "live"
+
+
+def test_player_abandoned_by_its_event_loop_does_not_block_exit(tmp_path: object) -> None:
+    path = f"{tmp_path}/clip.webm"
+    write_media_file(path, "libvpx", None, video_frames=90)
+    player = MediaPlayer(path)
+    assert player.video is not None
+    video = player.video
+
+    async def read_one() -> None:
+        await video.recv()
+
+    asyncio.run(read_one())  # the loop closes with the worker still holding frames
+    worker = player._worker
+    assert worker is not None and worker.thread is not None
+    worker.thread.join(timeout=5)
+    assert not worker.thread.is_alive()
+
+
+def test_player_loop_needs_known_duration(tmp_path: object) -> None:
+    path = f"{tmp_path}/clip.h264"
+    write_media_file(path, "libx264", None, video_frames=3)
+    with pytest.raises(ValueError):
+        MediaPlayer(path, format="h264", loop=True)

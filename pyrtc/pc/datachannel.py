@@ -93,7 +93,7 @@ class RTCDataChannel(EventEmitter):
     def send(self, data: str | bytes) -> None:
         """Queue one message: ``str`` is sent as a string, ``bytes`` as binary (RFC 8831
         section 6.6). Raises ``InvalidStateError`` unless the channel is open, ``TypeError``
-        for other types."""
+        for other types and for messages larger than the peer's ``a=max-message-size``."""
         if not isinstance(data, (str, bytes, bytearray, memoryview)):
             raise TypeError(f"cannot send {type(data).__name__}, only str or bytes")
         if self._ready_state != "open":

@@ -52,7 +52,7 @@ from pyrtc.pc.jsep import (
 )
 from pyrtc.pc.stack import TransportStack
 from pyrtc.sansio import Address, Event
-from pyrtc.sctp import AssociationClosed
+from pyrtc.sctp import AssociationClosed, SctpError
 from pyrtc.sdp import SessionDescription
 
 logger = logging.getLogger(__name__)
@@ -435,11 +435,13 @@ class RTCPeerConnection(EventEmitter):
     def _channel_send(self, channel: RTCDataChannel, data: str | bytes) -> None:
         stack = self._stack
         assert stack is not None and stack.channels is not None and channel.id is not None
+        limit = stack.channels.association.config.max_message_size
+        size = len(data.encode()) if isinstance(data, str) else len(data)
+        if size > limit:  # W3C webrtc section 6.2 send(): TypeError
+            raise TypeError(f"message of {size} bytes exceeds the peer's max-message-size {limit}")
         try:
             stack.channels.send(channel.id, data)
-        except DataChannelError as exc:
-            raise InvalidStateError(str(exc)) from exc
-        except Exception as exc:  # SctpError: too large, or the association ended
+        except (DataChannelError, SctpError) as exc:  # closing, or the association ended
             raise InvalidStateError(f"cannot send: {exc}") from exc
         self._schedule_flush()
 

@@ -193,6 +193,10 @@ async def test_channel_close_both_sides_and_send_errors() -> None:
         twin.on("message", got.put_nowait)
         channel.send("negotiated")
         assert await asyncio.wait_for(got.get(), 5) == "negotiated"
+        with pytest.raises(TypeError, match="max-message-size"):
+            channel.send(bytes(262145))
+        channel.send(bytes(262144))
+        assert len(await asyncio.wait_for(got.get(), 5)) == 262144
         closed = asyncio.Event()
         twin.on("close", closed.set)
         channel.close()

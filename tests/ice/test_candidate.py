@@ -16,13 +16,15 @@ from pyrtc import ParseError
 from pyrtc.ice import Candidate, CandidateError
 
 T = TypeVar("T")
-FIXTURES = Path("/work/shared/fixtures/sdp")
+# The copies of ../shared/fixtures/sdp that the SDP tests carry (CRLF kept by .gitattributes).
+FIXTURES = Path(__file__).resolve().parent.parent / "sdp" / "fixtures"
 FIXTURE_LINES = [
     pytest.param(line, id=f"{path.stem}:{number}")
     for path in sorted(FIXTURES.glob("*.sdp"))
     for number, line in enumerate(path.read_bytes().decode().splitlines())
     if line.startswith("a=candidate:")
 ]
+assert len(FIXTURE_LINES) >= 10, f"browser SDP fixtures missing from {FIXTURES}"
 
 # Lines as libwebrtc, Firefox and others write them (addresses from documentation ranges).
 REAL_WORLD_LINES = [

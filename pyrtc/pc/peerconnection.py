@@ -9,6 +9,7 @@ datagrams costs one pass over the SCTP, DTLS and ICE output.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import random
 import socket
@@ -156,6 +157,8 @@ class RTCPeerConnection(EventEmitter):
         self._pending_local_type: str | None = None
         self._current_local_type: str | None = None
         self._remote: RemoteParameters | None = None
+        self._before_remote_offer: tuple[list[Section], RemoteParameters | None] | None = None
+        """What a rollback of the pending remote offer restores (renegotiation)."""
         self._restart_pending = False
         self._data_wanted = False
         self._negotiation_queued = False
@@ -312,6 +315,9 @@ class RTCPeerConnection(EventEmitter):
             self._pending_remote = None
             if self._current_remote is None:
                 self._discard_transport()
+            elif self._before_remote_offer is not None:
+                self._sections, self._remote = self._before_remote_offer
+            self._before_remote_offer = None
             self._set_signaling("stable")
             return
         parsed = SessionDescription.parse(description.sdp)
@@ -321,6 +327,7 @@ class RTCPeerConnection(EventEmitter):
             if self._offerer is None or self._current_remote is None:
                 self._ensure_stack(controlling=False)
             self._offerer = False
+            self._before_remote_offer = (copy.deepcopy(self._sections), self._remote)
             self._sections = sections_from_offer(parsed)
             self._apply_remote(parsed, offer=True)
             self._pending_remote = description

@@ -428,3 +428,23 @@ async def test_stun_server_from_the_configuration() -> None:
         await a.close()
         await b.close()
         server.close()
+
+
+async def test_rollback_of_a_renegotiation_offer_keeps_the_session() -> None:
+    a, b = pair()
+    channel = a.createDataChannel("x")
+    try:
+        await signal(a, b)
+        await opened(channel)
+        before = b.localDescription
+        offer = await a.createOffer()
+        await b.setRemoteDescription(offer)
+        await b.setRemoteDescription(RTCSessionDescription("", "rollback"))
+        assert b.signalingState == "stable"
+        assert b.remoteDescription is not None and b.remoteDescription.type == "offer"
+        assert b.localDescription == before  # same sections, same parameters
+        await signal(a, b)  # and negotiation still works afterwards
+        assert a.signalingState == b.signalingState == "stable"
+    finally:
+        await a.close()
+        await b.close()

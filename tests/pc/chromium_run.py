@@ -17,7 +17,14 @@ from typing import Any
 
 from playwright.async_api import Page, async_playwright
 
-from pyrtc.pc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from pyrtc.pc import (
+    RTCDataChannel,
+    RTCIceCandidate,
+    RTCPeerConnection,
+    RTCSessionDescription,
+    candidate_from_sdp,
+    candidate_to_sdp,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -76,6 +83,15 @@ OFFER_JS = """async () => {
   await gathered();
   return {type: pc.localDescription.type, sdp: pc.localDescription.sdp};
 }"""
+# Trickle: the page collects its candidates as JSON (RTCIceCandidate.toJSON()).
+TRICKLE_ANSWER_JS = """async offer => {
+  window.candidates = [];
+  pc.onicecandidate = e => { if (e.candidate) candidates.push(e.candidate.toJSON()); };
+  await pc.setRemoteDescription(offer);
+  await pc.setLocalDescription();
+  return {type: pc.localDescription.type, sdp: pc.localDescription.sdp};
+}"""
+TRICKLE_CANDIDATES_JS = "async () => { await gathered(); return candidates; }"
 STATE_JS = "() => [pc.connectionState, pc.sctp && pc.sctp.maxMessageSize]"
 
 
@@ -111,12 +127,43 @@ async def echo_round(channel: RTCDataChannel) -> list[list[Any]]:
     return [digest(await asyncio.wait_for(received.get(), TIMEOUT)) for _ in MESSAGES]
 
 
-async def scenario(page: Page, url: str, pyrtc_offers: bool) -> dict[str, Any]:
+async def trickle_offer(page: Page, pc: RTCPeerConnection) -> tuple[RTCDataChannel, list[int]]:
+    """pyrtc offers without candidates (trickle=True); both sides trickle the rest."""
+    ours: list[RTCIceCandidate | None] = []
+    pc.on("icecandidate", ours.append)
+    channel = pc.createDataChannel("trickled")
+    await pc.setLocalDescription(await pc.createOffer())
+    local = pc.localDescription
+    assert local is not None
+    offer = {"type": local.type, "sdp": local.sdp.replace("a=end-of-candidates\r\n", "")}
+    offer["sdp"] = "".join(
+        line + "\r\n" for line in offer["sdp"].split("\r\n") if line and "candidate:" not in line
+    )
+    answer = await page.evaluate(TRICKLE_ANSWER_JS, offer)
+    await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], answer["type"]))
+    theirs = await page.evaluate(TRICKLE_CANDIDATES_JS)
+    for candidate in theirs:
+        ice = candidate_from_sdp(candidate["candidate"])
+        ice.sdpMid, ice.sdpMLineIndex = candidate["sdpMid"], candidate["sdpMLineIndex"]
+        await pc.addIceCandidate(ice)
+    await pc.addIceCandidate(None)
+    for mine in ours:
+        if mine is not None:
+            line = {"candidate": "candidate:" + candidate_to_sdp(mine), "sdpMid": mine.sdpMid}
+            await page.evaluate("c => pc.addIceCandidate(c)", line)
+    sent = [m for m in ours if m is not None]
+    return channel, [len(theirs), len(sent), ours.count(None)]
+
+
+async def scenario(page: Page, url: str, pyrtc_offers: bool, trickle: bool) -> dict[str, Any]:
     await page.goto(url)
     await page.evaluate(SETUP_JS)
-    pc = RTCPeerConnection(addresses=["127.0.0.1"])
+    pc = RTCPeerConnection(addresses=["127.0.0.1"], trickle=trickle)
+    trickled: list[int] = []
     try:
-        if pyrtc_offers:
+        if trickle:
+            channel, trickled = await trickle_offer(page, pc)
+        elif pyrtc_offers:
             channel = pc.createDataChannel("from-pyrtc")
             await pc.setLocalDescription(await pc.createOffer())
             local = pc.localDescription
@@ -143,6 +190,7 @@ async def scenario(page: Page, url: str, pyrtc_offers: bool) -> dict[str, Any]:
             "sent": [digest(m) for m in MESSAGES],
             "echoes": echoes,
             "label": channel.label,
+            "trickled": trickled,
             "pyrtc_state": pc.connectionState,
             "browser_state": browser_state,
             "dtls_role": transport.dtlsRole,
@@ -158,11 +206,14 @@ async def main() -> None:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
-            for pyrtc_offers in (True, False):
+            for name, pyrtc_offers, trickle in (
+                ("pyrtc_offers", True, False),
+                ("chromium_offers", False, False),
+                ("trickle", True, True),
+            ):
                 page = await browser.new_page()
-                name = "pyrtc_offers" if pyrtc_offers else "chromium_offers"
                 results[name] = await asyncio.wait_for(
-                    scenario(page, url, pyrtc_offers), TIMEOUT * 3
+                    scenario(page, url, pyrtc_offers, trickle), TIMEOUT * 3
                 )
                 await page.close()
         finally:

@@ -1,5 +1,6 @@
 """pyrtc <-> headless Chromium (Debian /usr/bin/chromium via Playwright): data-channel echo of
-strings and binary up to max-message-size, pyrtc as offerer and as answerer.
+strings and binary up to max-message-size, pyrtc as offerer and as answerer, and with
+candidates trickled both ways.
 
 ``chromium_run.py`` runs inside a loopback-only network namespace (``unshare -n``,
 docs/INTEROP.md §1); this test bounds it and asserts on the JSON it prints. Chromium 156
@@ -58,7 +59,7 @@ def result() -> dict[str, Any]:
     return outcome
 
 
-@pytest.mark.parametrize("scenario", ["pyrtc_offers", "chromium_offers"])
+@pytest.mark.parametrize("scenario", ["pyrtc_offers", "chromium_offers", "trickle"])
 def test_echo_with_chromium(result: dict[str, Any], scenario: str) -> None:
     run = result[scenario]
     assert run["echoes"] == run["sent"]  # type, length and SHA-256 of every message
@@ -75,3 +76,11 @@ def test_dtls_roles(result: dict[str, Any]) -> None:
     assert result["pyrtc_offers"]["label"] == "from-pyrtc"
     assert result["chromium_offers"]["dtls_role"] == "client"
     assert result["chromium_offers"]["label"] == "from-chromium"
+
+
+def test_trickle_both_ways(result: dict[str, Any]) -> None:
+    """pyrtc (trickle=True) offers with no candidate; Chromium's candidates arrive through
+    addIceCandidate and ours through its addIceCandidate, plus our end-of-candidates."""
+    theirs, ours, ends = result["trickle"]["trickled"]
+    assert theirs >= 1 and ours >= 1 and ends == 1
+    assert result["trickle"]["label"] == "trickled"

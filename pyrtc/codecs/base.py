@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fractions
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import av
+
+from pyrtc.codecs.errors import CodecError
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,14 @@ class EncodedFrame:
     data: bytes
     timestamp: int
     keyframe: bool
+
+    @classmethod
+    def from_packet(cls, packet: av.Packet[Any], clock_rate: int) -> EncodedFrame:
+        """Wrap a passthrough packet (``MediaPlayer(decode=False)``) for the RTP sender."""
+        if packet.pts is None or packet.time_base is None:
+            raise CodecError("a passthrough packet needs pts and time_base")
+        time_base = fractions.Fraction(packet.time_base.numerator, packet.time_base.denominator)
+        return cls(bytes(packet), int(packet.pts * time_base * clock_rate), packet.is_keyframe)
 
 
 class Encoder(Protocol):

@@ -9,7 +9,7 @@ import av
 import pytest
 from media_testkit import VirtualClock, write_media_file
 
-from pyrtc.codecs import can_encode, get_decoder
+from pyrtc.codecs import EncodedFrame, can_encode, get_decoder
 from pyrtc.contrib.media import (
     RELAY_BUFFER_SIZE,
     MediaBlackhole,
@@ -94,9 +94,14 @@ async def test_player_passthrough_vp8_opus_packets_decode(tmp_path: object) -> N
     video, audio = await asyncio.gather(drain(player.video), drain(player.audio))
     assert len(video) == 6 and all(isinstance(p, av.Packet) for p in video)
     assert video[0].is_keyframe and video[0].pts == 0
+    encoded = [EncodedFrame.from_packet(p, 90000) for p in video]  # type: ignore[arg-type]
+    for i, item in enumerate(encoded):  # WebM stores milliseconds: within 1 ms of 30 fps
+        assert abs(item.timestamp - 3000 * i) <= 90
+    assert [e.keyframe for e in encoded] == [True] + [False] * 5
     decoder = get_decoder("VP8")
-    frames = [f for p in video for f in decoder.decode(bytes(p), 0)]
+    frames = [f for e in encoded for f in decoder.decode(e.data, e.timestamp)]
     assert len(frames) == 6 and (frames[0].width, frames[0].height) == (160, 120)
+    assert frames[5].pts == encoded[5].timestamp
     assert 5 <= len(audio) <= 7
     opus = get_decoder("opus")
     assert sum(f.samples for p in audio for f in opus.decode(bytes(p), 0)) >= 4 * 960

@@ -139,3 +139,24 @@ class _Connected:
 
 
 CONNECTED = _Connected()
+
+
+def test_open_and_abort_in_one_batch() -> None:
+    """A DATA_CHANNEL_OPEN and an ABORT read in the same batch: draining the events after
+    both must not raise (the DCEP ACK cannot be sent on the aborted association)."""
+    sim, a, b, _, _ = connect(loss=0.0, seed=17)
+    assert sim.run(lambda: a.dtls_state == b.dtls_state == "connected", timeout=30)
+    while b.next_event() is not None:
+        pass
+    now = sim.now
+    a.add_channel(ChannelParameters(label="late"), None)
+    for transmit in a.datagrams_to_send(now):  # the OPEN
+        b.receive(transmit.data, A, now, B)
+    a.close(now)
+    for transmit in a.datagrams_to_send(now):  # ABORT, close_notify
+        b.receive(transmit.data, A, now, B)
+    events = []
+    while (event := b.next_event()) is not None:
+        events.append(event)
+    assert b.dtls_state == "closed"
+    assert not [e for e in events if isinstance(e, ChannelMessage)]

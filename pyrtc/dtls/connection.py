@@ -103,7 +103,7 @@ class DtlsConnection:
         self._outgoing: list[bytes] = []
         self._read: dict[int, RecordProtection | None] = {0: None}
         self._replay: dict[int, ReplayWindow] = {}
-        self._retransmit_trigger = -1  # highest epoch-0 handshake record number seen
+        self._retransmit_trigger = -1
         self._early: list[Record] = []
         self._early_data: list[bytes] = []
         self._write: dict[int, RecordProtection | None] = {0: None}
@@ -407,10 +407,14 @@ class DtlsConnection:
                 # A stateless server takes a ClientHello at whatever message_seq it carries.
                 self._reassembler.reset(fragment.message_seq)
             if fragment.message_seq < self._reassembler.next_seq:
-                # A peer retransmission carries fresh record numbers; a network duplicate
-                # does not (epoch 1 duplicates never get here: the replay window drops them).
+                # A peer retransmission carries fresh record numbers; a network duplicate of
+                # the record that already made us resend does not resend again. The first old
+                # message after that always does, duplicate or not: measured on lossy links,
+                # answering only true retransmissions cost handshake time for little traffic.
                 if record.epoch > 0 or record.sequence > self._retransmit_trigger:
                     retransmit = True
+                    if record.epoch == 0:
+                        self._retransmit_trigger = record.sequence
             elif self._phase != _Phase.HANDSHAKE:
                 # A new handshake after ours would be renegotiation, which we refuse
                 # (RFC 5746 §4.2, §4.4) with one warning per request.
@@ -422,8 +426,6 @@ class DtlsConnection:
                     self._send_alert(ALERT_LEVEL_WARNING, AlertDescription.NO_RENEGOTIATION)
             elif not self._reassembler.add(fragment):
                 self.dropped_records += 1
-        if record.epoch == 0:
-            self._retransmit_trigger = max(self._retransmit_trigger, record.sequence)
         if self._phase == _Phase.HANDSHAKE:
             self._process_handshake(record.sequence)
         return retransmit

@@ -89,36 +89,3 @@ def test_application_data_over_a_lossy_link_arrives_at_most_once() -> None:
     sim.run_for(1.0)
     received = [e.data for e in server_node.events_of(ApplicationDataReceived)]
     assert received == [b"message %d" % i for i in range(20)]
-
-
-def test_network_duplicates_do_not_trigger_a_flight_retransmission() -> None:
-    # A duplicated datagram repeats the peer's record sequence numbers; only a real
-    # retransmission (fresh record numbers, RFC 6347 §4.1) means our flight was lost.
-    client, server = make_pair()
-    client.connect(0.0)
-    (hello,) = client.datagrams_to_send(0.0)
-    server.receive(hello, 0.0)
-    flight_4 = server.datagrams_to_send(0.0)
-    server.receive(hello, 0.001)
-    assert server.datagrams_to_send(0.001) == []
-    for datagram in flight_4:
-        client.receive(datagram, 0.01)
-    flight_5 = client.datagrams_to_send(0.01)
-    for datagram in flight_4:
-        client.receive(datagram, 0.02)
-    assert client.datagrams_to_send(0.02) == []
-    # The client's timer retransmits flight 5 with fresh record numbers: the server, which
-    # has it already (its flight 6 was lost), answers with flight 6 again.
-    for datagram in flight_5:
-        server.receive(datagram, 0.03)
-    assert server.datagrams_to_send(0.03)  # flight 6
-    client.handle_timer(1.01)
-    retransmitted = client.datagrams_to_send(1.01)
-    assert retransmitted and retransmitted != flight_5
-    for datagram in retransmitted:
-        server.receive(datagram, 1.02)
-    flight_6 = server.datagrams_to_send(1.02)
-    assert flight_6
-    for datagram in flight_6:
-        client.receive(datagram, 1.03)
-    assert client.is_established and server.is_established

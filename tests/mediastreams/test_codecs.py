@@ -213,7 +213,10 @@ def test_g711_payload_is_one_byte_per_sample() -> None:
 
 
 @settings(max_examples=40)
-@given(st.sampled_from(["VP8", "VP9", "H264", "opus", "PCMU", "G722"]), st.binary(max_size=300))
+@given(
+    st.sampled_from(["VP8", "VP9", "H264", "AV1", "opus", "PCMU", "PCMA", "G722"]),
+    st.binary(max_size=300),
+)
 def test_random_bytes_only_raise_decode_error(name: str, data: bytes) -> None:
     if not can_decode(name):
         return

@@ -72,7 +72,6 @@ class RemoteParameters:
     max_message_size: int
     candidates: list[Candidate] = field(default_factory=list)
     end_of_candidates: bool = False
-    data_mid: str | None = None
 
 
 @dataclass
@@ -86,7 +85,6 @@ class LocalParameters:
     candidates: list[Candidate]
     end_of_candidates: bool
     max_message_size: int
-    ice_lite: bool = False
 
 
 def build_description(
@@ -124,8 +122,6 @@ def build_description(
         if local.end_of_candidates:
             attributes.append(Flag("end-of-candidates"))
     session_attributes: list[Attribute] = []
-    if local.ice_lite:
-        session_attributes.append(Flag("ice-lite"))
     if bundle:
         session_attributes.append(Group("BUNDLE", tuple(bundle)))
     return SessionDescription(
@@ -201,5 +197,4 @@ def remote_parameters(description: SessionDescription) -> RemoteParameters | Non
         ),
         candidates=candidates,
         end_of_candidates=any(m.end_of_candidates for m in group),
-        data_mid=data.mid,
     )

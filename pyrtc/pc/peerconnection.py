@@ -505,7 +505,6 @@ class RTCPeerConnection(EventEmitter):
             self._stack = TransportStack(
                 controlling,
                 certificate,
-                max_receive_message_size=MAX_MESSAGE_SIZE,
                 relay_only=self._configuration.iceTransportPolicy == "relay",
             )
         return self._stack

@@ -69,13 +69,11 @@ class TransportStack:
         certificate: RTCCertificate,
         *,
         local_sctp_port: int = 5000,
-        max_receive_message_size: int = 262144,
         **agent_options: Any,
     ) -> None:
         self.agent = Agent(controlling, **agent_options)
         self.certificate = certificate
         self.local_sctp_port = local_sctp_port
-        self.max_receive_message_size = max_receive_message_size
         self.dtls: DtlsConnection | None = None
         self.channels: DataChannelManager | None = None
         self.dtls_role: str | None = None

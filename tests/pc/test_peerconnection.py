@@ -448,3 +448,35 @@ async def test_rollback_of_a_renegotiation_offer_keeps_the_session() -> None:
     finally:
         await a.close()
         await b.close()
+
+
+def test_connection_state_follows_ice_and_dtls() -> None:
+    """W3C webrtc section 4.3.3 from the transport states (fed as stack events)."""
+    from pyrtc.pc.events import DtlsStateChanged, IceStateChanged
+
+    pc = RTCPeerConnection(addresses=LOOPBACK)
+    seen: list[tuple[str, str]] = []
+    pc.on("connectionstatechange", lambda: seen.append(("pc", pc.connectionState)))
+    pc.on("iceconnectionstatechange", lambda: seen.append(("ice", pc.iceConnectionState)))
+    for event in (
+        IceStateChanged("checking"),
+        DtlsStateChanged("connecting"),
+        IceStateChanged("connected"),
+        DtlsStateChanged("connected"),
+        IceStateChanged("disconnected"),  # consent lost (RFC 7675)
+        IceStateChanged("connected"),
+        DtlsStateChanged("failed", "DTLS failed (we gave up): handshake timed out"),
+    ):
+        pc._dispatch(event)
+    assert seen == [
+        ("ice", "checking"),
+        ("pc", "connecting"),
+        ("ice", "connected"),
+        ("pc", "connected"),
+        ("ice", "disconnected"),
+        ("pc", "disconnected"),
+        ("ice", "connected"),
+        ("pc", "connected"),
+        ("pc", "failed"),
+    ]
+    assert pc.failure_reason == "DTLS failed (we gave up): handshake timed out"

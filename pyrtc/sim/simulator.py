@@ -484,10 +484,12 @@ class Simulator:
                 return
             src = external
         link = self.link(src[0], dst[0])
+        reordered = link.stats.reordered
         result = link._transmit(data, len(data) + wire_overhead(dst[0]), self._now)
         if isinstance(result, str):
             self._drop(src, dst, data, result)
             return
+        self.stats.reordered += link.stats.reordered - reordered
         for copy, arrival in enumerate(result):
             if copy:
                 self.stats.duplicated += 1

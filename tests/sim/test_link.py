@@ -112,11 +112,12 @@ def test_normal_jitter_is_centred_on_the_delay_and_clamped_at_zero() -> None:
 
 def test_reordering_happens_only_when_configured() -> None:
     link = Link(delay=0.05, reorder=0.1, reorder_delay=0.02)
-    _, sink = _send_stream(link, 2000, 0.005)
+    sim, sink = _send_stream(link, 2000, 0.005)
     numbers = _numbers(sink)
     assert sorted(numbers) == list(range(2000))
     late = sum(1 for x, y in itertools.pairwise(numbers) if y < x)
     assert 150 < link.stats.reordered < 250
+    assert sim.stats.reordered == link.stats.reordered  # the simulator-wide total too
     assert late > 100
     plain = Link(delay=0.05, jitter=0.04)
     _, sink = _send_stream(plain, 2000, 0.005)

@@ -38,14 +38,18 @@ class VideoEncoderConfig:
     ffmpeg_name: str
     options: dict[str, str]
     live_bitrate: bool  # the FFmpeg wrapper applies ``bit_rate`` changes between frames
+    constant_bitrate: bool  # open with minrate = maxrate = bitrate (libvpx's CBR mode)
 
 
-VP8_CONFIG = VideoEncoderConfig(
-    "libvpx", {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}, False
-)
-VP9_CONFIG = VideoEncoderConfig(
-    "libvpx-vp9", {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}, False
-)
+# Real-time libvpx as libwebrtc runs it: CBR, a 1 s buffer, undershoot allowed, little overshoot.
+_VPX_REALTIME = {
+    "deadline": "realtime",
+    "lag-in-frames": "0",
+    "undershoot-pct": "100",
+    "overshoot-pct": "15",
+}
+VP8_CONFIG = VideoEncoderConfig("libvpx", {**_VPX_REALTIME, "cpu-used": "-6"}, False, True)
+VP9_CONFIG = VideoEncoderConfig("libvpx-vp9", {**_VPX_REALTIME, "cpu-used": "8"}, False, True)
 H264_CONFIG = VideoEncoderConfig(
     "libx264",
     {
@@ -55,9 +59,10 @@ H264_CONFIG = VideoEncoderConfig(
         "forced-idr": "1",
     },
     True,
+    False,
 )
 AV1_CONFIG = VideoEncoderConfig(
-    "libsvtav1", {"preset": "12", "svtav1-params": "pred-struct=1:rc=2"}, False
+    "libsvtav1", {"preset": "12", "svtav1-params": "pred-struct=1:rc=2"}, False, False
 )
 
 
@@ -186,10 +191,11 @@ class VideoEncoder:
         context.gop_size = _GOP_SIZE
         context.bit_rate = self._target
         options = dict(self._config.options)
-        if self._config.live_bitrate:
+        if self._config.live_bitrate or self._config.constant_bitrate:
             # x264 lets rate control be reconfigured only when VBV was enabled at open.
-            options["maxrate"] = str(self._target)
-            options["bufsize"] = str(self._target)
+            options["maxrate"] = options["bufsize"] = str(self._target)
+        if self._config.constant_bitrate:
+            options["minrate"] = str(self._target)
         context.options = options
         try:
             context.open()

@@ -241,3 +241,14 @@ def test_truncated_frames_only_raise_decode_error(name: str) -> None:
     # the decoder still works afterwards
     fresh = get_decoder(name)
     assert len(fresh.decode(key.data, 0)) == 1
+
+
+@pytest.mark.parametrize("name", VIDEO)
+def test_rate_control_holds_the_target(name: str) -> None:
+    need(name)
+    encoder = video_encoder(name, 300_000)
+    rate(encoder, 0, 30)
+    bits, flags = rate(encoder, 30, 30)  # the second second of 30 fps noise
+    encoder.close()
+    assert 150_000 < bits < 480_000  # SVT-AV1 overshoots most on noise (about 1.5x)
+    assert not any(flags)

@@ -61,3 +61,40 @@ def test_demo_rejects_oversized_messages() -> None:
         [*PYRTC, "demo", "--message-size", "1M"], capture_output=True, text=True, timeout=60
     )
     assert run.returncode == 2 and "limited to 256 KiB" in run.stdout
+
+
+def read_json_line(process: subprocess.Popen[str]) -> str:
+    """The next line that holds a JSON description (copy-paste mode prints them)."""
+    assert process.stdout is not None
+    for _ in range(50):
+        line = process.stdout.readline()
+        if line.startswith("{"):
+            return line
+        assert line, "the process ended before printing its description"
+    raise AssertionError("no description printed")
+
+
+def test_demo_copy_paste_signaling() -> None:
+    """What a user does by hand: paste the offer into the answerer, the answer back."""
+    common = ["--signaling", "copy-paste", "--timeout", "30"]
+    options = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "text": True, "env": WIDE}
+    answerer = subprocess.Popen([*PYRTC, "demo", "--answerer", *common], **options)  # type: ignore[call-overload]
+    offerer = subprocess.Popen(
+        [*PYRTC, "demo", "--offerer", "--size", "100K", *common],
+        **options,  # type: ignore[call-overload]
+    )
+    try:
+        assert answerer.stdin is not None and offerer.stdin is not None
+        answerer.stdin.write(read_json_line(offerer))
+        answerer.stdin.flush()
+        offerer.stdin.write(read_json_line(answerer))
+        offerer.stdin.flush()
+        output, _ = offerer.communicate(timeout=60)
+        assert offerer.returncode == 0, output
+        assert "done: 102,400 bytes verified" in output
+        assert answerer.wait(timeout=30) == 0
+    finally:
+        for process in (answerer, offerer):
+            if process.poll() is None:
+                process.kill()
+                process.wait()

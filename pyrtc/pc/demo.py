@@ -89,6 +89,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     except (Error, OSError, ConnectionError) as exc:
         console.print(f"[red]demo failed:[/red] {exc}")
         return 1
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        return 130
     return 0
 
 

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import json
 import sys
+import time
 from typing import Any
 
 from playwright.async_api import Page, async_playwright
@@ -200,9 +201,20 @@ async def scenario(page: Page, url: str, pyrtc_offers: bool, trickle: bool) -> d
         await pc.close()
 
 
+def progress(message: str, started: float = time.monotonic()) -> None:
+    """Where the run is, on stderr (the test shows it when something stalls)."""
+    print(f"[{time.monotonic() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
 async def main() -> None:
+    async with asyncio.timeout(90):  # below the test's bound: fail with a message
+        await run_all()
+
+
+async def run_all() -> None:
     server, url = await serve_page()
     results: dict[str, Any] = {}
+    progress("starting Chromium")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
@@ -211,6 +223,7 @@ async def main() -> None:
                 ("chromium_offers", False, False),
                 ("trickle", True, True),
             ):
+                progress(f"scenario {name}")
                 page = await browser.new_page()
                 results[name] = await asyncio.wait_for(
                     scenario(page, url, pyrtc_offers, trickle), TIMEOUT * 3
@@ -219,6 +232,7 @@ async def main() -> None:
         finally:
             await browser.close()
             server.close()
+    progress("done")
     print(json.dumps(results))
 
 

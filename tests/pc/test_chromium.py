@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -46,16 +47,22 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def result() -> dict[str, Any]:
     script = f"ip link set lo up; exec {sys.executable} -m tests.pc.chromium_run"
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         ["unshare", "-n", "sh", "-c", script],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=110,
         cwd=ROOT,
-        check=False,
+        start_new_session=True,  # its own process group: Chromium's helpers die with it
     )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    outcome: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    try:
+        out, err = proc.communicate(timeout=100)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"chromium_run.py did not finish in 100 s:\n{err[-4000:]}")
+    assert proc.returncode == 0, err[-4000:]
+    outcome: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return outcome
 
 

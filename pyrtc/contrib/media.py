@@ -93,12 +93,13 @@ def _item_time(item: Item) -> float | None:
 
 
 class _BoundedQueue:
-    """A deque used from the event loop only, with a waiter for items and one for space."""
+    """A deque used from the event loop only; whoever waits (for items or for space) is woken
+    by every change and checks its condition again."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.items: collections.deque[Item | None] = collections.deque()
-        self._changed = asyncio.Event()
+        self._waiters: list[asyncio.Future[None]] = []
 
     def put_dropping(self, item: Item | None) -> bool:
         """Append; drop the oldest item when over the limit (never the end marker)."""
@@ -127,11 +128,16 @@ class _BoundedQueue:
         return item
 
     async def _wait(self) -> None:
-        self._changed.clear()
-        await self._changed.wait()
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        await waiter
 
     def _wake(self) -> None:
-        self._changed.set()
+        if self._waiters:
+            waiters, self._waiters = self._waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
 
 
 class PlayerStreamTrack(MediaStreamTrack):
@@ -644,6 +650,7 @@ class MediaRelay:
                 task.cancel()
 
     async def _run(self, source: MediaStreamTrack) -> None:
+        relayed = 0
         while True:
             try:
                 item: Item | None = await source.recv()
@@ -655,4 +662,6 @@ class MediaRelay:
                 self._tasks.pop(source, None)
                 self._subscribers.pop(source, None)
                 return
-            await asyncio.sleep(0)  # a source that never suspends must not starve the loop
+            relayed += 1
+            if relayed % 16 == 0:  # a source that never suspends must not starve the loop
+                await asyncio.sleep(0)

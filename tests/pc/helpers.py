@@ -6,6 +6,9 @@ import asyncio
 from typing import Any
 
 LOOPBACK = ["127.0.0.1"]
+STEP = 30.0
+"""Seconds to wait for one step (open, a message, a state): generous because the shared
+machine is sometimes very loaded; pytest-timeout still bounds every test."""
 
 
 async def signal(offerer: Any, answerer: Any) -> None:
@@ -16,7 +19,7 @@ async def signal(offerer: Any, answerer: Any) -> None:
     await offerer.setRemoteDescription(answerer.localDescription)
 
 
-async def wait_for_state(pc: Any, attribute: str, wanted: str, timeout: float = 10.0) -> None:
+async def wait_for_state(pc: Any, attribute: str, wanted: str, timeout: float = STEP) -> None:
     """Poll ``pc.<attribute>`` until it equals ``wanted`` (bounded)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -11,7 +11,7 @@ import aiortc
 import pytest
 
 from pyrtc.pc import RTCPeerConnection
-from tests.pc.helpers import LOOPBACK, signal, wait_for_state
+from tests.pc.helpers import LOOPBACK, STEP, signal, wait_for_state
 
 pytestmark = pytest.mark.interop
 
@@ -50,10 +50,10 @@ async def exchange(channel: Any, messages: list[str | bytes]) -> list[str | byte
     if channel.readyState != "open":
         opened = asyncio.Event()
         channel.on("open", opened.set)
-        await asyncio.wait_for(opened.wait(), 10)
+        await asyncio.wait_for(opened.wait(), STEP)
     for message in messages:
         channel.send(message)
-    return [await asyncio.wait_for(received.get(), 10) for _ in messages]
+    return [await asyncio.wait_for(received.get(), STEP) for _ in messages]
 
 
 def negotiated_echo(pc: Any, kind: dict[str, Any]) -> None:
@@ -132,7 +132,7 @@ async def test_aiortc_sees_close() -> None:
         await wait_until(lambda: bool(remote_channels))
         remote_channels[0].on("close", closed.set)
         channel.close()
-        await asyncio.wait_for(closed.wait(), 10)
+        await asyncio.wait_for(closed.wait(), STEP)
         await wait_for_state(channel, "readyState", "closed")
     finally:
         await ours.close()
@@ -143,10 +143,10 @@ async def exchange_open(channel: Any) -> None:
     if channel.readyState != "open":
         opened = asyncio.Event()
         channel.on("open", opened.set)
-        await asyncio.wait_for(opened.wait(), 10)
+        await asyncio.wait_for(opened.wait(), STEP)
 
 
-async def wait_until(predicate: Any, timeout: float = 10.0) -> None:
+async def wait_until(predicate: Any, timeout: float = STEP) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():

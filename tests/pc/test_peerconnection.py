@@ -20,7 +20,7 @@ from pyrtc.pc import (
     candidate_to_sdp,
 )
 from pyrtc.sdp import SessionDescription
-from tests.pc.helpers import LOOPBACK, signal, wait_for_state
+from tests.pc.helpers import LOOPBACK, STEP, signal, wait_for_state
 
 
 def pair(**options: Any) -> tuple[RTCPeerConnection, RTCPeerConnection]:
@@ -34,13 +34,13 @@ async def opened(channel: Any) -> None:
     if channel.readyState != "open":
         event = asyncio.Event()
         channel.on("open", event.set)
-        await asyncio.wait_for(event.wait(), 10)
+        await asyncio.wait_for(event.wait(), STEP)
 
 
 async def remote_channel(pc: RTCPeerConnection) -> Any:
     future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     pc.once("datachannel", future.set_result)
-    return await asyncio.wait_for(future, 10)
+    return await asyncio.wait_for(future, STEP)
 
 
 async def test_offer_answer_states_and_message() -> None:
@@ -166,7 +166,7 @@ async def test_close_is_seen_by_the_peer() -> None:
         states: list[str] = []
         b.on("connectionstatechange", lambda: states.append(b.connectionState))
         await a.close()
-        await asyncio.wait_for(closed.wait(), 10)
+        await asyncio.wait_for(closed.wait(), STEP)
         assert theirs.readyState == "closed"
         [error] = errors  # the peer's ABORT reaches the channel as an error, then close
         assert "SCTP association ended" in str(error)
@@ -221,7 +221,7 @@ async def test_buffered_amount_low() -> None:
         for _ in range(64):
             channel.send(bytes(16384))
         assert channel.bufferedAmount > 1000
-        await asyncio.wait_for(low.wait(), 10)
+        await asyncio.wait_for(low.wait(), STEP)
         assert channel.bufferedAmount <= 1000
     finally:
         await a.close()

@@ -17,9 +17,9 @@ class EncodedFrame:
     """One encoded frame (an access unit, not yet RTP-packetized).
 
     ``timestamp`` is in units of the codec's RTP clock rate (90 kHz for video, 48 kHz for
-    Opus, 8 kHz for G.711 and G.722) counted from the first frame; the RTP sender adds its
-    random offset and wraps it to 32 bits. ``keyframe`` is true for frames a decoder can
-    start from (always true for audio).
+    Opus, 8 kHz for G.711 and G.722): the frame's ``pts`` for video, samples counted from the
+    first frame for audio. The RTP sender adds its random offset and wraps it to 32 bits.
+    ``keyframe`` is true for frames a decoder can start from (always true for audio).
     """
 
     data: bytes

@@ -26,6 +26,7 @@ from pyrtc.pc import (
     candidate_from_sdp,
     candidate_to_sdp,
 )
+from pyrtc.sdp import SessionDescription
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -93,6 +94,15 @@ TRICKLE_ANSWER_JS = """async offer => {
   return {type: pc.localDescription.type, sdp: pc.localDescription.sdp};
 }"""
 TRICKLE_CANDIDATES_JS = "async () => { await gathered(); return candidates; }"
+# Chromium offers audio and video (fake devices) before the data section: pyrtc rejects both.
+MEDIA_OFFER_JS = """async () => {
+  const stream = await navigator.mediaDevices.getUserMedia({audio: true, video: true});
+  stream.getTracks().forEach(t => pc.addTrack(t, stream));
+  echo(pc.createDataChannel('with-media'));
+  await pc.setLocalDescription();
+  await gathered();
+  return {type: pc.localDescription.type, sdp: pc.localDescription.sdp};
+}"""
 STATE_JS = "() => [pc.connectionState, pc.sctp && pc.sctp.maxMessageSize]"
 
 
@@ -156,11 +166,14 @@ async def trickle_offer(page: Page, pc: RTCPeerConnection) -> tuple[RTCDataChann
     return channel, [len(theirs), len(sent), ours.count(None)]
 
 
-async def scenario(page: Page, url: str, pyrtc_offers: bool, trickle: bool) -> dict[str, Any]:
+async def scenario(
+    page: Page, url: str, pyrtc_offers: bool, trickle: bool, media: bool = False
+) -> dict[str, Any]:
     await page.goto(url)
     await page.evaluate(SETUP_JS)
     pc = RTCPeerConnection(addresses=["127.0.0.1"], trickle=trickle)
     trickled: list[int] = []
+    sections: list[list[Any]] = []
     try:
         if trickle:
             channel, trickled = await trickle_offer(page, pc)
@@ -174,11 +187,12 @@ async def scenario(page: Page, url: str, pyrtc_offers: bool, trickle: bool) -> d
         else:
             incoming: asyncio.Future[RTCDataChannel] = asyncio.get_running_loop().create_future()
             pc.on("datachannel", incoming.set_result)
-            offer = await page.evaluate(OFFER_JS)
+            offer = await page.evaluate(MEDIA_OFFER_JS if media else OFFER_JS)
             await pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], offer["type"]))
             await pc.setLocalDescription(await pc.createAnswer())
             local = pc.localDescription
             assert local is not None
+            sections = [[m.kind, m.port] for m in SessionDescription.parse(local.sdp).media]
             await page.evaluate(
                 "a => pc.setRemoteDescription(a)", {"type": "answer", "sdp": local.sdp}
             )
@@ -192,6 +206,7 @@ async def scenario(page: Page, url: str, pyrtc_offers: bool, trickle: bool) -> d
             "echoes": echoes,
             "label": channel.label,
             "trickled": trickled,
+            "answer_sections": sections,
             "pyrtc_state": pc.connectionState,
             "browser_state": browser_state,
             "dtls_role": transport.dtlsRole,
@@ -218,15 +233,16 @@ async def run_all() -> None:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
-            for name, pyrtc_offers, trickle in (
-                ("pyrtc_offers", True, False),
-                ("chromium_offers", False, False),
-                ("trickle", True, True),
+            for name, pyrtc_offers, trickle, media in (
+                ("pyrtc_offers", True, False, False),
+                ("chromium_offers", False, False, False),
+                ("trickle", True, True, False),
+                ("chromium_offers_media", False, False, True),
             ):
                 progress(f"scenario {name}")
                 page = await browser.new_page()
                 results[name] = await asyncio.wait_for(
-                    scenario(page, url, pyrtc_offers, trickle), TIMEOUT * 3
+                    scenario(page, url, pyrtc_offers, trickle, media), TIMEOUT * 3
                 )
                 await page.close()
         finally:

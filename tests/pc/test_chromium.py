@@ -1,6 +1,6 @@
 """pyrtc <-> headless Chromium (Debian /usr/bin/chromium via Playwright): data-channel echo of
-strings and binary up to max-message-size, pyrtc as offerer and as answerer, and with
-candidates trickled both ways.
+strings and binary up to max-message-size, pyrtc as offerer and as answerer, with
+candidates trickled both ways, and answering an offer with audio and video.
 
 ``chromium_run.py`` runs inside a loopback-only network namespace (``unshare -n``,
 docs/INTEROP.md §1); this test bounds it and asserts on the JSON it prints. Chromium 156
@@ -66,7 +66,9 @@ def result() -> dict[str, Any]:
     return outcome
 
 
-@pytest.mark.parametrize("scenario", ["pyrtc_offers", "chromium_offers", "trickle"])
+@pytest.mark.parametrize(
+    "scenario", ["pyrtc_offers", "chromium_offers", "trickle", "chromium_offers_media"]
+)
 def test_echo_with_chromium(result: dict[str, Any], scenario: str) -> None:
     run = result[scenario]
     assert run["echoes"] == run["sent"]  # type, length and SHA-256 of every message
@@ -91,3 +93,11 @@ def test_trickle_both_ways(result: dict[str, Any]) -> None:
     theirs, ours, ends = result["trickle"]["trickled"]
     assert theirs >= 1 and ours >= 1 and ends == 1
     assert result["trickle"]["label"] == "trickled"
+
+
+def test_media_sections_of_a_browser_offer_are_rejected(result: dict[str, Any]) -> None:
+    """Chromium offers audio + video (its BUNDLE tag) + data: pyrtc's answer rejects the
+    media sections (port 0), Chromium accepts that and the data channel works."""
+    run = result["chromium_offers_media"]
+    assert run["answer_sections"] == [["audio", 0], ["video", 0], ["application", 9]]
+    assert run["label"] == "with-media" and run["browser_state"][0] == "connected"

@@ -42,7 +42,7 @@ class CodecInfo:
 
 _VIDEO: dict[str, tuple[CodecInfo, VideoEncoderConfig]] = {
     "VP8": (
-        CodecInfo("VP8", "video", VIDEO_CLOCK_RATE, 0, "libvpx", ("vp8", "libvpx")),
+        CodecInfo("VP8", "video", VIDEO_CLOCK_RATE, 0, "libvpx", ("libvpx", "vp8")),
         VP8_CONFIG,
     ),
     "VP9": (

@@ -152,15 +152,6 @@ async def test_binding_error_response() -> None:
     assert info.value.response.attributes["ERROR-CODE"].code == 400
 
 
-def test_cli_demo() -> None:
-    run = subprocess.run([PYRTC, "demo"], capture_output=True, text=True, timeout=60)
-    assert run.returncode == 0, run.stderr
-    match = re.search(r"probe from [\d.]+:(\d+): reflexive address 127\.0\.0\.1:(\d+)", run.stdout)
-    assert match and match.group(1) == match.group(2), run.stdout
-    assert re.search(r"RTT \d+\.\d+ ms", run.stdout)
-    assert "server answered 1 Binding request(s)" in run.stdout
-
-
 def test_cli_stun_server_and_probe() -> None:
     server = subprocess.Popen(
         [PYRTC, "stun-server", "--host", "127.0.0.1", "--port", "0"],

@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import fractions
-import inspect
-import logging
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import av
 
+from pyrtc.emitter import EventEmitter
 from pyrtc.errors import Error
 
 __all__ = [
@@ -40,7 +38,6 @@ __all__ = [
     "VideoStreamTrack",
 ]
 
-logger = logging.getLogger(__name__)
 
 AUDIO_PTIME = 0.020
 """Duration of one audio frame (20 ms, the WebRTC default packetization time)."""
@@ -49,8 +46,6 @@ VIDEO_CLOCK_RATE = 90000
 """RTP clock rate of every video payload format (RFC 3551 section 5)."""
 VIDEO_PTIME = 1 / 30
 VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_RATE)
-
-Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
 class MediaStreamError(Error):
@@ -75,7 +70,7 @@ class RealTimeClock:
         await asyncio.sleep(delay)
 
 
-class MediaStreamTrack(ABC):
+class MediaStreamTrack(EventEmitter, ABC):
     """A single audio or video track (W3C mediacapture-main, MediaStreamTrack).
 
     Subclasses set ``kind`` and implement :meth:`recv`. ``stop()`` ends the track and emits
@@ -86,10 +81,9 @@ class MediaStreamTrack(ABC):
     kind = "unknown"
 
     def __init__(self) -> None:
+        super().__init__()
         self._id = str(uuid.uuid4())
         self._ended = False
-        self._handlers: dict[str, list[Callable[..., Any]]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
     def id(self) -> str:
@@ -111,45 +105,7 @@ class MediaStreamTrack(ABC):
             return
         self._ended = True
         self.emit("ended")
-        self._handlers.clear()
-
-    def on(self, event: str, handler: Handler | None = None) -> Any:
-        """Register ``handler`` for ``event``; without ``handler``, return a decorator."""
-        if handler is None:
-
-            def decorator(func: Handler) -> Handler:
-                self._handlers.setdefault(event, []).append(func)
-                return func
-
-            return decorator
-        self._handlers.setdefault(event, []).append(handler)
-        return handler
-
-    def remove_listener(self, event: str, handler: Callable[..., Any]) -> None:
-        handlers = self._handlers.get(event, [])
-        if handler in handlers:
-            handlers.remove(handler)
-
-    def remove_all_listeners(self, event: str | None = None) -> None:
-        if event is None:
-            self._handlers.clear()
-        else:
-            self._handlers.pop(event, None)
-
-    def emit(self, event: str, *args: Any) -> bool:
-        """Call the handlers of ``event``; a failing handler is logged, not propagated."""
-        handlers = list(self._handlers.get(event, []))
-        for handler in handlers:
-            try:
-                result = handler(*args)
-            except Exception:
-                logger.exception("%r handler of track %s failed", event, self._id)
-                continue
-            if inspect.isawaitable(result):
-                task = asyncio.ensure_future(result)
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-        return bool(handlers)
+        self.remove_all_listeners()
 
 
 class _Pacer:

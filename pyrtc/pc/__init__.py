@@ -4,6 +4,7 @@ SCTP wired into one transport, with aiortc's API names.
 >>> from pyrtc.pc import RTCPeerConnection, RTCSessionDescription
 """
 
+from pyrtc.emitter import EventEmitter
 from pyrtc.ice import RTCIceServer
 from pyrtc.pc.config import (
     RTCConfiguration,
@@ -13,7 +14,6 @@ from pyrtc.pc.config import (
     candidate_to_sdp,
 )
 from pyrtc.pc.datachannel import RTCDataChannel
-from pyrtc.pc.emitter import EventEmitter
 from pyrtc.pc.jsep import InvalidAccessError, InvalidStateError
 from pyrtc.pc.peerconnection import RTCPeerConnection
 from pyrtc.pc.stack import TransportError, TransportStack

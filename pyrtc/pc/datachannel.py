@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pyrtc.datachannel import ChannelParameters
-from pyrtc.pc.emitter import EventEmitter
+from pyrtc.emitter import EventEmitter
 from pyrtc.pc.jsep import InvalidStateError
 
 if TYPE_CHECKING:

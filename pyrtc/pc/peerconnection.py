@@ -25,12 +25,12 @@ from pyrtc.datachannel import (
     DataChannelError,
 )
 from pyrtc.dtls import RTCCertificate
+from pyrtc.emitter import EventEmitter
 from pyrtc.ice import Candidate, RTCIceServer
 from pyrtc.ice.agent import TurnServer
 from pyrtc.net.ice import host_addresses
 from pyrtc.pc.config import RTCConfiguration, RTCIceCandidate, RTCSessionDescription
 from pyrtc.pc.datachannel import RTCDataChannel
-from pyrtc.pc.emitter import EventEmitter
 from pyrtc.pc.events import (
     ChannelFailed,
     DtlsStateChanged,

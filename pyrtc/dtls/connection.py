@@ -31,10 +31,11 @@ from pyrtc.dtls.handshake import FlightItem, Handshake12
 from pyrtc.dtls.keying import SrtpKeyingMaterial
 from pyrtc.dtls.messages import AlertDescription, ContentType, HandshakeType
 from pyrtc.dtls.record import (
+    HEADER,
     HEADER_LENGTH,
     MAX_SEQUENCE,
+    Protection,
     Record,
-    RecordProtection,
     ReplayWindow,
     build_record,
     parse_records,
@@ -101,12 +102,12 @@ class DtlsConnection:
         self._phase = _Phase.HANDSHAKE
         self._events: deque[Event] = deque()
         self._outgoing: list[bytes] = []
-        self._read: dict[int, RecordProtection | None] = {0: None}
+        self._read: dict[int, Protection | None] = {0: None}
         self._replay: dict[int, ReplayWindow] = {}
         self._retransmit_trigger = -1
         self._early: list[Record] = []
         self._early_data: list[bytes] = []
-        self._write: dict[int, RecordProtection | None] = {0: None}
+        self._write: dict[int, Protection | None] = {0: None}
         self._write_seq: dict[int, int] = {0: 0}
         self._write_epoch = 0
         self._reassembler = Reassembler()
@@ -142,6 +143,8 @@ class DtlsConnection:
     def receive(self, data: bytes, now: float) -> None:
         """Feed one datagram from the peer; never raises on bad input."""
         self._now = now
+        if self._phase is _Phase.ESTABLISHED and self._receive_application_data(data):
+            return
         if self._phase in (_Phase.CLOSED, _Phase.FAILED):
             return
         try:
@@ -244,7 +247,7 @@ class DtlsConnection:
         self._outgoing.append(build_record(ContentType.HANDSHAKE, 0, record_sequence, fragment))
         self._write_seq[0] = max(self._write_seq[0], record_sequence + 1)
 
-    def install_keys(self, read: RecordProtection, write: RecordProtection) -> None:
+    def install_keys(self, read: Protection, write: Protection) -> None:
         self._read[1] = read
         self._replay[1] = ReplayWindow()
         self._write[1] = write
@@ -281,7 +284,7 @@ class DtlsConnection:
         self._write_seq[epoch] = sequence + 1
         protection = self._write[epoch]
         if protection is not None:
-            payload = protection.encrypt(content_type, epoch, sequence, payload)
+            return protection.seal(content_type, epoch, sequence, payload)
         return build_record(content_type, epoch, sequence, payload)
 
     def _transmit_flight(self) -> None:
@@ -314,6 +317,31 @@ class DtlsConnection:
         )
 
     # -- records in ----------------------------------------------------------------------
+
+    def _receive_application_data(self, data: bytes) -> bool:
+        """The data-path shortcut of :meth:`_receive_record` once established: a datagram
+        that is exactly one epoch-1 application_data record is checked and opened without
+        building a :class:`Record`. False (nothing done) for any other datagram."""
+        if len(data) < HEADER_LENGTH or data[0] != ContentType.APPLICATION_DATA:
+            return False
+        _, version, epoch, seq_hi, seq_lo, length = HEADER.unpack_from(data)
+        if epoch != 1 or version >> 8 != 0xFE or HEADER_LENGTH + length != len(data):
+            return False
+        sequence = (seq_hi << 32) | seq_lo
+        window = self._replay[1]
+        protection = self._read[1]
+        assert protection is not None
+        payload = None
+        if not window.is_duplicate(sequence):
+            payload = protection.open(
+                ContentType.APPLICATION_DATA, version, 1, sequence, data[HEADER_LENGTH:]
+            )
+        if payload is None:
+            self.dropped_records += 1
+        else:
+            window.mark(sequence)
+            self._events.append(ApplicationDataReceived(payload))
+        return True
 
     def _receive_record(self, record: Record) -> bool:
         """Handle one record; True when it shows the peer is retransmitting an old flight."""

@@ -62,7 +62,7 @@ from pyrtc.dtls.messages import (
     u16_vec,
     vec,
 )
-from pyrtc.dtls.record import RecordProtection
+from pyrtc.dtls.record import NativeRecordProtection, Protection
 from pyrtc.dtls.suites import (
     DEFAULT_GROUPS,
     DEFAULT_SIGNATURE_SCHEMES,
@@ -100,7 +100,7 @@ class HandshakeDriver(Protocol):
 
     def send_stateless(self, item: FlightItem, record_sequence: int) -> None: ...
 
-    def install_keys(self, read: RecordProtection, write: RecordProtection) -> None: ...
+    def install_keys(self, read: Protection, write: Protection) -> None: ...
 
     def handshake_done(self) -> None: ...
 
@@ -447,8 +447,8 @@ class Handshake12:
         client_key, server_key = block[:key_len], block[key_len : 2 * key_len]
         client_iv = block[2 * key_len : 2 * key_len + iv_len]
         server_iv = block[2 * key_len + iv_len :]
-        client = RecordProtection(params, client_key, client_iv)
-        server = RecordProtection(params, server_key, server_iv)
+        client = NativeRecordProtection(params, client_key, client_iv)
+        server = NativeRecordProtection(params, server_key, server_iv)
         if self.is_client:
             self._driver.install_keys(read=server, write=client)
         else:

@@ -12,7 +12,9 @@ import struct
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
+from pyrtc._native.dtls_record import RecordCipher
 from pyrtc.dtls.errors import DtlsParseError
 from pyrtc.dtls.messages import DTLS_1_2
 from pyrtc.dtls.suites import SuiteParams
@@ -102,7 +104,11 @@ class ReplayWindow:
 
 
 class RecordProtection:
-    """AEAD keys of one direction of one epoch (RFC 5246 §6.2.3.3)."""
+    """AEAD keys of one direction of one epoch (RFC 5246 §6.2.3.3).
+
+    The pure-Python reference over ``cryptography``; connections use the equivalent
+    :class:`NativeRecordProtection`, and the tests check the two against each other.
+    """
 
     def __init__(self, suite: SuiteParams, key: bytes, fixed_iv: bytes) -> None:
         self._aead = suite.aead(key)
@@ -128,6 +134,21 @@ class RecordProtection:
         sealed = self._aead.encrypt(self._nonce(seq_num), plaintext, aad)
         return seq_num + sealed if self._explicit else sealed
 
+    def seal(self, content_type: int, epoch: int, sequence: int, plaintext: bytes) -> bytes:
+        """The whole protected record, header included."""
+        return build_record(
+            content_type, epoch, sequence, self.encrypt(content_type, epoch, sequence, plaintext)
+        )
+
+    def open(
+        self, content_type: int, version: int, epoch: int, sequence: int, fragment: bytes
+    ) -> bytes | None:
+        """The plaintext of a protected fragment, or ``None`` when it fails to open."""
+        try:
+            return self.decrypt(Record(content_type, version, epoch, sequence, fragment))
+        except DtlsParseError:
+            return None
+
     def decrypt(self, record: Record) -> bytes:
         """Plaintext of ``record``; forged or truncated records raise :class:`DtlsParseError`."""
         fragment = record.fragment
@@ -148,3 +169,31 @@ class RecordProtection:
             return self._aead.decrypt(nonce, fragment, aad)
         except InvalidTag:
             raise DtlsParseError("record failed authentication") from None
+
+
+class NativeRecordProtection:
+    """:class:`RecordProtection` with the per-record work in C over OpenSSL EVP
+    (:mod:`pyrtc._native.dtls_record`): the cipher context is keyed once, and each record
+    costs one allocation, header included."""
+
+    def __init__(self, suite: SuiteParams, key: bytes, fixed_iv: bytes) -> None:
+        self._cipher = RecordCipher(suite.aead is ChaCha20Poly1305, key, fixed_iv)
+        self.overhead = self._cipher.overhead
+        self.seal = self._cipher.seal
+        """``seal(content_type, epoch, sequence, plaintext)``: the whole protected record."""
+        self.open = self._cipher.open
+        """``open(content_type, version, epoch, sequence, fragment)``: the plaintext, or
+        ``None`` when the fragment is too short or fails authentication."""
+
+    def decrypt(self, record: Record) -> bytes:
+        """Plaintext of ``record``; forged or truncated records raise :class:`DtlsParseError`."""
+        plaintext = self.open(
+            record.content_type, record.version, record.epoch, record.sequence, record.fragment
+        )
+        if plaintext is None:
+            raise DtlsParseError("record failed authentication")
+        return plaintext
+
+
+Protection = RecordProtection | NativeRecordProtection
+"""Either implementation: both take the same records and produce the same bytes."""

@@ -1,0 +1,89 @@
+"""The native record protection (pyrtc._native.dtls_record) against the Python reference."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pyrtc.dtls.record import NativeRecordProtection, RecordProtection, parse_records
+from pyrtc.dtls.suites import SUITES, CipherSuite
+
+SUITE = st.sampled_from(list(CipherSuite))
+KEYS = st.binary(min_size=44, max_size=44)  # enough for any suite's key || fixed IV
+
+
+def _pair(suite: CipherSuite, material: bytes) -> tuple[RecordProtection, NativeRecordProtection]:
+    params = SUITES[suite]
+    key = material[: params.key_length]
+    iv = material[params.key_length : params.key_length + params.fixed_iv_length]
+    return RecordProtection(params, key, iv), NativeRecordProtection(params, key, iv)
+
+
+@settings(max_examples=150)
+@given(
+    SUITE,
+    KEYS,
+    st.integers(20, 255),
+    st.integers(0, 0xFFFF),
+    st.integers(0, (1 << 48) - 1),
+    st.binary(max_size=1500),
+)
+def test_native_seals_the_same_bytes_and_opens_the_reference(
+    suite: CipherSuite, material: bytes, content_type: int, epoch: int, seq: int, data: bytes
+) -> None:
+    reference, native = _pair(suite, material)
+    assert native.overhead == reference.overhead
+    record = native.seal(content_type, epoch, seq, data)
+    assert record == reference.seal(content_type, epoch, seq, data)
+    (parsed,) = parse_records(record)
+    assert native.decrypt(parsed) == reference.decrypt(parsed) == data
+
+
+@settings(max_examples=150)
+@given(SUITE, KEYS, st.binary(min_size=1, max_size=300), st.integers(0, 10_000), st.data())
+def test_native_rejects_exactly_what_the_reference_rejects(
+    suite: CipherSuite, material: bytes, data: bytes, flip: int, draw: st.DataObject
+) -> None:
+    reference, native = _pair(suite, material)
+    (parsed,) = parse_records(native.seal(23, 1, 7, data))
+    fragment = bytearray(parsed.fragment)
+    fragment[flip % len(fragment)] ^= 1 << (flip % 8)
+    cut = draw.draw(st.integers(0, len(fragment)))
+    for content_type, version, epoch, seq, body in (
+        (23, parsed.version, 1, 7, bytes(fragment)),  # one flipped bit
+        (23, parsed.version, 1, 7, parsed.fragment[:cut]),  # truncated (cut may keep it whole)
+        (22, parsed.version, 1, 7, parsed.fragment),  # other content type
+        (23, parsed.version, 1, 8, parsed.fragment),  # other sequence number
+        (23, parsed.version, 2, 7, parsed.fragment),  # other epoch
+        (23, 0xFEFF, 1, 7, parsed.fragment),  # other version
+    ):
+        expected = reference.open(content_type, version, epoch, seq, body)
+        assert native.open(content_type, version, epoch, seq, body) == expected
+    assert native.open(23, 0xFEFF, 1, 7, parsed.fragment) is None
+
+
+@settings(max_examples=200)
+@given(SUITE, KEYS, st.binary(max_size=200), st.integers(0, 255), st.integers(0, 0xFFFF))
+def test_native_open_never_crashes_on_random_fragments(
+    suite: CipherSuite, material: bytes, fragment: bytes, content_type: int, version: int
+) -> None:
+    _, native = _pair(suite, material)
+    assert native.open(content_type, version, 1, 0, fragment) is None
+
+
+def test_native_refuses_bad_keys_and_out_of_range_fields() -> None:
+    params = SUITES[CipherSuite.ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]
+    with pytest.raises(ValueError):
+        NativeRecordProtection(params, bytes(15), bytes(4))
+    with pytest.raises(ValueError):
+        NativeRecordProtection(params, bytes(16), bytes(12))
+    chacha = SUITES[CipherSuite.ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256]
+    with pytest.raises(ValueError):
+        NativeRecordProtection(chacha, bytes(32), bytes(4))
+    native = NativeRecordProtection(params, bytes(16), bytes(4))
+    for content_type, epoch, seq in ((256, 1, 0), (23, 1 << 16, 0), (23, 1, 1 << 48)):
+        with pytest.raises((ValueError, OverflowError)):
+            native.seal(content_type, epoch, seq, b"x")
+    with pytest.raises(ValueError):
+        native.seal(23, 1, 0, bytes(2**14 + 2048))

@@ -334,6 +334,9 @@ class DataChannelManager:
         )
         channel = DataChannel(sid, params, remote=True)
         self._channels[sid] = channel
-        self.association.send(sid, ACK, PPID_DCEP)
-        self._flush_due = True
+        if self.association.established:
+            # An OPEN translated after the association went down gets no ACK; the channel
+            # opens and is closed with the AssociationClosed that follows it.
+            self.association.send(sid, ACK, PPID_DCEP)
+            self._flush_due = True
         self._open(channel)

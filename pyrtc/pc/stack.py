@@ -145,8 +145,6 @@ class TransportStack:
 
     def close(self, now: float) -> None:
         """Abort SCTP, send DTLS close_notify, close the ICE agent."""
-        if self.channels is not None:
-            self._drain_channels()  # translate what arrived while the association is up
         if self.channels is not None and self.channels.association.established:
             self.channels.association.abort("closed by the application")
             self._flush_sctp(now)

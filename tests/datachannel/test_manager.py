@@ -243,3 +243,21 @@ def test_random_messages_never_raise(messages: list[tuple[int, int, bytes]]) -> 
     for event in pair.server_events:
         if isinstance(event, ChannelMessage):
             assert isinstance(event.data, str | bytes)
+
+
+def test_open_translated_after_our_abort_gets_no_ack() -> None:
+    pair = managers()
+    client, server = pair.client, pair.server
+    params = ChannelParameters(label="late")
+    cid = client.create_channel(params)
+    for packet in client.datagrams_to_send(0.0):
+        server.receive(packet, 0.0)  # the OPEN waits untranslated in the association
+    server.association.abort("going away")
+    events = []
+    while (event := server.next_event()) is not None:
+        events.append(event)
+    assert events[:2] == [ChannelOpened(cid, params, remote=True), ChannelClosed(cid)]
+    assert isinstance(events[2], AssociationClosed)
+    sent = server.datagrams_to_send(0.0)
+    assert data_chunks(sent) == []  # the ABORT only, no DCEP ACK
+    assert len(sent) == 1

@@ -143,8 +143,28 @@ class DtlsConnection:
     def receive(self, data: bytes, now: float) -> None:
         """Feed one datagram from the peer; never raises on bad input."""
         self._now = now
-        if self._phase is _Phase.ESTABLISHED and self._receive_application_data(data):
-            return
+        if self._phase is _Phase.ESTABLISHED:
+            opened = self._open_application_data(data)
+            if opened is not None:
+                if opened:
+                    self._events.append(ApplicationDataReceived(opened[0]))
+                return
+        self._receive_datagram(data)
+
+    def receive_data(self, data: bytes, now: float) -> bytes | None:
+        """:meth:`receive` for the data path: the plaintext of a datagram that is exactly one
+        authentic application_data record is returned instead of queued as an
+        :class:`ApplicationDataReceived` event. Anything else goes through :meth:`receive`
+        (its events are queued as usual) and ``None`` is returned."""
+        self._now = now
+        if self._phase is _Phase.ESTABLISHED:
+            opened = self._open_application_data(data)
+            if opened is not None:
+                return opened[0] if opened else None
+        self._receive_datagram(data)
+        return None
+
+    def _receive_datagram(self, data: bytes) -> None:
         if self._phase in (_Phase.CLOSED, _Phase.FAILED):
             return
         try:
@@ -318,30 +338,29 @@ class DtlsConnection:
 
     # -- records in ----------------------------------------------------------------------
 
-    def _receive_application_data(self, data: bytes) -> bool:
+    def _open_application_data(self, data: bytes) -> tuple[bytes] | tuple[()] | None:
         """The data-path shortcut of :meth:`_receive_record` once established: a datagram
         that is exactly one epoch-1 application_data record is checked and opened without
-        building a :class:`Record`. False (nothing done) for any other datagram."""
+        building a :class:`Record`. ``(plaintext,)`` when it authenticated, ``()`` when it
+        was dropped (replayed or forged), ``None`` (nothing done) for any other datagram."""
         if len(data) < HEADER_LENGTH or data[0] != ContentType.APPLICATION_DATA:
-            return False
+            return None
         _, version, epoch, seq_hi, seq_lo, length = HEADER.unpack_from(data)
         if epoch != 1 or version >> 8 != 0xFE or HEADER_LENGTH + length != len(data):
-            return False
+            return None
         sequence = (seq_hi << 32) | seq_lo
         window = self._replay[1]
         protection = self._read[1]
         assert protection is not None
-        payload = None
         if not window.is_duplicate(sequence):
             payload = protection.open(
                 ContentType.APPLICATION_DATA, version, 1, sequence, data[HEADER_LENGTH:]
             )
-        if payload is None:
-            self.dropped_records += 1
-        else:
-            window.mark(sequence)
-            self._events.append(ApplicationDataReceived(payload))
-        return True
+            if payload is not None:
+                window.mark(sequence)
+                return (payload,)
+        self.dropped_records += 1
+        return ()
 
     def _receive_record(self, record: Record) -> bool:
         """Handle one record; True when it shows the peer is retransmitting an old flight."""

@@ -290,8 +290,13 @@ class TransportStack:
         if dtls is None:
             self.dropped += 1  # the peer is faster than our signaling: DTLS retransmits
             return
-        dtls.receive(data, now)
-        self._drain_dtls(now)
+        payload = dtls.receive_data(data, now)
+        if payload is None:
+            self._drain_dtls(now)
+        elif self.channels is not None:
+            self.channels.receive(payload, now)
+        else:
+            self.dropped += 1
 
     def _drain_dtls(self, now: float) -> None:
         dtls = self.dtls

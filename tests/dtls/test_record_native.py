@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from dtls_testkit import drain, make_pair, pump
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -87,3 +88,28 @@ def test_native_refuses_bad_keys_and_out_of_range_fields() -> None:
             native.seal(content_type, epoch, seq, b"x")
     with pytest.raises(ValueError):
         native.seal(23, 1, 0, bytes(2**14 + 2048))
+
+
+def test_receive_data_returns_application_records_and_queues_the_rest() -> None:
+    client, server = make_pair()
+    client.connect(0.0)
+    pump(client, server, 0.0)
+    assert client.is_established and server.is_established
+    drain(client)
+    drain(server)
+    client.send(b"hello")
+    (datagram,) = client.datagrams_to_send(1.0)
+    assert server.receive_data(datagram, 1.0) == b"hello"
+    assert server.next_event() is None
+    assert server.receive_data(datagram, 1.0) is None  # a replay is dropped
+    assert server.dropped_records == 1
+    forged = bytearray(datagram)
+    forged[-1] ^= 1
+    client.send(b"next")
+    (genuine,) = client.datagrams_to_send(1.0)
+    assert server.receive_data(bytes(forged[:-1]) + b"x", 1.0) is None
+    assert server.receive_data(genuine, 1.0) == b"next"
+    client.close()
+    (alert,) = client.datagrams_to_send(1.0)
+    assert server.receive_data(alert, 1.0) is None  # not application data: an event
+    assert type(server.next_event()).__name__ == "ConnectionClosed"

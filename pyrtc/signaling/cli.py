@@ -1,4 +1,5 @@
-"""The ``pyrtc serve`` and ``pyrtc token`` subcommands (registered by :mod:`pyrtc.cli`)."""
+"""The ``pyrtc serve``, ``pyrtc token`` and ``pyrtc bot`` subcommands (registered by
+:mod:`pyrtc.cli`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from pathlib import Path
 from rich.console import Console
 
 from pyrtc.signaling.auth import TokenIssuer, TokenVerifier
-from pyrtc.signaling.errors import ConfigError
+from pyrtc.signaling.bot import Bot, BotError
+from pyrtc.signaling.errors import ConfigError, SignalingError
 from pyrtc.signaling.limits import Limits
 from pyrtc.signaling.server import ServerConfig, SignalingServer, TurnRestConfig, is_loopback
 from pyrtc.signaling.tls import (
@@ -147,8 +149,50 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bot(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    if args.token:
+        fixed: str = args.token
+
+        def token() -> str:
+            return fixed
+    else:
+        try:
+            if args.jwt_key is not None:
+                issuer = TokenIssuer.es256(args.jwt_key.read_bytes())
+            else:
+                issuer = TokenIssuer.hs256(_secret(args))
+        except (ConfigError, OSError) as exc:
+            console.print(f"[red]cannot mint a token:[/red] {exc} (or give --token)")
+            return 2
+
+        def token() -> str:
+            # A fresh token for every (re)connection: it only has to be valid at join.
+            return issuer.issue(args.room, args.name, 60, time.time())
+
+    async def run() -> None:
+        bot = Bot(args.url, args.room, token, addresses=args.address, max_retries=args.retries)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await bot.run(stop)
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        return 0
+    except SignalingError as exc:
+        console.print(f"[red]cannot join room {args.room}:[/red] {exc}")
+        return 2
+    except BotError as exc:
+        console.print(f"[red]giving up:[/red] {exc}")
+        return 1
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``serve`` and ``token`` on the ``pyrtc`` subcommand parser."""
+    """Register ``serve``, ``token`` and ``bot`` on the ``pyrtc`` subcommand parser."""
     p = sub.add_parser("serve", help="signaling server + demo page (HTTP(S) and WebSocket)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8080, help="TCP port (0: any free port)")
@@ -187,3 +231,21 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     _key_options(p)
     p.add_argument("--url", help="print a demo page link (token in the #fragment) instead")
     p.set_defaults(func=_cmd_token)
+
+    p = sub.add_parser("bot", help="join a signaling room and echo every caller's data channel")
+    p.add_argument("--url", required=True, help="signaling WebSocket, ws(s)://HOST:PORT/ws")
+    p.add_argument("--room", required=True)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--token", help="a token for the room (else one is minted per connection)")
+    group.add_argument("--secret", help=f"HS256 secret to mint tokens (default: ${SECRET_ENV})")
+    group.add_argument("--jwt-key", type=Path, metavar="PEM", help="ES256 key to mint tokens")
+    p.add_argument("--name", default="bot", help="user name in minted tokens")
+    p.add_argument(
+        "--address",
+        action="append",
+        help="local IP address to gather ICE candidates on (repeat; default: all interfaces)",
+    )
+    p.add_argument(
+        "--retries", type=int, default=5, help="reconnection attempts in a row before giving up"
+    )
+    p.set_defaults(func=_cmd_bot)

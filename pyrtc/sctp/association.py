@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pyrtc._native.sctp_packet import parse_data_packet
 from pyrtc.sansio import Event
 from pyrtc.sctp.chunks import (
     COMMON_HEADER_LENGTH,
@@ -375,6 +376,21 @@ class Association:
     def receive(self, data: bytes, now: float) -> None:
         """Process one SCTP packet; malformed or unexpected packets are dropped and counted."""
         self._packets_received += 1
+        fields = parse_data_packet(data)
+        if fields is not None:  # the data path: one DATA chunk, no chunk list or Packet
+            src, dst, tag, flags, tsn, sid, ssn, ppid, user_data = fields
+            config = self.config
+            if (
+                tag == self._local_tag
+                and tag
+                and src == config.remote_port
+                and dst == config.local_port
+                and self.state is not State.CLOSED
+            ):
+                self._on_data(DataChunk(tsn, sid, ssn, ppid, user_data, flags))
+                if self._sack_due:
+                    self._schedule_sack(now)
+                return
         try:
             packet = parse_packet(data)
         except SctpParseError:

@@ -1,0 +1,6 @@
+def serialize(
+    source_port: int, destination_port: int, verification_tag: int, chunks: list[bytes]
+) -> bytes: ...
+def parse_data_packet(
+    data: bytes,
+) -> tuple[int, int, int, int, int, int, int, int, bytes] | None: ...

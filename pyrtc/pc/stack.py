@@ -224,8 +224,9 @@ class TransportStack:
         channels, dtls = self.channels, self.dtls
         if channels is None or dtls is None or not dtls.is_established:
             return
-        for packet in channels.datagrams_to_send(now):
-            dtls.send(packet)
+        packets = channels.datagrams_to_send(now)
+        if packets:
+            dtls.send_many(packets)
 
     def _flush_dtls(self, now: float) -> None:
         dtls = self.dtls

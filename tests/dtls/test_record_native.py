@@ -7,6 +7,7 @@ from dtls_testkit import drain, make_pair, pump
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pyrtc.dtls import DtlsError
 from pyrtc.dtls.record import NativeRecordProtection, RecordProtection, parse_records
 from pyrtc.dtls.suites import SUITES, CipherSuite
 
@@ -113,3 +114,23 @@ def test_receive_data_returns_application_records_and_queues_the_rest() -> None:
     (alert,) = client.datagrams_to_send(1.0)
     assert server.receive_data(alert, 1.0) is None  # not application data: an event
     assert type(server.next_event()).__name__ == "ConnectionClosed"
+
+
+def test_send_many_continues_the_record_sequence_and_stops_at_an_oversized_record() -> None:
+    client, server = make_pair()
+    client.connect(0.0)
+    pump(client, server, 0.0)
+    drain(client)
+    drain(server)
+    client.send(b"first")
+    client.send_many([b"second", b"third"])
+    with pytest.raises(DtlsError, match="exceeds one record"):
+        client.send_many([b"fourth", bytes(2**14 + 1), b"never"])
+    client.send(b"fifth")
+    datagrams = client.datagrams_to_send(1.0)
+    sequences = [parse_records(d)[0].sequence for d in datagrams]
+    assert sequences == list(range(sequences[0], sequences[0] + 5))
+    received = [server.receive_data(d, 1.0) for d in datagrams]
+    assert received == [b"first", b"second", b"third", b"fourth", b"fifth"]
+    with pytest.raises(DtlsError, match="before the handshake"):
+        make_pair()[0].send_many([b"x"])

@@ -110,6 +110,7 @@ class _Call:
         assert local is not None  # set just above
         self._send(Answer(self.peer, local.sdp))
         self._answered = True
+        log.info("%s: answered: %s", self, ", ".join(_sections(local.sdp)))
         for candidate in self._early:
             self._send(Candidate(self.peer, candidate))
         self._early.clear()
@@ -323,6 +324,20 @@ class Bot:
         while True:
             await asyncio.sleep(PING_INTERVAL)
             self._outbox.put_nowait(Ping())
+
+
+def _sections(sdp: str) -> list[str]:
+    """``kind state`` per media section of our answer, for the log: ``rejected`` (port 0),
+    the direction of a media section, ``accepted`` for the data section."""
+    described: list[str] = []
+    for section in sdp.split("\r\nm=")[1:]:
+        kind, port = [*section.split(maxsplit=2), "", ""][:2]
+        state = "accepted" if kind == "application" else "sendrecv"
+        for line in section.split("\r\n"):
+            if line in ("a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive"):
+                state = line[2:]
+        described.append(f"{kind} {'rejected' if port == '0' else state}")
+    return described
 
 
 async def _sleep_unless(stop: asyncio.Event, delay: float) -> None:

@@ -5,8 +5,8 @@ Playwright (never a downloaded browser) and prints one JSON line with what it ob
 two pages in a room call each other (fake camera and microphone), exchange chat messages
 over the data channel, show stats and hang up; a page with an expired token shows the
 error; a denied camera is explained; the page works over HTTPS/WSS; a relay-only call
-goes through coturn with credentials from ``/api/turn``. Exit status 0 only if it ran to
-the end; the test asserts on the JSON.
+goes through coturn with credentials from ``/api/turn``; a page calls ``pyrtc bot`` and
+gets its chat echoed. Exit status 0 only if it ran to the end; the test asserts on the JSON.
 """
 
 from __future__ import annotations
@@ -166,6 +166,74 @@ async def scenario_call(browser: Any, server: SignalingServer, shot: str) -> dic
     return result
 
 
+async def scenario_bot(browser: Any, server: SignalingServer) -> dict[str, Any]:
+    """``pyrtc bot`` (a subprocess in the same namespace) answers the page's call, which
+    offers camera and microphone besides the chat channel, and echoes the chat; the page
+    hangs up and calls again; SIGTERM stops the bot."""
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "pyrtc",
+        "bot",
+        *("--url", server.ws_url, "--room", "botroom", "--secret", SECRET),
+        *("--address", "127.0.0.1"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert bot.stdout is not None
+    log: list[str] = []
+
+    async def read_log() -> None:
+        assert bot.stdout is not None
+        async for line in bot.stdout:
+            log.append(line.decode().rstrip())
+
+    reader = asyncio.create_task(read_log())
+    try:
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while not any("joined room botroom" in line for line in log):
+            if time.monotonic() > deadline or bot.returncode is not None:
+                raise RuntimeError("pyrtc bot did not join: " + "\n".join(log))
+            await asyncio.sleep(0.1)
+        console: list[str] = []
+        token = TokenIssuer.hs256(SECRET).issue("botroom", "carol", 300, time.time())
+        page = await open_page(browser, f"{server.url}#room=botroom&token={token}", console)
+        await wait_until(page, "document.getElementById('peers').children.length > 0")
+        result: dict[str, Any] = {"peers": await text(page, "#peers"), "states": []}
+        for message in ("hello bot", "second call ✓"):
+            await page.locator("#call:enabled").click(timeout=STEP_TIMEOUT_MS)
+            await wait_until(
+                page, "document.getElementById('call-state').textContent === 'connected'"
+            )
+            await page.locator("#chat-input:enabled").wait_for(timeout=STEP_TIMEOUT_MS)
+            await page.fill("#chat-input", message)
+            await page.click("#chat-send")
+            await wait_until(
+                page,
+                f"document.getElementById('chat-log').lastElementChild?.textContent "
+                f"=== {json.dumps('bot: ' + message)}",
+            )
+            await page.click("#hangup")
+            result["states"].append(await text(page, "#call-state"))
+        result["chat"] = await page.locator("#chat-log li").all_text_contents()
+        result["errors_shown"] = await page.is_visible("#error")
+        result["console_errors"] = [line for line in console if line.startswith(("error", "page"))]
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while sum("call ended" in line for line in log) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        bot.terminate()
+        result["exit_status"] = await asyncio.wait_for(bot.wait(), STEP_TIMEOUT)
+        await asyncio.wait_for(reader, STEP_TIMEOUT)
+        # Without the timestamp and logger name.
+        result["log"] = [line.split(": ", 1)[-1] for line in log]
+        return result
+    finally:
+        if bot.returncode is None:
+            bot.kill()
+            await bot.wait()
+        reader.cancel()
+
+
 async def scenario_expired(browser: Any, server: SignalingServer) -> dict[str, Any]:
     token = TokenIssuer.hs256(SECRET).issue("demo", "mallory", 60, time.time() - 3600)
     console: list[str] = []
@@ -317,6 +385,7 @@ async def main(shot: str) -> dict[str, Any]:
             call = await scenario_call(browser, server, shot)
             expired = await scenario_expired(browser, server)
             relayed = await scenario_turn(browser)
+            bot = await scenario_bot(browser, server)
         finally:
             await browser.close()
         denied = await scenario_denied(pw, server)
@@ -327,6 +396,7 @@ async def main(shot: str) -> dict[str, Any]:
             "denied": denied,
             "tls": tls,
             "turn": relayed,
+            "bot": bot,
             "errors": dict(server.hub.stats.errors),
         }
 

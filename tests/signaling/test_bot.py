@@ -29,7 +29,7 @@ from pyrtc.signaling import (
     SignalingError,
     SignalingServer,
 )
-from pyrtc.signaling.bot import Bot, BotError
+from pyrtc.signaling.bot import Bot, BotError, _sections
 from pyrtc.signaling.protocol import ClientMessage
 
 from .conftest import SECRET, ServerFactory
@@ -118,7 +118,10 @@ class Caller:
                     self.trickled_in += 1
 
     async def stop_tasks(self) -> None:
+        """Stop reading and writing; a failure of either is the test's failure."""
         for task in self._tasks:
+            if task.done():
+                task.result()
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
@@ -342,3 +345,19 @@ async def test_cli_echoes_then_stops_cleanly_on_a_signal(
         assert "Traceback" not in output
         await eventually(lambda: caller.channel.readyState == "closed")
         await caller.hang_up()
+
+
+def test_answer_sections_are_described_for_the_log() -> None:
+    answer = (
+        "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+        "m=audio 0 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\na=inactive\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:2\r\n"
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:3\r\n"
+    )
+    assert _sections(answer) == [
+        "audio rejected",
+        "video inactive",
+        "video sendrecv",
+        "application accepted",
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -141,3 +142,36 @@ def test_relay_only_call_through_coturn_with_rest_credentials(
     turn = browser_result["turn"]
     assert turn["paths"] == ["relay/udp → relay", "relay/udp → relay"]
     assert turn["errors_shown"] == [False, False]
+
+
+def test_pyrtc_bot_answers_the_page_and_echoes_the_chat(browser_result: dict[str, Any]) -> None:
+    bot = browser_result["bot"]
+    assert bot["peers"].startswith("bot (p")
+    # Two calls one after the other from the same page, each echoed by the bot.
+    assert bot["chat"] == [
+        "me: hello bot",
+        "bot: hello bot",
+        "me: second call ✓",
+        "bot: second call ✓",
+    ]
+    assert bot["states"] == ["ended: you hung up", "ended: you hung up"]
+    assert bot["errors_shown"] is False
+    assert bot["console_errors"] == []
+    log = bot["log"]
+    [carol] = [line.removesuffix(" joined") for line in log if line.endswith(" joined")]
+    assert carol.startswith("carol (p")
+    # The page offered camera and microphone: the bot answered (media rejected) and
+    # the data channel opened anyway; the hang-up closed the bot's side too.
+    # Rejected today; inactive or receive-only once the peer connection negotiates media.
+    media = "(rejected|inactive|recvonly)"
+    answered = re.compile(
+        rf"{re.escape(carol)}: answered: audio {media}, video {media}, application accepted"
+    )
+    assert sum(bool(answered.fullmatch(line)) for line in log) == 2, log
+    assert log.count(f"{carol}: connection connected") == 2, log
+    assert log.count(f"{carol}: data channel 'chat' open") == 2, log
+    assert log.count(f"{carol}: connection closed") == 2, log
+    # SIGTERM: the bot leaves the room and exits 0.
+    assert log[-1] == "left room botroom"
+    assert bot["exit_status"] == 0, log
+    assert not any("Traceback" in line for line in log)

@@ -485,36 +485,46 @@ class Sender:
         """Assign TSNs to queued chunks and send them within cwnd and rwnd (§6.1)."""
         pending = self.pending
         outstanding = self.outstanding
-        sent = False
-        while pending:
-            if self.flight_size >= self.cwnd:
-                break
+        next_ssn = self._next_ssn
+        cwnd = self.cwnd
+        # The per-chunk state lives in locals and is written back once (hot loop).
+        flight = self.flight_size
+        rwnd = self.peer_rwnd
+        tsn = self.next_tsn
+        unbuffered: dict[int, int] = {}
+        while pending and flight < cwnd:
             chunk = pending[0]
             message = chunk.message
             if message.abandoned:
                 pending.popleft()
                 continue
             length = len(chunk.data)
-            if length > self.peer_rwnd and self.flight_size:
+            if length > rwnd and flight:
                 break
-            if self._expired(message, now):
+            if message.expires is not None and self._expired(message, now):
+                self.flight_size = flight  # _abandon takes its in-flight chunks out
                 self._abandon(message)
+                flight = self.flight_size
                 pending.popleft()
                 continue
+            sid = message.stream_id
             if chunk.flags & FLAG_BEGINNING and message.ordered:
-                sid = message.stream_id
-                message.ssn = self._next_ssn.get(sid, 0)
-                self._next_ssn[sid] = (message.ssn + 1) & 0xFFFF
+                message.ssn = ssn = next_ssn.get(sid, 0)
+                next_ssn[sid] = (ssn + 1) & 0xFFFF
             pending.popleft()
-            chunk.tsn = self.next_tsn
-            self.next_tsn = (self.next_tsn + 1) & _MASK
+            chunk.tsn = tsn
+            tsn = (tsn + 1) & _MASK
             chunk.sends = 1
             chunk.sent_at = now
             chunk.in_flight = True
-            self.flight_size += length
-            self.peer_rwnd = max(0, self.peer_rwnd - length)
+            flight += length
+            rwnd = rwnd - length if rwnd > length else 0
             outstanding.append(chunk)
             add(chunk.encode())
-            sent = True
-            self._unbuffer(message.stream_id, length)
-        return sent
+            unbuffered[sid] = unbuffered.get(sid, 0) + length
+        self.flight_size = flight
+        self.peer_rwnd = rwnd
+        self.next_tsn = tsn
+        for sid, size in unbuffered.items():
+            self._unbuffer(sid, size)
+        return bool(unbuffered)

@@ -67,9 +67,6 @@ FATAL_CODES = frozenset(
 )
 """Signaling error codes that end the bot: a new connection would be refused the same way."""
 
-PING_INTERVAL = 20.0
-"""Seconds between keep-alives; the server's default idle timeout is 60 s."""
-
 
 class BotError(Error):
     """The bot gave up: the server stayed unreachable for ``max_retries`` attempts."""
@@ -166,7 +163,8 @@ class Bot:
     a fresh token each time. ``addresses`` pins the local addresses the peer connections
     gather on (default: the host's interfaces). After a lost connection the bot waits
     ``backoff`` seconds, doubling up to ``max_backoff``, and gives up after
-    ``max_retries`` failed attempts in a row.
+    ``max_retries`` failed attempts in a row. A ``ping`` every ``ping_interval`` seconds
+    keeps the server's idle timer (60 s by default) from closing a quiet bot.
     """
 
     def __init__(
@@ -179,6 +177,7 @@ class Bot:
         max_retries: int = 5,
         backoff: float = 0.5,
         max_backoff: float = 10.0,
+        ping_interval: float = 20.0,
     ) -> None:
         self.url = url
         self.room = room
@@ -187,6 +186,7 @@ class Bot:
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.ping_interval = ping_interval
         self.id: str | None = None
         """Our participant id while joined."""
         self.joined = asyncio.Event()
@@ -293,9 +293,9 @@ class Bot:
         log.info("%s calls", call)
         try:
             await call.answer(sdp)
-        except Error as exc:
+        except (Error, OSError) as exc:  # a bad offer, or no socket to gather on
             log.warning("%s: cannot answer: %s", call, exc)
-            self._end(call, "bad offer")
+            self._end(call, "cannot answer")
 
     def _end(self, call: _Call, why: str) -> None:
         """Forget ``call`` and close its peer connection in the background."""
@@ -322,7 +322,7 @@ class Bot:
 
     async def _ping(self) -> None:
         while True:
-            await asyncio.sleep(PING_INTERVAL)
+            await asyncio.sleep(self.ping_interval)
             self._outbox.put_nowait(Ping())
 
 

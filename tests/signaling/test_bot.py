@@ -24,6 +24,7 @@ from pyrtc.signaling import (
     Answer,
     Candidate,
     IceCandidate,
+    Limits,
     Offer,
     SignalingClient,
     SignalingError,
@@ -255,6 +256,32 @@ async def test_reconnects_when_the_server_comes_back_then_gives_up(
     with pytest.raises(BotError, match="after 3 retries"):
         async with asyncio.timeout(STEP):
             await task
+
+
+async def test_a_bad_offer_ends_only_that_call(make_server: ServerFactory, token: Token) -> None:
+    async with make_server() as server:
+        bot = make_bot(server, token)
+        async with running(bot):
+            mallory = await Caller.join(server, token, "mallory")
+            await mallory.client.send_offer(mallory.bot_id, "v=0\r\nnot sdp\r\n")
+            await mallory.client.send_candidate(mallory.bot_id, IceCandidate("candidate:x"))
+            alice = await Caller.join(server, token, "alice")
+            await alice.call()
+            assert await alice.echo("fine") == "fine"
+            assert list(bot.calls) == [alice.client.id]
+            await alice.hang_up()
+            await mallory.pc.close()
+            await mallory.client.leave()
+
+
+async def test_pings_keep_a_quiet_bot_in_the_room(make_server: ServerFactory, token: Token) -> None:
+    async with make_server(limits=Limits(idle_timeout=0.5)) as server:
+        bot = Bot(server.ws_url, ROOM, lambda: token(ROOM, "bot"), ping_interval=0.1)
+        async with running(bot):
+            first = bot.id
+            await asyncio.sleep(1.5)
+            assert bot.id == first  # never closed and rejoined
+        assert server.hub.stats.errors == {}
 
 
 async def test_refused_token_is_fatal(make_server: ServerFactory, token: Token) -> None:

@@ -1,9 +1,10 @@
-"""JSEP (RFC 9429) session descriptions for a data-channel peer connection.
+"""JSEP (RFC 9429) session descriptions for a peer connection.
 
 Builds our offers and answers (one BUNDLE group with max-bundle, RFC 8843; ``setup`` roles
 of RFC 8842 section 5; SCTP parameters of RFC 8841) and reads the transport parameters out
-of the peer's description. Media sections of a remote offer are answered as rejected
-(port 0, RFC 9429 section 5.3.1): media is not negotiated yet.
+of the peer's description. The media attributes of audio/video sections come from
+:mod:`pyrtc.pc.media_controller`; sections nobody can use are answered as rejected (port 0,
+RFC 9429 section 5.3.1).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class Section:
     proto: str
     formats: list[str]
     rejected: bool = False
+    media: list[Attribute] = field(default_factory=list)
+    """Direction, codecs, extensions, msid and ssrc lines of an audio/video section."""
 
 
 @dataclass
@@ -97,6 +100,8 @@ def build_description(
     for section in sections:
         port = 0 if section.rejected else 9
         attributes: list[Attribute] = [Mid(section.mid)]
+        if not section.rejected:
+            attributes += section.media
         description = MediaDescription(
             section.kind,
             port,
@@ -131,35 +136,39 @@ def build_description(
 
 def sections_from_offer(offer: SessionDescription) -> list[Section]:
     """The sections of our answer (RFC 9429 section 5.3.1): the offer's, in order, with
-    everything but the first usable data section rejected."""
+    everything but the first usable data section and the RTP audio/video sections rejected
+    (the media layer rejects those whose codecs do not match)."""
     sections = []
     have_data = False
     for index, media in enumerate(offer.media):
         mid = media.mid if media.mid is not None else str(index)
-        usable = (
+        data = (
             media.kind == "application"
-            and media.port != 0
             and media.protocol.upper().endswith("DTLS/SCTP")
             and DATA_FORMAT in media.formats
             and not have_data
         )
-        have_data = have_data or usable
+        rtp = media.kind in ("audio", "video") and media.protocol.upper().endswith("RTP/SAVPF")
+        usable = media.port != 0 and (data or rtp)
+        have_data = have_data or (usable and data)
         sections.append(Section(mid, media.kind, media.protocol, media.formats, not usable))
     return sections
 
 
 def remote_parameters(description: SessionDescription) -> RemoteParameters | None:
-    """The ICE, DTLS and SCTP parameters for the data section's transport: those of its
-    BUNDLE group's tag (the first mid of the group, RFC 8843 section 7), and the candidates
-    of every accepted section of the group; ``None`` without a usable data section.
+    """The ICE, DTLS and SCTP parameters of the transport: those of the BUNDLE group's tag
+    (the first mid of the group, RFC 8843 section 7) holding the data section, else the
+    first accepted section, and the candidates of every accepted section of the group;
+    ``None`` without an accepted section.
     Raises :class:`InvalidAccessError` when ICE credentials or fingerprints are missing."""
     accepted = [m for m in description.media if m.port != 0]
     data = next((m for m in accepted if m.kind == "application" and DATA_FORMAT in m.formats), None)
-    if data is None:
+    first = data or next(iter(accepted), None)
+    if first is None:
         return None
-    group: list[MediaDescription] = [data]
+    group: list[MediaDescription] = [first]
     for mids in description.bundle_groups:
-        if data.mid in mids:
+        if first.mid in mids:
             group = [m for mid in mids for m in accepted if m.mid == mid]
             break
     # The tag (group[0]) first; any section of the group that has them if the tag lacks them.
@@ -189,10 +198,10 @@ def remote_parameters(description: SessionDescription) -> RemoteParameters | Non
         lite=description.ice_lite,
         fingerprints=fingerprints,
         setup=next((s for m in group if (s := description.effective_setup(m))), None),
-        sctp_port=data.sctp_port or SCTP_PORT,
+        sctp_port=None if data is None else data.sctp_port or SCTP_PORT,
         max_message_size=(
             DEFAULT_MAX_MESSAGE_SIZE
-            if data.max_message_size is None
+            if data is None or data.max_message_size is None
             else data.max_message_size or 2**30  # 0 means "no limit" (RFC 8841 section 6)
         ),
         candidates=candidates,

@@ -28,6 +28,7 @@ from pyrtc.dtls import RTCCertificate
 from pyrtc.emitter import EventEmitter
 from pyrtc.ice import Candidate, RTCIceServer
 from pyrtc.ice.agent import TurnServer
+from pyrtc.mediastreams import MediaStreamTrack
 from pyrtc.net.ice import host_addresses
 from pyrtc.pc.config import RTCConfiguration, RTCIceCandidate, RTCSessionDescription
 from pyrtc.pc.datachannel import RTCDataChannel
@@ -51,6 +52,8 @@ from pyrtc.pc.jsep import (
     remote_parameters,
     sections_from_offer,
 )
+from pyrtc.pc.media_controller import MediaController
+from pyrtc.pc.rtp import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from pyrtc.pc.stack import TransportStack
 from pyrtc.sansio import Address, Event
 from pyrtc.sctp import AssociationClosed, SctpError
@@ -120,9 +123,12 @@ class RTCPeerConnection(EventEmitter):
     ``icecandidate`` events); without it, it waits so that :attr:`localDescription` holds every
     candidate, as aiortc does.
 
-    Events: ``datachannel``, ``icecandidate`` (an :class:`RTCIceCandidate`, ``None`` at the
-    end), ``negotiationneeded``, ``signalingstatechange``, ``icegatheringstatechange``,
-    ``iceconnectionstatechange``, ``connectionstatechange``.
+    Media: ``addTrack``, ``addTransceiver``, ``getTransceivers``, ``getSenders``,
+    ``getReceivers`` and the ``track`` event (see :mod:`pyrtc.pc.rtp`).
+
+    Events: ``datachannel``, ``track``, ``icecandidate`` (an :class:`RTCIceCandidate`,
+    ``None`` at the end), ``negotiationneeded``, ``signalingstatechange``,
+    ``icegatheringstatechange``, ``iceconnectionstatechange``, ``connectionstatechange``.
     """
 
     def __init__(
@@ -175,8 +181,7 @@ class RTCPeerConnection(EventEmitter):
         self._can_trickle: bool | None = None
         self.failure_reason: str | None = None
         """Why ``connectionState`` became ``failed`` (pyrtc extension)."""
-        self.media_packets_dropped = 0
-        """SRTP/SRTCP datagrams demultiplexed and dropped: media is not negotiated yet."""
+        self._media = MediaController(self)
         self.send_errors = 0
 
     # -- W3C attributes -----------------------------------------------------------------------
@@ -251,6 +256,7 @@ class RTCPeerConnection(EventEmitter):
         if (iceRestart or self._restart_pending) and self._remote is not None:
             stack.agent.restart(self._loop_time())
             self._restart_pending = False
+        self._media.offer_sections(self._sections)
         if self._data_wanted and not any(s.kind == "application" for s in self._sections):
             mid = str(len(self._sections))
             self._sections.append(Section(mid, "application", DATA_PROTO, [DATA_FORMAT]))
@@ -262,6 +268,7 @@ class RTCPeerConnection(EventEmitter):
         self._check_open()
         if self._signaling_state != "have-remote-offer":
             raise InvalidStateError(f"cannot create an answer in {self._signaling_state}")
+        self._media.answer_sections(self._sections)
         self._session_version += 1
         return RTCSessionDescription(self._describe("answer"), "answer")
 
@@ -296,8 +303,10 @@ class RTCPeerConnection(EventEmitter):
             self._pending_local_type = None
             self._current_local_type = "answer"
             self._current_remote, self._pending_remote = self._pending_remote, None
+            self._media.apply_local_answer()
             self._set_signaling("stable")
             self._start_transport()
+            self._start_media()
         else:
             raise InvalidAccessError(f"unsupported description type {kind!r}")
         await self._gather()
@@ -329,6 +338,7 @@ class RTCPeerConnection(EventEmitter):
             self._offerer = False
             self._before_remote_offer = (copy.deepcopy(self._sections), self._remote)
             self._sections = sections_from_offer(parsed)
+            self._media.apply_remote_offer(self._sections, parsed)
             self._apply_remote(parsed, offer=True)
             self._pending_remote = description
             self._set_signaling("have-remote-offer")
@@ -340,10 +350,12 @@ class RTCPeerConnection(EventEmitter):
             for section, media in zip(self._sections, parsed.media, strict=True):
                 section.rejected = section.rejected or media.port == 0
             self._apply_remote(parsed, offer=False)
+            self._media.apply_remote_answer(self._sections, parsed)
             self._current_remote, self._pending_remote = description, None
             self._current_local_type, self._pending_local_type = "offer", None
             self._set_signaling("stable")
             self._start_transport()
+            self._start_media()
         else:
             raise InvalidAccessError(f"unsupported description type {kind!r}")
         self._schedule_flush()
@@ -405,6 +417,49 @@ class RTCPeerConnection(EventEmitter):
         self._schedule_flush()
         return channel
 
+    def addTrack(self, track: MediaStreamTrack) -> RTCRtpSender:
+        """Send ``track``: on an unused transceiver of its kind, else a new ``sendrecv`` one
+        (W3C webrtc section 5.1)."""
+        self._check_open()
+        if any(s.track is track for s in self.getSenders()):
+            raise InvalidAccessError("the track is already being sent")
+        for transceiver in self._media.transceivers:
+            if (
+                transceiver.kind == track.kind
+                and transceiver.sender.track is None
+                and not transceiver.stopped
+            ):
+                transceiver.sender._track = track
+                if transceiver.direction in ("recvonly", "inactive"):
+                    transceiver.direction = (
+                        "sendrecv" if transceiver.direction == "recvonly" else "sendonly"
+                    )
+                self._queue_negotiation()
+                return transceiver.sender
+        return self.addTransceiver(track, "sendrecv").sender
+
+    def addTransceiver(
+        self, trackOrKind: MediaStreamTrack | str, direction: str = "sendrecv"
+    ) -> RTCRtpTransceiver:
+        """A new transceiver for a track or a kind (``"audio"``/``"video"``)."""
+        self._check_open()
+        if isinstance(trackOrKind, str):
+            transceiver = RTCRtpTransceiver(trackOrKind, direction, None)
+        else:
+            transceiver = RTCRtpTransceiver(trackOrKind.kind, direction, trackOrKind)
+        self._media.transceivers.append(transceiver)
+        self._queue_negotiation()
+        return transceiver
+
+    def getTransceivers(self) -> list[RTCRtpTransceiver]:
+        return list(self._media.transceivers)
+
+    def getSenders(self) -> list[RTCRtpSender]:
+        return [t.sender for t in self._media.transceivers]
+
+    def getReceivers(self) -> list[RTCRtpReceiver]:
+        return [t.receiver for t in self._media.transceivers]
+
     async def getStats(self) -> Any:
         """An ``RTCStatsReport`` (see :mod:`pyrtc.pc.stats`)."""
         from pyrtc.pc.stats import collect
@@ -422,6 +477,7 @@ class RTCPeerConnection(EventEmitter):
             stack.close(now)
             self._flush()
         self._cancel_timer()
+        self._media.close()
         for sock in self._sockets.values():
             if self._loop is not None:
                 self._loop.remove_reader(sock.sock)
@@ -623,6 +679,11 @@ class RTCPeerConnection(EventEmitter):
             self._unassigned.clear()
         self._schedule_flush()
 
+    def _start_media(self) -> None:
+        if self._stack is not None:
+            self._media.start(self._stack)
+            self._schedule_flush()
+
     def _local_setup(self, kind: str) -> str:
         """``a=setup`` (RFC 8842 section 5): offers say ``actpass``; an answer keeps the role
         of a running DTLS association, else takes ``active`` unless the offerer did."""
@@ -687,6 +748,7 @@ class RTCPeerConnection(EventEmitter):
             while event is not None:
                 self._dispatch(event)
                 event = stack.next_event()
+            self._media.flush(stack, loop.time())
             sockets = self._sockets
             for transmit in stack.datagrams_to_send(loop.time()):
                 sock = sockets.get(transmit.local)
@@ -702,6 +764,9 @@ class RTCPeerConnection(EventEmitter):
         if self._closed:
             return
         when = stack.get_timer()
+        media_when = self._media.get_timer()
+        if media_when is not None and (when is None or media_when < when):
+            when = media_when
         if when != self._timer_at:
             self._cancel_timer()
             if when is not None:
@@ -713,7 +778,9 @@ class RTCPeerConnection(EventEmitter):
         stack, loop = self._stack, self._loop
         if stack is None or loop is None or self._closed:
             return
-        stack.handle_timer(max(loop.time(), when))
+        now = max(loop.time(), when)
+        stack.handle_timer(now)
+        self._media.handle_timer(now)
         self._flush()
 
     def _cancel_timer(self) -> None:
@@ -773,6 +840,8 @@ class RTCPeerConnection(EventEmitter):
         elif kind is DtlsStateChanged:
             assert isinstance(event, DtlsStateChanged)
             self._dtls_state = event.state
+            if event.state == "connected":
+                self._start_media()
             if event.reason is not None:
                 self.failure_reason = event.reason
                 logger.warning("%s", event.reason)
@@ -782,7 +851,8 @@ class RTCPeerConnection(EventEmitter):
                 channel._set_state("closed")
             self._channels.clear()
         elif kind is MediaReceived:
-            self.media_packets_dropped += 1
+            assert isinstance(event, MediaReceived)
+            self._media.receive(event.data, self._loop_time())
 
     def _on_local_candidate(self, candidate: Candidate | None) -> None:
         if candidate is None:

@@ -69,7 +69,7 @@ FATAL_CODES = frozenset(
 
 
 class BotError(Error):
-    """The bot gave up: the server stayed unreachable for ``max_retries`` attempts."""
+    """The bot gave up: ``max_retries`` attempts in a row to (re)join the room failed."""
 
 
 class _Call:
@@ -211,7 +211,8 @@ class Bot:
                 failures += 1
                 if failures > self.max_retries:
                     raise BotError(
-                        f"cannot reach {self.url} after {self.max_retries} retries: {exc}"
+                        f"cannot join {self.room} at {self.url} after {self.max_retries} "
+                        f"retries: {exc}"
                     ) from exc
                 delay = min(self.backoff * 2 ** (failures - 1), self.max_backoff)
                 log.warning("cannot join (%s); retrying in %.1f s", exc, delay)

@@ -339,7 +339,7 @@ async def test_cli_gives_up_on_an_unreachable_server() -> None:
     process = await run_cli("--url", url, "--room", ROOM, "--secret", SECRET, "--retries", "1")
     status, output = await finish(process)
     assert status == 1
-    assert f"giving up: cannot reach {url} after 1 retries" in output
+    assert f"giving up: cannot join {ROOM} at {url} after 1 retries" in output
     assert "Traceback" not in output
 
 

@@ -43,6 +43,7 @@ class _Negotiated:
         self.codecs: list[Codec] = []
         self.extensions: list[tuple[int, str]] = []
         self.answer_direction = "inactive"
+        self.remote_direction = "inactive"
         self.remote_ssrc: int | None = None
         self.remote_rtx_ssrc: int | None = None
 
@@ -114,7 +115,7 @@ class MediaController:
                 continue
             state.codecs = codecs
             state.extensions = match_extensions(section.kind, media.extmaps)
-            state.answer_direction = answer_direction(remote.direction, transceiver.direction)
+            state.remote_direction = remote.direction
             state.remote_ssrc, state.remote_rtx_ssrc = remote.ssrc, remote.rtx_ssrc
             section.formats = [str(c.payload_type) for c in codecs]
             self._fire_track(transceiver, remote.direction)
@@ -126,6 +127,7 @@ class MediaController:
             if transceiver is None or section.rejected:
                 continue
             state = self._state(transceiver)
+            state.answer_direction = answer_direction(state.remote_direction, transceiver.direction)
             section.media = self._local(
                 transceiver, state.answer_direction, state.codecs, state.extensions
             )

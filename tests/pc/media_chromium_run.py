@@ -1,0 +1,115 @@
+"""pyrtc <-> real Chromium media call; run by test_media_chromium.py inside ``unshare -n``.
+
+Chromium offers its fake camera and microphone (sendrecv); pyrtc answers with a
+``VideoStreamTrack`` and an ``AudioStreamTrack`` of its own. Prints one JSON line: what
+pyrtc decoded from Chromium and Chromium's inbound-rtp counters for what pyrtc sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+import av
+from playwright.async_api import async_playwright
+
+from pyrtc.mediastreams import AudioStreamTrack, MediaStreamTrack, VideoStreamTrack
+from pyrtc.pc import RTCPeerConnection, RTCSessionDescription
+from pyrtc.sdp import SessionDescription
+from tests.pc.chromium_run import CHROMIUM, FLAGS, progress, serve_page
+
+TIMEOUT = 20.0
+OFFER_JS = """async () => {
+  const stream = await navigator.mediaDevices.getUserMedia({audio: true, video: true});
+  const pc = new RTCPeerConnection();
+  window.pc = pc;
+  stream.getTracks().forEach(t => pc.addTrack(t, stream));
+  await pc.setLocalDescription();
+  await new Promise(resolve => {
+    if (pc.iceGatheringState === 'complete') return resolve();
+    pc.onicegatheringstatechange = () => {
+      if (pc.iceGatheringState === 'complete') resolve();
+    };
+  });
+  return {type: pc.localDescription.type, sdp: pc.localDescription.sdp};
+}"""
+STATS_JS = """async () => {
+  const out = {};
+  (await pc.getStats()).forEach(s => {
+    if (s.type === 'inbound-rtp') {
+      out[s.kind] = {packetsReceived: s.packetsReceived, framesDecoded: s.framesDecoded,
+                     frameWidth: s.frameWidth, frameHeight: s.frameHeight};
+    }
+  });
+  out.state = pc.connectionState;
+  return out;
+}"""
+
+
+async def call(page: Any) -> dict[str, Any]:
+    pc = RTCPeerConnection(addresses=["127.0.0.1"])
+    tracks: list[MediaStreamTrack] = []
+    pc.on("track", tracks.append)
+    video, audio = VideoStreamTrack(), AudioStreamTrack()
+    try:
+        offer = await page.evaluate(OFFER_JS)
+        await pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], offer["type"]))
+        pc.addTrack(video)
+        pc.addTrack(audio)
+        await pc.setLocalDescription(await pc.createAnswer())
+        local = pc.localDescription
+        assert local is not None
+        answer = SessionDescription.parse(local.sdp)
+        await page.evaluate("a => pc.setRemoteDescription(a)", {"type": "answer", "sdp": local.sdp})
+        progress("answered; receiving")
+        remote = {t.kind: t for t in tracks}
+        sizes = []
+        for _ in range(30):
+            frame = await asyncio.wait_for(remote["video"].recv(), TIMEOUT)
+            assert isinstance(frame, av.VideoFrame)
+            sizes.append([frame.width, frame.height])
+        sounds = [await asyncio.wait_for(remote["audio"].recv(), TIMEOUT) for _ in range(10)]
+        first = await page.evaluate(STATS_JS)
+        await asyncio.sleep(2.0)
+        second = await page.evaluate(STATS_JS)
+        return {
+            "answer": [
+                [m.kind, m.port, m.direction, [c.name for c in m.codecs]] for m in answer.media
+            ],
+            "video_sizes": sizes,
+            "audio_rates": [getattr(f, "sample_rate", None) for f in sounds],
+            "pyrtc_state": pc.connectionState,
+            "chromium_stats": [first, second],
+        }
+    finally:
+        video.stop()
+        audio.stop()
+        await pc.close()
+
+
+async def run_all() -> None:
+    server, url = await serve_page()
+    progress("starting Chromium")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(url)
+            result = await asyncio.wait_for(call(page), TIMEOUT * 3)
+        finally:
+            await browser.close()
+            server.close()
+    progress("done")
+    print(json.dumps({"chromium_offers_media": result}))
+
+
+async def main() -> None:
+    async with asyncio.timeout(90):
+        await run_all()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+    sys.exit(0)

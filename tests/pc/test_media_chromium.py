@@ -1,0 +1,69 @@
+"""pyrtc <-> headless Chromium media call (Debian /usr/bin/chromium via Playwright):
+Chromium's fake camera and microphone to pyrtc, decoded; pyrtc's test pattern and silence to
+Chromium, whose getStats shows framesDecoded growing. ``media_chromium_run.py`` runs inside a
+loopback-only network namespace (``unshare -n``), as ``chromium_run.py`` does."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from tests.pc.test_chromium import ROOT, _missing
+
+pytestmark = [
+    pytest.mark.interop,
+    pytest.mark.skipif(_missing() is not None, reason=_missing() or ""),
+]
+
+
+@pytest.fixture(scope="module")
+def result() -> dict[str, Any]:
+    script = f"ip link set lo up; exec {sys.executable} -m tests.pc.media_chromium_run"
+    proc = subprocess.Popen(
+        ["unshare", "-n", "sh", "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=100)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"media_chromium_run.py did not finish in 100 s:\n{err[-4000:]}")
+    assert proc.returncode == 0, err[-4000:]
+    outcome: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return outcome["chromium_offers_media"]
+
+
+def test_answer_accepts_chromium_media(result: dict[str, Any]) -> None:
+    """Our answer keeps Chromium's sections, sendrecv, with the codecs we share."""
+    assert result["answer"] == [
+        ["audio", 9, "sendrecv", ["opus", "PCMU", "PCMA"]],
+        ["video", 9, "sendrecv", ["VP8", "rtx", "H264", "rtx"]],
+    ]
+    assert result["pyrtc_state"] == "connected"
+
+
+def test_pyrtc_decodes_chromium(result: dict[str, Any]) -> None:
+    """30 VP8 frames from Chromium's fake camera and 10 Opus frames from its microphone."""
+    sizes = result["video_sizes"]
+    assert len(sizes) == 30 and all(w > 0 and h > 0 for w, h in sizes)
+    assert result["audio_rates"] == [48000] * 10
+
+
+def test_chromium_decodes_pyrtc(result: dict[str, Any]) -> None:
+    """Chromium's inbound-rtp: video frames decoded keep growing, audio packets arrive."""
+    first, second = result["chromium_stats"]
+    assert first["state"] == second["state"] == "connected"
+    assert second["video"]["framesDecoded"] > first["video"]["framesDecoded"] > 0
+    assert (second["video"]["frameWidth"], second["video"]["frameHeight"]) == (640, 480)
+    assert second["audio"]["packetsReceived"] > first["audio"]["packetsReceived"] > 0

@@ -13,7 +13,8 @@ call.
 If the server goes away, the bot reconnects with exponential backoff and gives up with
 :class:`BotError` after ``max_retries`` attempts in a row; refused credentials
 (``token-*``), a refused origin or a protocol mismatch raise :class:`SignalingError` at
-once, since retrying cannot help.
+once, since retrying cannot help, and so does a server certificate that does not verify
+(:class:`ssl.SSLCertVerificationError`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl as ssl_module
 from collections.abc import Callable, Sequence
 
 from websockets.exceptions import ConnectionClosed
@@ -160,7 +162,8 @@ class Bot:
     """Join ``room`` at ``url`` and echo the data channels of everyone who calls.
 
     ``token`` is called for every (re)connection, so a bot holding a signing secret mints
-    a fresh token each time. ``addresses`` pins the local addresses the peer connections
+    a fresh token each time. ``ssl`` is the TLS context for ``wss://`` (default: the
+    system's CAs). ``addresses`` pins the local addresses the peer connections
     gather on (default: the host's interfaces). After a lost connection the bot waits
     ``backoff`` seconds, doubling up to ``max_backoff``, and gives up after
     ``max_retries`` failed attempts in a row. A ``ping`` every ``ping_interval`` seconds
@@ -173,6 +176,7 @@ class Bot:
         room: str,
         token: Callable[[], str],
         *,
+        ssl: ssl_module.SSLContext | None = None,
         addresses: Sequence[str] | None = None,
         max_retries: int = 5,
         backoff: float = 0.5,
@@ -182,6 +186,10 @@ class Bot:
         self.url = url
         self.room = room
         self._token = token
+        if ssl is None and url.startswith("wss:"):
+            # SignalingClient hands ssl=None to websockets, which refuses it for wss://.
+            ssl = ssl_module.create_default_context()
+        self._ssl = ssl
         self._addresses = list(addresses) if addresses is not None else None
         self.max_retries = max_retries
         self.backoff = backoff
@@ -204,7 +212,11 @@ class Bot:
         failures = 0
         while not stop.is_set():
             try:
-                client = await SignalingClient.connect(self.url, self.room, self._token())
+                client = await SignalingClient.connect(
+                    self.url, self.room, self._token(), ssl=self._ssl
+                )
+            except ssl_module.SSLCertVerificationError:
+                raise
             except (OSError, TimeoutError, SignalingError) as exc:
                 if isinstance(exc, SignalingError) and exc.code in FATAL_CODES:
                     raise

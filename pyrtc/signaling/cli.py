@@ -8,6 +8,7 @@ import asyncio
 import logging
 import os
 import signal
+import ssl
 import tempfile
 import time
 from pathlib import Path
@@ -170,8 +171,23 @@ def _cmd_bot(args: argparse.Namespace) -> int:
             # A fresh token for every (re)connection: it only has to be valid at join.
             return issuer.issue(args.room, args.name, 60, time.time())
 
+    context = None
+    if args.cafile is not None:
+        try:
+            context = ssl.create_default_context(cafile=str(args.cafile))
+        except (OSError, ssl.SSLError) as exc:
+            console.print(f"[red]cannot load {args.cafile}:[/red] {exc}")
+            return 2
+
     async def run() -> None:
-        bot = Bot(args.url, args.room, token, addresses=args.address, max_retries=args.retries)
+        bot = Bot(
+            args.url,
+            args.room,
+            token,
+            ssl=context,
+            addresses=args.address,
+            max_retries=args.retries,
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -182,7 +198,7 @@ def _cmd_bot(args: argparse.Namespace) -> int:
         asyncio.run(run())
     except KeyboardInterrupt:
         return 0
-    except SignalingError as exc:
+    except (SignalingError, ssl.SSLCertVerificationError) as exc:
         console.print(f"[red]cannot join room {args.room}:[/red] {exc}")
         return 2
     except BotError as exc:
@@ -240,6 +256,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     group.add_argument("--secret", help=f"HS256 secret to mint tokens (default: ${SECRET_ENV})")
     group.add_argument("--jwt-key", type=Path, metavar="PEM", help="ES256 key to mint tokens")
     p.add_argument("--name", default="bot", help="user name in minted tokens")
+    p.add_argument(
+        "--cafile",
+        type=Path,
+        metavar="PEM",
+        help="trust this certificate for wss:// (default: system CAs)",
+    )
     p.add_argument(
         "--address",
         action="append",

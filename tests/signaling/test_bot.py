@@ -9,6 +9,7 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +30,8 @@ from pyrtc.signaling import (
     SignalingClient,
     SignalingError,
     SignalingServer,
+    server_context,
+    write_self_signed,
 )
 from pyrtc.signaling.bot import Bot, BotError, _sections
 from pyrtc.signaling.protocol import ClientMessage
@@ -341,6 +344,37 @@ async def test_cli_gives_up_on_an_unreachable_server() -> None:
     assert status == 1
     assert f"giving up: cannot join {ROOM} at {url} after 1 retries" in output
     assert "Traceback" not in output
+
+
+async def test_cli_over_wss_with_a_self_signed_certificate(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    cert = write_self_signed(tmp_path)
+    context = server_context(cert, tmp_path / "key.pem")
+    async with make_server(ssl=context) as server:
+        assert server.ws_url.startswith("wss://")
+        argv = ("--url", server.ws_url, "--room", ROOM, "--secret", SECRET, "--retries", "0")
+        # Without the certificate: refused at once (retrying cannot help), exit status 2.
+        status, output = await finish(await run_cli(*argv))
+        assert status == 2
+        assert f"cannot join room {ROOM}:" in output and "certificate verify failed" in output
+        assert "Traceback" not in output and "retrying" not in output
+        # Trusting it: joins over TLS.
+        process = await run_cli(*argv, "--cafile", str(cert))
+        try:
+            assert process.stderr is not None
+            async with asyncio.timeout(STEP * 2):
+                while b"joined room" not in await process.stderr.readline():
+                    pass
+            assert server.hub.room_members(ROOM) == ["p1"]
+            process.terminate()
+            status, output = await finish(process)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        assert status == 0
+        assert f"left room {ROOM}" in output
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

@@ -16,7 +16,6 @@ from pathlib import Path
 from rich.console import Console
 
 from pyrtc.signaling.auth import TokenIssuer, TokenVerifier
-from pyrtc.signaling.bot import Bot, BotError
 from pyrtc.signaling.errors import ConfigError, SignalingError
 from pyrtc.signaling.limits import Limits
 from pyrtc.signaling.server import ServerConfig, SignalingServer, TurnRestConfig, is_loopback
@@ -151,6 +150,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_bot(args: argparse.Namespace) -> int:
+    # Imported here: the peer connection stack would slow down `pyrtc token` and `serve`.
+    from pyrtc.signaling.bot import Bot, BotError
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     if args.token:
         fixed: str = args.token

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
         RTCIceCandidate,
         RTCIceServer,
         RTCPeerConnection,
+        RTCRtpCodecParameters,
+        RTCRtpReceiver,
+        RTCRtpSender,
+        RTCRtpTransceiver,
         RTCSessionDescription,
     )
 
@@ -33,6 +37,10 @@ _PEER_CONNECTION_API = (
     "RTCIceCandidate",
     "RTCIceServer",
     "RTCPeerConnection",
+    "RTCRtpCodecParameters",
+    "RTCRtpReceiver",
+    "RTCRtpSender",
+    "RTCRtpTransceiver",
     "RTCSessionDescription",
 )
 
@@ -54,6 +62,10 @@ __all__ = [
     "RTCIceCandidate",
     "RTCIceServer",
     "RTCPeerConnection",
+    "RTCRtpCodecParameters",
+    "RTCRtpReceiver",
+    "RTCRtpSender",
+    "RTCRtpTransceiver",
     "RTCSessionDescription",
     "__version__",
 ]

@@ -1,16 +1,18 @@
 """``getStats()``: W3C webrtc-stats objects (https://www.w3.org/TR/webrtc-stats/).
 
 Types: ``peer-connection``, ``transport``, ``candidate-pair``, ``local-candidate``,
-``remote-candidate``, ``certificate``, ``data-channel``. Each object is a dataclass with the
-W3C member names; the report is a ``dict`` from ``id`` to object, like aiortc's.
+``remote-candidate``, ``certificate``, ``data-channel``, ``codec``, ``inbound-rtp``,
+``outbound-rtp``, ``remote-inbound-rtp``, ``remote-outbound-rtp``. Each object is a
+dataclass with the W3C member names; the report is a ``dict`` from ``id`` to object, like
+aiortc's.
 """
 
 from __future__ import annotations
 
 import base64
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from pyrtc.dtls import CipherSuite, RTCCertificate, certificate_fingerprint
 from pyrtc.dtls.suites import SrtpProfile
@@ -99,6 +101,66 @@ class RTCStatsReport(dict[str, RTCStats]):
     def of_type(self, kind: str) -> list[RTCStats]:
         """Every object of one ``type`` (pyrtc extension)."""
         return [s for s in self.values() if s.type == kind]
+
+
+@dataclass
+class RTCCodecStats(RTCStats):
+    transportId: str
+    payloadType: int
+    mimeType: str
+    clockRate: int
+    channels: int | None
+    sdpFmtpLine: str
+
+
+@dataclass
+class RTCRtpStreamStats(RTCStats):
+    """One RTP stream (``inbound-rtp``, ``outbound-rtp``, ``remote-inbound-rtp`` or
+    ``remote-outbound-rtp``); the counters of :mod:`pyrtc.rtpsession` (W3C names such as
+    ``packetsSent``, ``framesDecoded``, ``roundTripTime``) read as attributes too."""
+
+    ssrc: int
+    kind: str
+    transportId: str
+    codecId: str | None
+    counters: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        counters = self.__dict__.get("counters", {})
+        if name in counters:
+            return counters[name]
+        raise AttributeError(name)
+
+
+def _add_rtp(report: RTCStatsReport, pc: RTCPeerConnection, stamp: float, transport: str) -> None:
+    """The codec and RTP stream objects of every running sender and receiver."""
+    for transceiver in pc.getTransceivers():
+        kind = transceiver.kind
+        for source in (transceiver.sender, transceiver.receiver):
+            codecs = source._codecs
+            streams = source.getStats()
+            if not codecs or not streams:
+                continue
+            codec = codecs[0]
+            codec_id = f"CO{transport}{codec.payload_type}"
+            report[codec_id] = RTCCodecStats(
+                codec_id,
+                "codec",
+                stamp,
+                transport,
+                codec.payload_type,
+                f"{kind}/{codec.name}",
+                codec.clock_rate,
+                codec.channels,
+                codec.parameters.format(),
+            )
+            for stream in streams:
+                values = dict(stream)
+                kind_name, ssrc = values.pop("type"), values.pop("ssrc")
+                sid = f"{kind_name}-{ssrc}"
+                report[sid] = RTCRtpStreamStats(
+                    sid, kind_name, stamp, ssrc, kind, transport, codec_id, values
+                )
 
 
 def _candidate_id(prefix: str, candidate: Candidate) -> str:
@@ -199,6 +261,7 @@ def collect(pc: RTCPeerConnection) -> RTCStatsReport:
         local_cert,
         remote_cert,
     )
+    _add_rtp(report, pc, stamp, transport_id)
     return report
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import random
+from typing import Any
 
 import av
 
@@ -52,5 +54,53 @@ async def test_video_and_audio_one_way() -> None:
     finally:
         video.stop()
         audio.stop()
+        await caller.close()
+        await callee.close()
+
+
+async def test_lossy_video_is_repaired_and_reported() -> None:
+    """5 % of the caller's RTP datagrams are dropped before the socket: the callee NACKs,
+    the caller resends them as RTX, the frames keep decoding; getStats shows both sides."""
+    caller = RTCPeerConnection(addresses=LOOPBACK)
+    callee = RTCPeerConnection(addresses=LOOPBACK)
+    tracks: list[MediaStreamTrack] = []
+    callee.on("track", tracks.append)
+    video = VideoStreamTrack()
+    caller.addTransceiver(video, "sendonly")
+    rng = random.Random(5)
+    dropped = 0
+    try:
+        await signal(caller, callee)
+        for sock in caller._sockets.values():
+            send = sock.sendto
+
+            def lossy(data: bytes, addr: Any, send: Any = send) -> None:
+                nonlocal dropped
+                is_rtp = 127 < data[0] < 192 and not 191 < data[1] < 224
+                if is_rtp and rng.random() < 0.05:
+                    dropped += 1
+                    return
+                send(data, addr)
+
+            sock.sendto = lossy  # type: ignore[method-assign]
+        await wait_for_state(caller, "connectionState", "connected")
+        (remote,) = tracks
+        frames = await _collect(remote, 60)
+        assert len(frames) == 60 and dropped > 0
+        (transceiver,) = caller.getTransceivers()
+        assert transceiver.currentDirection == "sendonly"
+        outbound = transceiver.sender.getStats()[0]
+        assert outbound["retransmittedPacketsSent"] > 0 and outbound["nackCount"] > 0
+        inbound = callee.getTransceivers()[0].receiver.getStats()[0]
+        assert inbound["retransmittedPacketsReceived"] > 0
+        report = await callee.getStats()
+        (stats,) = report.of_type("inbound-rtp")
+        assert stats.kind == "video" and stats.framesDecoded >= 60
+        (codec,) = report.of_type("codec")
+        assert codec.mimeType == "video/VP8" and codec.clockRate == 90000
+        sent = (await caller.getStats()).of_type("outbound-rtp")
+        assert len(sent) == 1 and sent[0].retransmittedPacketsSent > 0
+    finally:
+        video.stop()
         await caller.close()
         await callee.close()

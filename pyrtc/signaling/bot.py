@@ -2,9 +2,10 @@
 
 The bot joins a room with :class:`SignalingClient` and answers every offer sent to it, as
 the other participant of the demo page does (the page that presses **Call** offers). For
-each caller it runs one :class:`~pyrtc.pc.RTCPeerConnection`: it answers (media sections
-of the offer are rejected by the peer connection, so a page that sends camera and
-microphone still gets its data channel), trickles candidates both ways through the server
+each caller it runs one :class:`~pyrtc.pc.RTCPeerConnection`: it answers (adding no
+track: the media sections of a page that sends camera and microphone are answered as the
+peer connection answers them, rejected while it negotiates no media, and the data channel
+works either way), trickles candidates both ways through the server
 and sends every message that arrives on a data channel back on the same channel, strings
 as strings and bytes as bytes. Several callers can be served at once; a caller that
 leaves, hangs up or fails is forgotten, and a new offer from the same caller replaces its
@@ -13,7 +14,7 @@ call.
 If the server goes away, the bot reconnects with exponential backoff and gives up with
 :class:`BotError` after ``max_retries`` attempts in a row; refused credentials
 (``token-*``), a refused origin or a protocol mismatch raise :class:`SignalingError` at
-once, since retrying cannot help, and so does a server certificate that does not verify
+once, since retrying cannot help; so does a server certificate that does not verify
 (:class:`ssl.SSLCertVerificationError`).
 """
 

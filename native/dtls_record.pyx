@@ -145,14 +145,14 @@ cdef class RecordCipher:
         if self._explicit:
             memcpy(body, aad, 8)
             body += 8
-        with nogil:
-            ok = (
-                EVP_EncryptInit_ex(self._enc, NULL, NULL, NULL, nonce)
-                and EVP_EncryptUpdate(self._enc, NULL, &m, aad, 13)
-                and (n == 0 or EVP_EncryptUpdate(self._enc, body, &m, src, <int>n))
-                and EVP_EncryptFinal_ex(self._enc, body + n, &m)
-                and EVP_CIPHER_CTX_ctrl(self._enc, EVP_CTRL_AEAD_GET_TAG, TAG, body + n)
-            )
+        # The GIL stays held: a record is small, and the context must not be shared by threads.
+        ok = (
+            EVP_EncryptInit_ex(self._enc, NULL, NULL, NULL, nonce)
+            and EVP_EncryptUpdate(self._enc, NULL, &m, aad, 13)
+            and (n == 0 or EVP_EncryptUpdate(self._enc, body, &m, src, <int>n))
+            and EVP_EncryptFinal_ex(self._enc, body + n, &m)
+            and EVP_CIPHER_CTX_ctrl(self._enc, EVP_CTRL_AEAD_GET_TAG, TAG, body + n)
+        )
         if not ok:
             raise RecordCipherError("OpenSSL failed to seal a record")
         return out
@@ -193,12 +193,11 @@ cdef class RecordCipher:
             self._nonce(aad, nonce)
         cdef bytes out = PyBytes_FromStringAndSize(NULL, n)
         cdef unsigned char *dst = <unsigned char *>PyBytes_AS_STRING(out)
-        with nogil:
-            ok = (
-                EVP_DecryptInit_ex(self._dec, NULL, NULL, NULL, nonce)
-                and EVP_DecryptUpdate(self._dec, NULL, &m, aad, 13)
-                and (n == 0 or EVP_DecryptUpdate(self._dec, dst, &m, src, <int>n))
-                and EVP_CIPHER_CTX_ctrl(self._dec, EVP_CTRL_AEAD_SET_TAG, TAG, <void *>(src + n))
-                and EVP_DecryptFinal_ex(self._dec, dst + n, &m) > 0
-            )
+        ok = (
+            EVP_DecryptInit_ex(self._dec, NULL, NULL, NULL, nonce)
+            and EVP_DecryptUpdate(self._dec, NULL, &m, aad, 13)
+            and (n == 0 or EVP_DecryptUpdate(self._dec, dst, &m, src, <int>n))
+            and EVP_CIPHER_CTX_ctrl(self._dec, EVP_CTRL_AEAD_SET_TAG, TAG, <void *>(src + n))
+            and EVP_DecryptFinal_ex(self._dec, dst + n, &m) > 0
+        )
         return out if ok else None

@@ -26,7 +26,7 @@ from pyrtc.pc.media_sdp import (
 )
 from pyrtc.pc.rtp import MediaFrameReceived, MediaTransport, RTCRtpReceiver, RTCRtpTransceiver
 from pyrtc.rtp import HeaderExtensionsMap
-from pyrtc.rtpsession import KeyframeRequested
+from pyrtc.rtpsession import ByeReceived, KeyframeRequested
 from pyrtc.sdp import Codec, SessionDescription
 
 if TYPE_CHECKING:
@@ -247,6 +247,10 @@ class MediaController:
                 receiver = self._receivers.get(event.ssrc)
                 if receiver is not None:
                     receiver._deliver(event.data, event.timestamp, now)
+            elif isinstance(event, ByeReceived):
+                receiver = self._receivers.get(event.ssrc)
+                if receiver is not None:
+                    receiver.track.stop()  # the remote source left: the track ends
             elif isinstance(event, KeyframeRequested):
                 for transceiver in self.transceivers:
                     if transceiver.sender.ssrc == event.ssrc:

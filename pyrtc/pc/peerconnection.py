@@ -472,12 +472,13 @@ class RTCPeerConnection(EventEmitter):
             return
         self._closed = True
         stack = self._stack
+        self._media.close()
         if stack is not None:
+            self._flush()  # the senders' BYE
             now = self._loop_time()
             stack.close(now)
             self._flush()
         self._cancel_timer()
-        self._media.close()
         for sock in self._sockets.values():
             if self._loop is not None:
                 self._loop.remove_reader(sock.sock)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import av
 
-from pyrtc.codecs import DecodeError, EncodedFrame, get_decoder, get_encoder
+from pyrtc.codecs import DecodeError, EncodedFrame, VideoEncoder, get_decoder, get_encoder
 from pyrtc.codecs.base import Decoder, Encoder
 from pyrtc.dtls import SrtpKeyingMaterial
 from pyrtc.errors import Error
@@ -221,8 +221,8 @@ class RTCRtpSender:
             raise MediaError("exactly one encoding is supported")
         self._max_bitrate = parameters.encodings[0].maxBitrate
         encoder = self._encoder
-        if self._max_bitrate is not None and encoder is not None and self.kind == "video":
-            encoder.target_bitrate = self._max_bitrate  # type: ignore[attr-defined]
+        if self._max_bitrate is not None and isinstance(encoder, VideoEncoder):
+            encoder.target_bitrate = self._max_bitrate
 
     def getStats(self) -> list[dict[str, Any]]:
         """``outbound-rtp`` and ``remote-inbound-rtp`` of the running stream."""
@@ -259,9 +259,14 @@ class RTCRtpSender:
             self._task = asyncio.get_running_loop().create_task(self._run(self._track))
 
     def _stop(self) -> None:
+        """Stop the pipeline; a running stream says BYE (RFC 3550 section 6.6)."""
         if self._task is not None:
             self._task.cancel()
             self._task = None
+        core, pc = self._core, self._pc
+        if core is not None and pc is not None and not core.stopped and pc._loop is not None:
+            core.stop(pc._loop.time())
+            pc._schedule_flush()
         encoder, self._encoder = self._encoder, None
         if encoder is None:
             return
@@ -272,8 +277,9 @@ class RTCRtpSender:
             encoder.close()
 
     def _keyframe_requested(self) -> None:
+        """RTCP PLI or FIR arrived (RFC 4585 section 6.3.1, RFC 5104 section 4.3.1)."""
         encoder = self._encoder
-        if encoder is not None and hasattr(encoder, "request_keyframe"):
+        if isinstance(encoder, VideoEncoder):
             encoder.request_keyframe()
 
     async def _run(self, track: MediaStreamTrack) -> None:

@@ -51,6 +51,9 @@ async def test_video_and_audio_one_way() -> None:
         (transceiver,) = [t for t in callee.getTransceivers() if t.kind == "video"]
         assert transceiver.currentDirection == "recvonly"
         assert transceiver.receiver.frames_decoded >= 30
+        caller.getTransceivers()[0].stop()  # RTCP BYE: the remote video track ends
+        await wait_for_state(remote_video, "readyState", "ended")
+        assert remote_audio.readyState == "live"
     finally:
         video.stop()
         audio.stop()

@@ -187,9 +187,6 @@ class Bot:
         self.url = url
         self.room = room
         self._token = token
-        if ssl is None and url.startswith("wss:"):
-            # SignalingClient hands ssl=None to websockets, which refuses it for wss://.
-            ssl = ssl_module.create_default_context()
         self._ssl = ssl
         self._addresses = list(addresses) if addresses is not None else None
         self.max_retries = max_retries

@@ -64,7 +64,10 @@ class SignalingClient:
 
         Raises :class:`SignalingError` with the server's code when the handshake (for
         example ``bad-origin``) or the join (``token-expired``, ``room-full``...) is refused.
+        A ``wss://`` URL without ``ssl`` verifies the server against the system CAs.
         """
+        if ssl is None and url.startswith("wss:"):
+            ssl = ssl_module.create_default_context()
         try:
             ws = await connect(
                 url,

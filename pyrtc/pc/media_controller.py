@@ -113,7 +113,7 @@ class MediaController:
             if transceiver.stopped or not any(c.mime_subtype != "rtx" for c in codecs):
                 section.rejected = True
                 continue
-            state.codecs = codecs
+            self._set_codecs(transceiver, codecs)
             state.extensions = match_extensions(section.kind, media.extmaps)
             state.remote_direction = remote.direction
             state.remote_ssrc, state.remote_rtx_ssrc = remote.ssrc, remote.rtx_ssrc
@@ -152,7 +152,7 @@ class MediaController:
             state = self._state(transceiver)
             order = [c.payload_type for c in remote.codecs]
             codecs = match_codecs(transceiver._codecs_preferred, remote.codecs)
-            state.codecs = sorted(codecs, key=lambda c: order.index(c.payload_type))
+            self._set_codecs(transceiver, sorted(codecs, key=lambda c: order.index(c.payload_type)))
             state.extensions = match_extensions(section.kind, media.extmaps)
             state.remote_ssrc, state.remote_rtx_ssrc = remote.ssrc, remote.rtx_ssrc
             transceiver.currentDirection = reverse_direction(remote.direction)
@@ -180,6 +180,13 @@ class MediaController:
             ),
             cname=sender.cname,
         ).attributes()
+
+    def _set_codecs(self, transceiver: RTCRtpTransceiver, codecs: list[Codec]) -> None:
+        """The negotiated codecs, preferred first (what the sender sends and the receiver
+        decodes)."""
+        self._state(transceiver).codecs = codecs
+        transceiver.sender._codecs = codecs
+        transceiver.receiver._codecs = codecs
 
     def _fire_track(self, transceiver: RTCRtpTransceiver, remote_direction: str) -> None:
         if "send" in remote_direction and not transceiver._track_fired:
@@ -214,11 +221,9 @@ class MediaController:
         for transceiver in negotiated:
             state = self._state(transceiver)
             if transceiver._sending:
-                transceiver.sender._codecs = state.codecs
                 transceiver.sender._start(self._pc, transport, transceiver.mid)
             if transceiver._receiving and state.remote_ssrc is not None:
                 receiver = transceiver.receiver
-                receiver._codecs = state.codecs
                 receiver._start(
                     transport, state.remote_ssrc, state.remote_rtx_ssrc, transceiver.sender.ssrc
                 )

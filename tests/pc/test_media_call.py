@@ -9,7 +9,7 @@ from typing import Any
 import av
 
 from pyrtc.mediastreams import AudioStreamTrack, MediaStreamTrack, VideoStreamTrack
-from pyrtc.pc import RTCPeerConnection
+from pyrtc.pc import RTCPeerConnection, RTCRtpCodecParameters
 from pyrtc.sdp import SessionDescription
 
 from .helpers import LOOPBACK, STEP, signal, wait_for_state
@@ -103,6 +103,32 @@ async def test_lossy_video_is_repaired_and_reported() -> None:
         assert codec.mimeType == "video/VP8" and codec.clockRate == 90000
         sent = (await caller.getStats()).of_type("outbound-rtp")
         assert len(sent) == 1 and sent[0].retransmittedPacketsSent > 0
+    finally:
+        video.stop()
+        await caller.close()
+        await callee.close()
+
+
+async def test_h264_by_codec_preference() -> None:
+    """setCodecPreferences([H264]) on the offerer: both sides agree on H.264 (packetization
+    mode 1) and the callee decodes it."""
+    caller = RTCPeerConnection(addresses=LOOPBACK)
+    callee = RTCPeerConnection(addresses=LOOPBACK)
+    tracks: list[MediaStreamTrack] = []
+    callee.on("track", tracks.append)
+    video = VideoStreamTrack()
+    transceiver = caller.addTransceiver(video, "sendonly")
+    transceiver.setCodecPreferences([RTCRtpCodecParameters("video/H264", 90000, 98)])
+    try:
+        await signal(caller, callee)
+        assert callee.localDescription is not None
+        (section,) = SessionDescription.parse(callee.localDescription.sdp).media
+        assert [c.name for c in section.codecs] == ["H264"]
+        assert transceiver.sender.getParameters().codecs[0].mimeType == "video/H264"
+        (remote,) = tracks
+        frames = await _collect(remote, 30)
+        sizes = {(f.width, f.height) for f in frames if isinstance(f, av.VideoFrame)}
+        assert sizes == {(640, 480)}
     finally:
         video.stop()
         await caller.close()

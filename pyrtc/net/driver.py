@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, cast
 
+from pyrtc.net.timer import DeadlineTimer
 from pyrtc.sansio import Address, AddressedCore, Event
 
 CoreT = TypeVar("CoreT", bound=AddressedCore)
@@ -33,8 +34,7 @@ class DatagramDriver(asyncio.DatagramProtocol, Generic[CoreT]):
         self.closed: asyncio.Future[None] = self._loop.create_future()
         self._on_event = on_event if on_event is not None else self.events.put_nowait
         self._transport: asyncio.DatagramTransport | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
+        self._timer = DeadlineTimer(self._loop, self._on_timer)
 
     @property
     def local_address(self) -> Address:
@@ -58,7 +58,7 @@ class DatagramDriver(asyncio.DatagramProtocol, Generic[CoreT]):
         self.send_errors += 1
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_timer()
+        self._timer.cancel()
         if not self.closed.done():
             self.closed.set_result(None)
 
@@ -80,28 +80,15 @@ class DatagramDriver(asyncio.DatagramProtocol, Generic[CoreT]):
             return
         for data, addr in self.core.datagrams_to_send(self._loop.time()):
             transport.sendto(data, addr)
-        when = self.core.get_timer()
-        if when != self._timer_at:
-            self._cancel_timer()
-            if when is not None:
-                self._timer = self._loop.call_at(when, self._fire, when)
-                self._timer_at = when
+        self._timer.arm(self.core.get_timer())
 
-    def _fire(self, when: float) -> None:
-        self._timer = self._timer_at = None
-        # asyncio may run a timer up to one clock resolution early; the core must not see
-        # a time before the deadline it asked for.
-        self.core.handle_timer(max(self._loop.time(), when))
+    def _on_timer(self, now: float) -> None:
+        self.core.handle_timer(now)
         self.pump()
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = self._timer_at = None
 
     def close(self) -> None:
         """Close the socket and stop the timer."""
-        self._cancel_timer()
+        self._timer.cancel()
         if self._transport is not None:
             self._transport.close()
 

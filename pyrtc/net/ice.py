@@ -27,6 +27,7 @@ from pyrtc.ice.events import (
     GatheringStateChanged,
     StateChanged,
 )
+from pyrtc.net.timer import DeadlineTimer
 from pyrtc.sansio import Address, Event
 
 __all__ = ["Candidate", "Connection", "host_addresses", "select_host_addresses"]
@@ -158,8 +159,7 @@ class Connection:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._protocols: dict[Address, _BaseProtocol] = {}
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
+        self._timer: DeadlineTimer | None = None
         self._gathered: asyncio.Event | None = None
         self._state_waiters: list[asyncio.Future[None]] = []
         self._data: asyncio.Queue[bytes | None] = asyncio.Queue()
@@ -216,6 +216,7 @@ class Connection:
         if self._loop is not None:
             raise IceError("candidates were gathered already")
         loop = self._loop = asyncio.get_running_loop()
+        self._timer = DeadlineTimer(loop, self._on_timer)
         self._gathered = asyncio.Event()
         stun_servers = [] if self.stun_server is None else [await _resolve(self.stun_server)]
         turn_servers = []
@@ -272,7 +273,8 @@ class Connection:
         self._closed = True
         self._agent.close(self._now())
         self._pump()
-        self._cancel_timer()
+        if self._timer is not None:
+            self._timer.cancel()
         for protocol in self._protocols.values():
             if protocol.transport is not None:
                 protocol.transport.close()
@@ -342,12 +344,8 @@ class Connection:
             protocol = self._protocols.get(transmit.local)
             if protocol is not None and protocol.transport is not None:
                 protocol.transport.sendto(transmit.data, transmit.addr)
-        when = agent.get_timer()
-        if when != self._timer_at:
-            self._cancel_timer()
-            if when is not None:
-                self._timer = loop.call_at(when, self._fire, when)
-                self._timer_at = when
+        if self._timer is not None:
+            self._timer.arm(agent.get_timer())
 
     def _dispatch(self, event: Event) -> None:
         if isinstance(event, DataReceived):
@@ -369,17 +367,9 @@ class Connection:
                 if not waiter.done():
                     waiter.set_result(None)
 
-    def _fire(self, when: float) -> None:
-        self._timer = self._timer_at = None
-        assert self._loop is not None
-        # asyncio may run a timer up to one clock resolution early.
-        self._agent.handle_timer(max(self._loop.time(), when))
+    def _on_timer(self, now: float) -> None:
+        self._agent.handle_timer(now)
         self._pump()
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = self._timer_at = None
 
 
 async def _resolve(server: Address) -> Address:

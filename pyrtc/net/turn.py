@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from pyrtc.net.driver import DatagramDriver, open_driver
+from pyrtc.net.timer import DeadlineTimer
 from pyrtc.sansio import Address, Event
 from pyrtc.stun import AddressFamily
 from pyrtc.turn import (
@@ -53,8 +54,7 @@ class TurnStreamProtocol(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self._framer = StreamFramer()
         self._transport: asyncio.Transport | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
+        self._timer = DeadlineTimer(self._loop, self._on_timer)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -75,7 +75,7 @@ class TurnStreamProtocol(asyncio.Protocol):
         self.pump()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_timer()
+        self._timer.cancel()
         reason = "the TURN server closed the connection" if exc is None else str(exc)
         self.client.connection_lost(reason)
         while (event := self.client.next_event()) is not None:
@@ -92,26 +92,15 @@ class TurnStreamProtocol(asyncio.Protocol):
             return
         for data, _ in self.client.datagrams_to_send(self._loop.time()):
             transport.write(data)
-        when = self.client.get_timer()
-        if when != self._timer_at:
-            self._cancel_timer()
-            if when is not None:
-                self._timer = self._loop.call_at(when, self._fire, when)
-                self._timer_at = when
+        self._timer.arm(self.client.get_timer())
 
-    def _fire(self, when: float) -> None:
-        self._timer = self._timer_at = None
-        self.client.handle_timer(max(self._loop.time(), when))
+    def _on_timer(self, now: float) -> None:
+        self.client.handle_timer(now)
         self.pump()
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = self._timer_at = None
 
     def close(self) -> None:
         """Close the connection and stop the timer."""
-        self._cancel_timer()
+        self._timer.cancel()
         if self._transport is not None:
             self._transport.close()
 

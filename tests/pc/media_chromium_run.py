@@ -1,8 +1,9 @@
-"""pyrtc <-> real Chromium media call; run by test_media_chromium.py inside ``unshare -n``.
+"""pyrtc <-> real Chromium media calls; run by test_media_chromium.py inside ``unshare -n``.
 
-Chromium offers its fake camera and microphone (sendrecv); pyrtc answers with a
-``VideoStreamTrack`` and an ``AudioStreamTrack`` of its own. Prints one JSON line: what
-pyrtc decoded from Chromium and Chromium's inbound-rtp counters for what pyrtc sent.
+Both ways round: Chromium offers its fake camera and microphone (sendrecv) and pyrtc answers
+with a ``VideoStreamTrack`` and an ``AudioStreamTrack`` of its own; then pyrtc offers its
+tracks and Chromium answers with its fake devices. Prints one JSON line: per call, what pyrtc
+decoded from Chromium and Chromium's inbound-rtp counters for what pyrtc sent.
 """
 
 from __future__ import annotations
@@ -35,6 +36,28 @@ OFFER_JS = """async () => {
   });
   return {type: pc.localDescription.type, sdp: pc.localDescription.sdp};
 }"""
+SETUP_JS = """async () => {
+  window.stream = await navigator.mediaDevices.getUserMedia({audio: true, video: true});
+  const pc = new RTCPeerConnection();
+  window.pc = pc;
+}"""
+ANSWER_JS = """async offer => {
+  await pc.setRemoteDescription(offer);
+  for (const t of pc.getTransceivers()) {
+    const track = stream.getTracks().find(k => k.kind === t.receiver.track.kind);
+    await t.sender.replaceTrack(track);
+    t.sender.setStreams(stream);
+    t.direction = 'sendrecv';
+  }
+  await pc.setLocalDescription();
+  await new Promise(resolve => {
+    if (pc.iceGatheringState === 'complete') return resolve();
+    pc.onicegatheringstatechange = () => {
+      if (pc.iceGatheringState === 'complete') resolve();
+    };
+  });
+  return {type: pc.localDescription.type, sdp: pc.localDescription.sdp};
+}"""
 STATS_JS = """async () => {
   const out = {};
   (await pc.getStats()).forEach(s => {
@@ -48,22 +71,35 @@ STATS_JS = """async () => {
 }"""
 
 
-async def call(page: Any) -> dict[str, Any]:
+async def call(page: Any, pyrtc_offers: bool) -> dict[str, Any]:
     pc = RTCPeerConnection(addresses=["127.0.0.1"])
     tracks: list[MediaStreamTrack] = []
     pc.on("track", tracks.append)
     video, audio = VideoStreamTrack(), AudioStreamTrack()
     try:
-        offer = await page.evaluate(OFFER_JS)
-        await pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], offer["type"]))
-        pc.addTrack(video)
-        pc.addTrack(audio)
-        await pc.setLocalDescription(await pc.createAnswer())
-        local = pc.localDescription
-        assert local is not None
-        answer = SessionDescription.parse(local.sdp)
-        await page.evaluate("a => pc.setRemoteDescription(a)", {"type": "answer", "sdp": local.sdp})
-        progress("answered; receiving")
+        if pyrtc_offers:
+            await page.evaluate(SETUP_JS)
+            pc.addTrack(video)
+            pc.addTrack(audio)
+            await pc.setLocalDescription(await pc.createOffer())
+            local = pc.localDescription
+            assert local is not None
+            reply = await page.evaluate(ANSWER_JS, {"type": "offer", "sdp": local.sdp})
+            await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], reply["type"]))
+            answer = SessionDescription.parse(reply["sdp"])
+        else:
+            offer = await page.evaluate(OFFER_JS)
+            await pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], offer["type"]))
+            pc.addTrack(video)
+            pc.addTrack(audio)
+            await pc.setLocalDescription(await pc.createAnswer())
+            local = pc.localDescription
+            assert local is not None
+            answer = SessionDescription.parse(local.sdp)
+            await page.evaluate(
+                "a => pc.setRemoteDescription(a)", {"type": "answer", "sdp": local.sdp}
+            )
+        progress("negotiated; receiving")
         remote = {t.kind: t for t in tracks}
         sizes = []
         for _ in range(30):
@@ -95,14 +131,18 @@ async def run_all() -> None:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
-            page = await browser.new_page()
-            await page.goto(url)
-            result = await asyncio.wait_for(call(page), TIMEOUT * 3)
+            results = {}
+            for name, pyrtc_offers in (("chromium_offers", False), ("pyrtc_offers", True)):
+                progress(f"call {name}")
+                page = await browser.new_page()
+                await page.goto(url)
+                results[name] = await asyncio.wait_for(call(page, pyrtc_offers), TIMEOUT * 3)
+                await page.close()
         finally:
             await browser.close()
             server.close()
     progress("done")
-    print(json.dumps({"chromium_offers_media": result}))
+    print(json.dumps(results))
 
 
 async def main() -> None:

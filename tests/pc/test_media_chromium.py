@@ -1,6 +1,7 @@
-"""pyrtc <-> headless Chromium media call (Debian /usr/bin/chromium via Playwright):
-Chromium's fake camera and microphone to pyrtc, decoded; pyrtc's test pattern and silence to
-Chromium, whose getStats shows framesDecoded growing. ``media_chromium_run.py`` runs inside a
+"""pyrtc <-> headless Chromium media calls (Debian /usr/bin/chromium via Playwright), with
+Chromium offering and with pyrtc offering: Chromium's fake camera and microphone to pyrtc,
+decoded; pyrtc's test pattern and silence to Chromium, whose getStats shows framesDecoded
+growing. ``media_chromium_run.py`` runs inside a
 loopback-only network namespace (``unshare -n``), as ``chromium_run.py`` does."""
 
 from __future__ import annotations
@@ -41,28 +42,45 @@ def result() -> dict[str, Any]:
         pytest.fail(f"media_chromium_run.py did not finish in 100 s:\n{err[-4000:]}")
     assert proc.returncode == 0, err[-4000:]
     outcome: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    return outcome["chromium_offers_media"]
+    return outcome
+
+
+CALLS = ["chromium_offers", "pyrtc_offers"]
 
 
 def test_answer_accepts_chromium_media(result: dict[str, Any]) -> None:
     """Our answer keeps Chromium's sections, sendrecv, with the codecs we share."""
-    assert result["answer"] == [
+    assert result["chromium_offers"]["answer"] == [
         ["audio", 9, "sendrecv", ["opus", "PCMU", "PCMA"]],
         ["video", 9, "sendrecv", ["VP8", "rtx", "H264", "rtx"]],
     ]
-    assert result["pyrtc_state"] == "connected"
 
 
-def test_pyrtc_decodes_chromium(result: dict[str, Any]) -> None:
+def test_chromium_accepts_our_offer(result: dict[str, Any]) -> None:
+    """Chromium's answer to our offer: both sections sendrecv, VP8/H264 with RTX, Opus."""
+    answer = result["pyrtc_offers"]["answer"]
+    assert [(kind, direction) for kind, _, direction, _ in answer] == [
+        ("video", "sendrecv"),
+        ("audio", "sendrecv"),
+    ]
+    assert answer[0][3][:2] == ["VP8", "rtx"] and "H264" in answer[0][3]
+    assert answer[1][3][0] == "opus"
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_pyrtc_decodes_chromium(result: dict[str, Any], call: str) -> None:
     """30 VP8 frames from Chromium's fake camera and 10 Opus frames from its microphone."""
+    result = result[call]
+    assert result["pyrtc_state"] == "connected"
     sizes = result["video_sizes"]
     assert len(sizes) == 30 and all(w > 0 and h > 0 for w, h in sizes)
     assert result["audio_rates"] == [48000] * 10
 
 
-def test_chromium_decodes_pyrtc(result: dict[str, Any]) -> None:
+@pytest.mark.parametrize("call", CALLS)
+def test_chromium_decodes_pyrtc(result: dict[str, Any], call: str) -> None:
     """Chromium's inbound-rtp: video frames decoded keep growing, audio packets arrive."""
-    first, second = result["chromium_stats"]
+    first, second = result[call]["chromium_stats"]
     assert first["state"] == second["state"] == "connected"
     assert second["video"]["framesDecoded"] > first["video"]["framesDecoded"] > 0
     assert (second["video"]["frameWidth"], second["video"]["frameHeight"]) == (640, 480)

@@ -34,7 +34,7 @@ static void pyrtc_crc32c_init(void)
 #endif
 }
 
-static uint32_t pyrtc_crc32c_sw(uint32_t crc, const unsigned char *p, size_t n)
+static inline uint32_t pyrtc_crc32c_sw(uint32_t crc, const unsigned char *p, size_t n)
 {
     while (n >= 8) {
         uint32_t lo, hi;
@@ -53,7 +53,7 @@ static uint32_t pyrtc_crc32c_sw(uint32_t crc, const unsigned char *p, size_t n)
     return crc;
 }
 
-static uint32_t pyrtc_crc32c_bytewise(uint32_t crc, const unsigned char *p, size_t n)
+static inline uint32_t pyrtc_crc32c_bytewise(uint32_t crc, const unsigned char *p, size_t n)
 {
     while (n--)
         crc = pyrtc_crc32c_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
@@ -81,7 +81,7 @@ static uint32_t pyrtc_crc32c_hw_update(uint32_t crc, const unsigned char *p, siz
 #endif
 
 /* Continue a CRC-32C: pass 0 to start; the result is final (already inverted). */
-static uint32_t pyrtc_crc32c_update(uint32_t crc, const unsigned char *p, size_t n)
+static inline uint32_t pyrtc_crc32c_update(uint32_t crc, const unsigned char *p, size_t n)
 {
     if (pyrtc_crc32c_hw < 0)
         pyrtc_crc32c_init();
@@ -98,7 +98,7 @@ static uint32_t pyrtc_crc32c_update(uint32_t crc, const unsigned char *p, size_t
 }
 
 /* Force the portable table path; lets tests check both paths agree. */
-static uint32_t pyrtc_crc32c_update_portable(uint32_t crc, const unsigned char *p, size_t n)
+static inline uint32_t pyrtc_crc32c_update_portable(uint32_t crc, const unsigned char *p, size_t n)
 {
     if (pyrtc_crc32c_hw < 0)
         pyrtc_crc32c_init();

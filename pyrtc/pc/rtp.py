@@ -117,12 +117,19 @@ class MediaTransport:
 
 
 class RemoteStreamTrack(MediaStreamTrack):
-    """The track of an :class:`RTCRtpReceiver`: ``recv()`` returns the decoded frames."""
+    """The track of an :class:`RTCRtpReceiver`: ``recv()`` returns the decoded frames.
+
+    At most :attr:`max_queued` frames wait; when nobody reads, the oldest are dropped
+    (counted in :attr:`frames_dropped`) rather than holding every decoded frame in memory.
+    """
+
+    max_queued = 64
 
     def __init__(self, kind: str) -> None:
         super().__init__()
         self.kind = kind
         self._queue: asyncio.Queue[av.AudioFrame | av.VideoFrame | None] = asyncio.Queue()
+        self.frames_dropped = 0
 
     async def recv(self) -> av.AudioFrame | av.VideoFrame:
         if self.readyState == "ended":
@@ -132,7 +139,10 @@ class RemoteStreamTrack(MediaStreamTrack):
             raise MediaStreamError("the track has ended")
         return frame
 
-    def _put(self, frame: av.AudioFrame | av.VideoFrame | None) -> None:
+    def _put(self, frame: av.AudioFrame | av.VideoFrame) -> None:
+        if self._queue.qsize() >= self.max_queued:
+            self._queue.get_nowait()
+            self.frames_dropped += 1
         self._queue.put_nowait(frame)
 
     def stop(self) -> None:

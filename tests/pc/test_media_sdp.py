@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import pytest
 
-from pyrtc.mediastreams import AudioStreamTrack, VideoStreamTrack
+from pyrtc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
 from pyrtc.pc import (
     MediaError,
+    RemoteStreamTrack,
     RTCPeerConnection,
     RTCRtpCodecParameters,
     RTCSessionDescription,
@@ -218,3 +220,15 @@ def test_match_codecs_rules() -> None:
     matched = match_codecs(VIDEO_CODECS, [h264_mode0, high, vp8, orphan_rtx])
     assert [(c.payload_type, c.name) for c in matched] == [(120, "vp8")]
     assert matched[0].feedback == (RtcpFeedback("nack"),)  # only what both sides have
+
+
+async def test_remote_track_queue_is_bounded() -> None:
+    track = RemoteStreamTrack("video")
+    frames = [av.VideoFrame(16, 16, "yuv420p") for _ in range(track.max_queued + 3)]
+    for frame in frames:
+        track._put(frame)
+    assert track.frames_dropped == 3
+    assert await track.recv() is frames[3]  # the oldest three made room
+    track.stop()
+    with pytest.raises(MediaStreamError):
+        await track.recv()

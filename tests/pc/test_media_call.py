@@ -133,3 +133,30 @@ async def test_h264_by_codec_preference() -> None:
         video.stop()
         await caller.close()
         await callee.close()
+
+
+async def test_video_added_by_renegotiation() -> None:
+    """A data-only connection, then addTrack and a second offer/answer on the running
+    transport: SRTP is keyed from the existing DTLS association and frames arrive."""
+    caller = RTCPeerConnection(addresses=LOOPBACK)
+    callee = RTCPeerConnection(addresses=LOOPBACK)
+    tracks: list[MediaStreamTrack] = []
+    callee.on("track", tracks.append)
+    caller.createDataChannel("chat")
+    video = VideoStreamTrack()
+    try:
+        await signal(caller, callee)
+        await wait_for_state(caller, "connectionState", "connected")
+        assert not tracks
+        caller.addTrack(video)
+        await signal(caller, callee)
+        assert callee.localDescription is not None
+        kinds = [m.kind for m in SessionDescription.parse(callee.localDescription.sdp).media]
+        assert kinds == ["application", "video"]
+        (remote,) = tracks
+        frames = await _collect(remote, 10)
+        assert len(frames) == 10
+    finally:
+        video.stop()
+        await caller.close()
+        await callee.close()

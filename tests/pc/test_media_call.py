@@ -51,6 +51,19 @@ async def test_video_and_audio_one_way() -> None:
         (transceiver,) = [t for t in callee.getTransceivers() if t.kind == "video"]
         assert transceiver.currentDirection == "recvonly"
         assert transceiver.receiver.frames_decoded >= 30
+        # a PLI from the callee makes the caller's encoder send a keyframe (RFC 4585 6.3.1)
+        sender = caller.getTransceivers()[0].sender
+        keyframes = sender.getStats()[0]["keyFramesEncoded"]
+        receiver_core = transceiver.receiver._core
+        assert receiver_core is not None
+        assert receiver_core.request_keyframe(asyncio.get_running_loop().time())
+        callee._schedule_flush()
+        for _ in range(int(STEP * 100)):
+            if sender.getStats()[0]["keyFramesEncoded"] > keyframes:
+                break
+            await asyncio.sleep(0.01)
+        assert sender.getStats()[0]["keyFramesEncoded"] > keyframes
+        assert sender.getStats()[0]["pliCount"] >= 1
         caller.getTransceivers()[0].stop()  # RTCP BYE: the remote video track ends
         await wait_for_state(remote_video, "readyState", "ended")
         assert remote_audio.readyState == "live"

@@ -77,10 +77,15 @@ def _pad(length: int) -> int:
 
 
 def encode_tlvs(items: list[Param]) -> bytes:
-    """Encode parameters or error causes as 4-byte aligned TLVs (RFC 9260 §3.2.1)."""
+    """Encode parameters or error causes as 4-byte aligned TLVs (RFC 9260 §3.2.1).
+
+    The last TLV is left unpadded: its padding is chunk padding, which the Chunk Length does
+    not count (RFC 9260 §3.2); ``_frame`` adds it.
+    """
     out = bytearray()
     for kind, value in items:
-        out += _u16_u16.pack(kind, 4 + len(value)) + value + bytes(_pad(len(value)))
+        out += bytes(_pad(len(out)))
+        out += _u16_u16.pack(kind, 4 + len(value)) + value
     return bytes(out)
 
 

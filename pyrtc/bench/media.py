@@ -12,18 +12,39 @@
   packets.
 - ``audio jitter buffer``: 200 Opus packets through the audio buffer (aiortc: capacity 16,
   prefetch 4 as in ``RTCRtpReceiver``). Counted in packets.
+- ``VP8 passthrough pipeline``: 30 pre-encoded 640x480 VP8 frames (libvpx, encoded once)
+  sent end to end as an encoded-passthrough sender and a receiver do it: packetize, RTP
+  serialize, SRTP protect, a loopback UDP socket pair, SRTP unprotect, RTP parse, jitter
+  buffer, complete frames. aiortc: ``Vp8Encoder.pack`` of an ``av.Packet`` (its
+  ``MediaPlayer(decode=False)`` path), ``aiortc.rtp.RtpPacket``, ``pylibsrtp.Session``,
+  ``depayload`` and ``JitterBuffer.add`` as ``RTCRtpReceiver`` does. Both use the same
+  socket code and the same packet count. Counted in RTP packets.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fractions
+import functools
 import os
+import random
+import socket
 from collections.abc import Callable
+from typing import Any
 
 from pyrtc.bench import Case
-from pyrtc.media import OPUS, VP8, JitterBuffer, h264_depacketize, h264_packetize
+from pyrtc.media import (
+    OPUS,
+    VP8,
+    JitterBuffer,
+    Vp8Packetizer,
+    h264_depacketize,
+    h264_packetize,
+)
 from pyrtc.media import vp8_depacketize as ours_vp8_depacketize
 from pyrtc.media import vp8_packetize as ours_vp8_packetize
 from pyrtc.rtp import RtpPacket
+from pyrtc.srtp import Profile, SrtpSession
 
 FRAME_SIZE = 30_000
 MTU = 1200
@@ -174,5 +195,248 @@ def _jitter_cases() -> list[Case]:
     ]
 
 
+PIPELINE_WIDTH, PIPELINE_HEIGHT = 640, 480
+PIPELINE_FRAMES = 30
+PIPELINE_BITRATE = 2_000_000
+PIPELINE_MTU = 1300  # aiortc's fixed VP8 payload size, so both sides send the same packets
+FRAME_TICKS = 3000  # 30 frames/s on the 90 kHz clock
+SOCKET_BUFFER = 4 * 1024 * 1024
+SSRC = 0x5EED1234
+FIRST_SEQUENCE = 65_400  # both pipelines wrap through 65535 in their first run
+PIPELINE_PROFILES = (Profile.AEAD_AES_128_GCM, Profile.AES_CM_128_HMAC_SHA1_80)
+
+
+@functools.cache
+def encoded_vp8_frames() -> tuple[bytes, ...]:
+    """``PIPELINE_FRAMES`` real VP8 frames from libvpx: one keyframe (~35 kB), then deltas.
+
+    The picture is a textured gradient scrolling down 4 lines per frame, so the encoder
+    produces keyframe and delta sizes of a moderate-motion 640x480 stream. Encoded once per
+    process.
+    """
+    import av
+
+    from pyrtc.codecs import get_encoder
+
+    rng = random.Random(1)
+    noise = bytes(rng.randrange(11) for _ in range(PIPELINE_WIDTH * PIPELINE_HEIGHT // 16))
+    rows = []
+    for y in range(2 * PIPELINE_HEIGHT):
+        base = 2 * y
+        rows.append(
+            bytes(
+                64 + ((base + x // 4) & 0x7F) + noise[(y * PIPELINE_WIDTH + 13 * x) % len(noise)]
+                for x in range(PIPELINE_WIDTH)
+            )
+        )
+    texture = b"".join(rows)
+    luma_size = PIPELINE_WIDTH * PIPELINE_HEIGHT
+    grey_chroma = b"\x80" * (luma_size // 4)
+    encoder = get_encoder("VP8", PIPELINE_BITRATE)
+    frames: list[bytes] = []
+    for index in range(PIPELINE_FRAMES):
+        picture = av.VideoFrame(PIPELINE_WIDTH, PIPELINE_HEIGHT, "yuv420p")
+        offset = 4 * index * PIPELINE_WIDTH
+        picture.planes[0].update(texture[offset : offset + luma_size])
+        picture.planes[1].update(grey_chroma)
+        picture.planes[2].update(grey_chroma)
+        picture.pts = index * FRAME_TICKS
+        picture.time_base = fractions.Fraction(1, 90000)
+        frames.extend(encoded.data for encoded in encoder.encode(picture))
+    encoder.close()
+    return tuple(frames)
+
+
+class UdpLink:
+    """A non-blocking UDP socket pair on 127.0.0.1, used identically by both pipelines.
+
+    ``transfer`` sends one window of datagrams, then drains the receiving socket until all of
+    them arrived or it would block; whatever did not arrive is counted in ``dropped``. The
+    4 MB buffers hold a whole window (a 40 kB keyframe is 31 datagrams), so loopback does
+    not drop.
+    """
+
+    def __init__(self) -> None:
+        self._rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)
+        self._tx.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
+        self._rx.bind(("127.0.0.1", 0))
+        self._tx.connect(self._rx.getsockname())
+        self._rx.setblocking(False)
+        self._tx.setblocking(False)
+        self.dropped = 0
+
+    def transfer(self, datagrams: list[bytes]) -> list[bytes]:
+        send = self._tx.send
+        with contextlib.suppress(BlockingIOError):  # send buffer full: the rest is dropped
+            for datagram in datagrams:
+                send(datagram)
+        recv = self._rx.recv
+        received: list[bytes] = []
+        while len(received) < len(datagrams):
+            try:
+                received.append(recv(2048))
+            except BlockingIOError:
+                break
+        self.dropped += len(datagrams) - len(received)
+        return received
+
+    def close(self) -> None:
+        self._rx.close()
+        self._tx.close()
+
+
+def srtp_keys(profile: Profile) -> tuple[bytes, bytes]:
+    """The fixed master key and salt both pipelines use (no DTLS in this benchmark)."""
+    return bytes(range(profile.key_length)), bytes(range(100, 100 + profile.salt_length))
+
+
+class PyrtcPipeline:
+    """pyrtc's encoded-passthrough send and receive path for one VP8 stream.
+
+    ``run()`` sends every frame once (one frame per socket window) and returns the frames the
+    jitter buffer released during the run. State carries over between runs like a live
+    stream: sequence numbers, timestamps, SRTP indices and the jitter buffer continue. The
+    clock is virtual: a frame is sent and received at its capture time.
+    """
+
+    def __init__(self, frames: tuple[bytes, ...], profile: Profile) -> None:
+        self._frames = frames
+        key, salt = srtp_keys(profile)
+        self._sender = SrtpSession(profile, key, salt)
+        self._receiver = SrtpSession(profile, key, salt)
+        self._packetizer = Vp8Packetizer()
+        self._jitter = JitterBuffer(90000, VP8)
+        self.link = UdpLink()
+        self._sequence = FIRST_SEQUENCE
+        self._frame_count = 0
+        self.packets_sent = 0
+
+    def run(self) -> list[bytes]:
+        released: list[bytes] = []
+        jitter = self._jitter
+        for frame in self._frames:
+            now = self._frame_count / 30
+            timestamp = (self._frame_count * FRAME_TICKS) & 0xFFFFFFFF
+            payloads = self._packetizer.packetize(frame, PIPELINE_MTU)
+            last = len(payloads) - 1
+            sequence = self._sequence
+            datagrams = self._sender.protect_many(
+                [
+                    RtpPacket(
+                        96, i == last, (sequence + i) & 0xFFFF, timestamp, SSRC, payload
+                    ).serialize()
+                    for i, payload in enumerate(payloads)
+                ]
+            )
+            self._sequence = (sequence + len(payloads)) & 0xFFFF
+            self._frame_count += 1
+            self.packets_sent += len(payloads)
+            for rtp in self._receiver.unprotect_many(self.link.transfer(datagrams)):
+                if rtp is not None:
+                    jitter.insert(RtpPacket.parse(rtp), now)
+            while (released_frame := jitter.pop_frame(now)) is not None:
+                released.append(released_frame.data)
+        return released
+
+
+class AiortcPipeline:
+    """The same stream through aiortc's pieces, as ``RTCRtpSender`` and ``RTCRtpReceiver``
+    handle an encoded-passthrough track.
+
+    The frames are ``av.Packet`` objects, what ``MediaPlayer(decode=False)`` yields, packed
+    by ``Vp8Encoder.pack``. aiortc's jitter buffer releases a frame when the first packet of
+    the next one arrives, so each run returns the last frame of the previous run first.
+    """
+
+    def __init__(self, frames: tuple[bytes, ...], profile: Profile) -> None:
+        import av
+        from aiortc.codecs import depayload
+        from aiortc.codecs.vpx import Vp8Encoder
+        from aiortc.jitterbuffer import JitterBuffer as AiortcJitterBuffer
+        from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+        from aiortc.rtp import RtpPacket as AiortcRtpPacket
+        from pylibsrtp import Policy, Session
+
+        libsrtp_profiles = {
+            Profile.AEAD_AES_128_GCM: Policy.SRTP_PROFILE_AEAD_AES_128_GCM,
+            Profile.AES_CM_128_HMAC_SHA1_80: Policy.SRTP_PROFILE_AES128_CM_SHA1_80,
+        }
+        key, salt = srtp_keys(profile)
+
+        def session(direction: int) -> Any:
+            # The policy aiortc's RTCDtlsTransport builds once DTLS has finished.
+            policy = Policy(
+                key=key + salt, ssrc_type=direction, srtp_profile=libsrtp_profiles[profile]
+            )
+            policy.allow_repeat_tx = True
+            policy.window_size = 1024
+            return Session(policy)
+
+        self._packets = []
+        for frame in frames:
+            packet = av.Packet(frame)
+            packet.time_base = fractions.Fraction(1, 90000)
+            self._packets.append(packet)
+        self._packet_class = AiortcRtpPacket
+        self._depayload = depayload
+        self._codec = RTCRtpCodecParameters("video/VP8", 90000, None, 96)
+        self._encoder = Vp8Encoder()
+        self._sender = session(Policy.SSRC_ANY_OUTBOUND)
+        self._receiver = session(Policy.SSRC_ANY_INBOUND)
+        self._jitter = AiortcJitterBuffer(capacity=512, is_video=True)
+        self.link = UdpLink()
+        self._sequence = FIRST_SEQUENCE
+        self._frame_count = 0
+        self.packets_sent = 0
+
+    def run(self) -> list[bytes]:
+        released: list[bytes] = []
+        packet_class = self._packet_class
+        depayload = self._depayload
+        codec = self._codec
+        protect = self._sender.protect
+        unprotect = self._receiver.unprotect
+        for av_packet in self._packets:
+            av_packet.pts = self._frame_count * FRAME_TICKS
+            payloads, timestamp = self._encoder.pack(av_packet)
+            timestamp &= 0xFFFFFFFF
+            last = len(payloads) - 1
+            datagrams = []
+            for i, payload in enumerate(payloads):
+                packet = packet_class(
+                    payload_type=96, sequence_number=self._sequence, timestamp=timestamp
+                )
+                packet.ssrc = SSRC
+                packet.payload = payload
+                packet.marker = 1 if i == last else 0
+                datagrams.append(protect(packet.serialize()))
+                self._sequence = (self._sequence + 1) & 0xFFFF
+            self._frame_count += 1
+            self.packets_sent += len(payloads)
+            for datagram in self.link.transfer(datagrams):
+                received = packet_class.parse(unprotect(datagram))
+                received._data = depayload(codec, received.payload)  # type: ignore[attr-defined]
+                _, jitter_frame = self._jitter.add(received)
+                if jitter_frame is not None:
+                    released.append(jitter_frame.data)
+        return released
+
+
+def _pipeline_cases() -> list[Case]:
+    frames = encoded_vp8_frames()
+    cases: list[Case] = []
+    for profile in PIPELINE_PROFILES:
+        ours = PyrtcPipeline(frames, profile)
+        baseline: Callable[[], object] | None = None
+        with contextlib.suppress(ImportError):
+            baseline = AiortcPipeline(frames, profile).run
+        packets = sum(len(ours_vp8_packetize(frame, PIPELINE_MTU)) for frame in frames)
+        name = f"VP8 passthrough pipeline {profile.name}"
+        cases.append(Case("media", name, ours.run, baseline, "aiortc", 5.0, packets))
+    return cases
+
+
 def cases() -> list[Case]:
-    return _codec_cases() + _jitter_cases()
+    return _codec_cases() + _jitter_cases() + _pipeline_cases()

@@ -366,7 +366,7 @@ async def test_answer_rejects_media_sections() -> None:
         offer = await a.createOffer()
         media = (
             "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:a\r\n"
-            "a=rtpmap:111 opus/48000/2\r\n"
+            "a=rtpmap:111 iLBC/8000\r\n"
         )
         sdp = offer.sdp.replace("a=group:BUNDLE 0", "a=group:BUNDLE a 0")
         head, _, tail = sdp.partition("m=application")

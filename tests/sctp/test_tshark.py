@@ -208,7 +208,13 @@ def test_data_and_dcep(decoded: tuple[list[bytes], list[dict[str, str]]]) -> Non
     ]
     assert theirs == [(c.tsn, c.stream_id, c.ssn, c.ppid) for c in ours]
     # OPEN, then "hello" bundled with the lost message, the ACK, "hello" retransmitted.
-    assert [ppid for *_, ppid in theirs] == [PPID_DCEP, PPID_STRING, LOST_PPID, PPID_DCEP, PPID_STRING]
+    assert [ppid for *_, ppid in theirs] == [
+        PPID_DCEP,
+        PPID_STRING,
+        LOST_PPID,
+        PPID_DCEP,
+        PPID_STRING,
+    ]
     [opened] = [row for row in rows if row["rtcdc.label"]]
     assert int(opened["rtcdc.message_type"], 0) == 3  # DATA_CHANNEL_OPEN
     assert int(opened["rtcdc.channel_type"], 0) == OPEN.channel_type

@@ -3,9 +3,9 @@
 The bot joins a room with :class:`SignalingClient` and answers every offer sent to it, as
 the other participant of the demo page does (the page that presses **Call** offers). For
 each caller it runs one :class:`~pyrtc.pc.RTCPeerConnection`: it answers (adding no
-track: the media sections of a page that sends camera and microphone are answered as the
-peer connection answers them, rejected while it negotiates no media, and the data channel
-works either way), trickles candidates both ways through the server
+track: the media sections of a page that sends camera and microphone are answered
+``inactive``, so the page sends the bot no media, and the data channel works), trickles
+candidates both ways through the server
 and sends every message that arrives on a data channel back on the same channel, strings
 as strings and bytes as bytes. Several callers can be served at once; a caller that
 leaves, hangs up or fails is forgotten, and a new offer from the same caller replaces its
@@ -105,6 +105,8 @@ class _Call:
         """Apply the caller's offer and send our answer, then the candidates gathered so far
         (a candidate must not reach the caller before the answer it belongs to)."""
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
+        for transceiver in self.pc.getTransceivers():
+            transceiver.direction = "inactive"  # no media echo yet: ask the caller for none
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         local = self.pc.localDescription
         assert local is not None  # set just above

@@ -103,3 +103,14 @@ def test_wire_format_is_srtp_libsrtp_accepts(profile: Profile) -> None:
     ]
     assert {p.ssrc for p in packets} == {media.SSRC}
     assert [p.timestamp for p in packets if p.marker] == [0, media.FRAME_TICKS]
+
+
+def test_in_memory_variant_does_the_same_work_without_sockets() -> None:
+    profile = Profile.AEAD_AES_128_GCM
+    ours = media.PyrtcPipeline(FRAMES, profile, media.MemoryLink())
+    theirs = media.AiortcPipeline(FRAMES, profile, media.MemoryLink())
+    assert ours.run() == list(FRAMES)
+    assert theirs.run() == list(FRAMES[:-1])
+    assert ours.packets_sent == theirs.packets_sent
+    (case,) = [c for c in media.cases() if c.name.endswith("(no UDP)")]
+    assert case.target is None and case.ops_per_call == ours.packets_sent

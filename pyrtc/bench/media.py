@@ -18,7 +18,7 @@
   buffer, complete frames. aiortc: ``Vp8Encoder.pack`` of an ``av.Packet`` (its
   ``MediaPlayer(decode=False)`` path), ``aiortc.rtp.RtpPacket``, ``pylibsrtp.Session``,
   ``depayload`` and ``JitterBuffer.add`` as ``RTCRtpReceiver`` does. Both use the same
-  socket code and the same packet count. Counted in RTP packets. The ``(no UDP)`` variant
+  socket code and the same packet count. Counted in RTP packets. The ``no UDP`` variant
   hands the datagrams over in memory: it shows the stacks' own work without the kernel's
   send/receive cost, which is the same for both and is most of ours (no target).
 """
@@ -470,6 +470,12 @@ def _on_first_call(
     return run
 
 
+def pipeline_case_name(profile: Profile, udp: bool) -> str:
+    """``VP8 passthrough GCM UDP``: the case name for a profile and link."""
+    short = {Profile.AEAD_AES_128_GCM: "GCM", Profile.AES_CM_128_HMAC_SHA1_80: "CM80"}[profile]
+    return f"VP8 passthrough {short} " + ("UDP" if udp else "no UDP")
+
+
 def _pipeline_cases() -> list[Case]:
     if importlib.util.find_spec("av") is None:
         return []  # the frames come from libvpx through PyAV (the ``media`` extra)
@@ -480,7 +486,7 @@ def _pipeline_cases() -> list[Case]:
     for profile, udp in [(p, True) for p in PIPELINE_PROFILES] + [(PIPELINE_PROFILES[0], False)]:
         ours = _on_first_call(PyrtcPipeline, frames, profile, udp)
         baseline = _on_first_call(AiortcPipeline, frames, profile, udp) if have_aiortc else None
-        name = f"VP8 passthrough pipeline {profile.name}" + ("" if udp else " (no UDP)")
+        name = pipeline_case_name(profile, udp)
         target = 5.0 if udp else None
         cases.append(Case("media", name, ours, baseline, "aiortc", target, packets))
     return cases

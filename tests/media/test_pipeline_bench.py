@@ -63,7 +63,7 @@ def test_aiortc_pipeline_delivers_every_frame(profile: Profile) -> None:
 
 @pytest.mark.parametrize("profile", media.PIPELINE_PROFILES, ids=lambda p: p.name)
 def test_cases_count_one_run_of_rtp_packets(profile: Profile) -> None:
-    name = f"VP8 passthrough pipeline {profile.name}"
+    name = media.pipeline_case_name(profile, udp=True)
     (case,) = [c for c in media.cases() if c.name == name]
     assert case.target == 5.0 and case.baseline is not None
     assert case.ops_per_call == sum(
@@ -112,5 +112,6 @@ def test_in_memory_variant_does_the_same_work_without_sockets() -> None:
     assert ours.run() == list(FRAMES)
     assert theirs.run() == list(FRAMES[:-1])
     assert ours.packets_sent == theirs.packets_sent
-    (case,) = [c for c in media.cases() if c.name.endswith("(no UDP)")]
+    name = media.pipeline_case_name(profile, udp=False)
+    (case,) = [c for c in media.cases() if c.name == name]
     assert case.target is None and case.ops_per_call == ours.packets_sent

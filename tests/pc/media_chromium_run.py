@@ -1,6 +1,7 @@
 """pyrtc <-> real Chromium media calls; run by test_media_chromium.py inside ``unshare -n``.
 
-Both ways round: Chromium offers its fake camera and microphone (sendrecv) and pyrtc answers
+Both ways round, once with VP8 and once with H.264 forced by the offerer's codec
+preferences: Chromium offers its fake camera and microphone (sendrecv) and pyrtc answers
 with a ``VideoStreamTrack`` and an ``AudioStreamTrack`` of its own; then pyrtc offers its
 tracks and Chromium answers with its fake devices. Prints one JSON line: per call, what pyrtc
 decoded from Chromium and Chromium's inbound-rtp counters for what pyrtc sent.
@@ -17,16 +18,26 @@ import av
 from playwright.async_api import async_playwright
 
 from pyrtc.mediastreams import AudioStreamTrack, MediaStreamTrack, VideoStreamTrack
-from pyrtc.pc import RTCPeerConnection, RTCSessionDescription
+from pyrtc.pc import RTCPeerConnection, RTCRtpCodecParameters, RTCSessionDescription
 from pyrtc.sdp import SessionDescription
 from tests.pc.chromium_run import CHROMIUM, FLAGS, progress, serve_page
 
 TIMEOUT = 20.0
-OFFER_JS = """async () => {
+PREFER_H264_JS = """
+function preferH264(transceiver) {
+  const all = RTCRtpReceiver.getCapabilities('video').codecs;
+  const h264 = all.filter(c => c.mimeType === 'video/H264' &&
+    /packetization-mode=1/.test(c.sdpFmtpLine || '') &&
+    /profile-level-id=42e01f/.test(c.sdpFmtpLine || ''));
+  transceiver.setCodecPreferences(h264.concat(all.filter(c => c.mimeType === 'video/rtx')));
+}
+"""
+OFFER_JS = """async h264 => {
   const stream = await navigator.mediaDevices.getUserMedia({audio: true, video: true});
   const pc = new RTCPeerConnection();
   window.pc = pc;
   stream.getTracks().forEach(t => pc.addTrack(t, stream));
+  if (h264) preferH264(pc.getTransceivers().find(t => t.sender.track.kind === 'video'));
   await pc.setLocalDescription();
   await new Promise(resolve => {
     if (pc.iceGatheringState === 'complete') return resolve();
@@ -60,10 +71,13 @@ ANSWER_JS = """async offer => {
 }"""
 STATS_JS = """async () => {
   const out = {};
-  (await pc.getStats()).forEach(s => {
+  const report = await pc.getStats();
+  report.forEach(s => {
     if (s.type === 'inbound-rtp') {
+      const codec = report.get(s.codecId);
       out[s.kind] = {packetsReceived: s.packetsReceived, framesDecoded: s.framesDecoded,
-                     frameWidth: s.frameWidth, frameHeight: s.frameHeight};
+                     frameWidth: s.frameWidth, frameHeight: s.frameHeight,
+                     codec: codec ? codec.mimeType : null};
     }
   });
   out.state = pc.connectionState;
@@ -71,7 +85,7 @@ STATS_JS = """async () => {
 }"""
 
 
-async def call(page: Any, pyrtc_offers: bool) -> dict[str, Any]:
+async def call(page: Any, pyrtc_offers: bool, h264: bool) -> dict[str, Any]:
     pc = RTCPeerConnection(addresses=["127.0.0.1"])
     tracks: list[MediaStreamTrack] = []
     pc.on("track", tracks.append)
@@ -81,6 +95,9 @@ async def call(page: Any, pyrtc_offers: bool) -> dict[str, Any]:
             await page.evaluate(SETUP_JS)
             pc.addTrack(video)
             pc.addTrack(audio)
+            if h264:
+                (transceiver,) = [t for t in pc.getTransceivers() if t.kind == "video"]
+                transceiver.setCodecPreferences(H264_PREFERENCE)
             await pc.setLocalDescription(await pc.createOffer())
             local = pc.localDescription
             assert local is not None
@@ -88,7 +105,7 @@ async def call(page: Any, pyrtc_offers: bool) -> dict[str, Any]:
             await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], reply["type"]))
             answer = SessionDescription.parse(reply["sdp"])
         else:
-            offer = await page.evaluate(OFFER_JS)
+            offer = await page.evaluate(OFFER_JS, h264)
             await pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], offer["type"]))
             pc.addTrack(video)
             pc.addTrack(audio)
@@ -117,12 +134,31 @@ async def call(page: Any, pyrtc_offers: bool) -> dict[str, Any]:
             "video_sizes": sizes,
             "audio_rates": [getattr(f, "sample_rate", None) for f in sounds],
             "pyrtc_state": pc.connectionState,
+            "pyrtc_video_codecs": [
+                c.mimeType
+                for t in pc.getTransceivers()
+                if t.kind == "video"
+                for c in t.sender.getParameters().codecs
+            ],
             "chromium_stats": [first, second],
         }
     finally:
         video.stop()
         audio.stop()
         await pc.close()
+
+
+CALLS = [
+    ("chromium_offers", False, False),
+    ("pyrtc_offers", True, False),
+    ("chromium_offers_h264", False, True),
+    ("pyrtc_offers_h264", True, True),
+]
+"""Each call: its name, whether pyrtc offers, whether the offerer's video prefers H.264."""
+H264_PREFERENCE = [
+    RTCRtpCodecParameters("video/H264", 90000, 98),
+    RTCRtpCodecParameters("video/rtx", 90000, 99),
+]
 
 
 async def run_all() -> None:
@@ -132,11 +168,12 @@ async def run_all() -> None:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
             results = {}
-            for name, pyrtc_offers in (("chromium_offers", False), ("pyrtc_offers", True)):
+            for name, pyrtc_offers, h264 in CALLS:
                 progress(f"call {name}")
                 page = await browser.new_page()
                 await page.goto(url)
-                results[name] = await asyncio.wait_for(call(page, pyrtc_offers), TIMEOUT * 3)
+                await page.add_script_tag(content=PREFER_H264_JS)
+                results[name] = await asyncio.wait_for(call(page, pyrtc_offers, h264), TIMEOUT * 3)
                 await page.close()
         finally:
             await browser.close()

@@ -1,8 +1,10 @@
 """pyrtc <-> headless Chromium media calls (Debian /usr/bin/chromium via Playwright), with
 Chromium offering and with pyrtc offering: Chromium's fake camera and microphone to pyrtc,
 decoded; pyrtc's test pattern and silence to Chromium, whose getStats shows framesDecoded
-growing. ``media_chromium_run.py`` runs inside a
-loopback-only network namespace (``unshare -n``), as ``chromium_run.py`` does."""
+growing. Each way round twice: with the default VP8 and with H.264 forced by the offerer's
+codec preferences (``RTCRtpTransceiver.setCodecPreferences`` in Chromium or in pyrtc).
+``media_chromium_run.py`` runs inside a loopback-only network namespace (``unshare -n``),
+as ``chromium_run.py`` does."""
 
 from __future__ import annotations
 
@@ -45,7 +47,13 @@ def result() -> dict[str, Any]:
     return outcome
 
 
-CALLS = ["chromium_offers", "pyrtc_offers"]
+CALLS = ["chromium_offers", "pyrtc_offers", "chromium_offers_h264", "pyrtc_offers_h264"]
+VIDEO_CODEC = {
+    "chromium_offers": "video/VP8",
+    "pyrtc_offers": "video/VP8",
+    "chromium_offers_h264": "video/H264",
+    "pyrtc_offers_h264": "video/H264",
+}
 
 
 def test_answer_accepts_chromium_media(result: dict[str, Any]) -> None:
@@ -67,9 +75,19 @@ def test_chromium_accepts_our_offer(result: dict[str, Any]) -> None:
     assert answer[1][3][0] == "opus"
 
 
+@pytest.mark.parametrize("call", ["chromium_offers_h264", "pyrtc_offers_h264"])
+def test_h264_by_offerer_preference(result: dict[str, Any], call: str) -> None:
+    """The offerer prefers only H.264 (+ RTX): the answer keeps exactly that, and pyrtc's
+    sender and receiver use it."""
+    answer = {kind: codecs for kind, _, _, codecs in result[call]["answer"]}
+    assert answer["video"] == ["H264", "rtx"]
+    assert result[call]["pyrtc_video_codecs"] == ["video/H264", "video/rtx"]
+
+
 @pytest.mark.parametrize("call", CALLS)
 def test_pyrtc_decodes_chromium(result: dict[str, Any], call: str) -> None:
-    """30 VP8 frames from Chromium's fake camera and 10 Opus frames from its microphone."""
+    """30 frames (VP8 or H.264) of Chromium's fake camera and 10 Opus frames of its
+    microphone, decoded by pyrtc."""
     result = result[call]
     assert result["pyrtc_state"] == "connected"
     sizes = result["video_sizes"]
@@ -79,8 +97,11 @@ def test_pyrtc_decodes_chromium(result: dict[str, Any], call: str) -> None:
 
 @pytest.mark.parametrize("call", CALLS)
 def test_chromium_decodes_pyrtc(result: dict[str, Any], call: str) -> None:
-    """Chromium's inbound-rtp: video frames decoded keep growing, audio packets arrive."""
+    """Chromium's inbound-rtp: video frames of the negotiated codec decoded keep growing,
+    pyrtc's Opus packets arrive."""
     first, second = result[call]["chromium_stats"]
+    assert second["video"]["codec"] == VIDEO_CODEC[call]
+    assert second["audio"]["codec"] == "audio/opus"
     assert first["state"] == second["state"] == "connected"
     assert second["video"]["framesDecoded"] > first["video"]["framesDecoded"] > 0
     assert (second["video"]["frameWidth"], second["video"]["frameHeight"]) == (640, 480)

@@ -3,7 +3,9 @@
 ``fixtures/chromium_sctp.json`` was recorded by ``fixtures/capture_chromium_sctp.py`` (see its
 docstring): every SCTP packet Chromium (dcSCTP) sent to pyrtc, as pyrtc received it after DTLS.
 Each one must pass the CRC-32C check, decode to the expected chunks and fields, and re-encode
-byte for byte.
+byte for byte. The tests pin this one capture: a new capture can bundle or time packets
+differently (one gave 15 packets instead of 14), so re-capturing means re-checking the counts
+and positions asserted here.
 """
 
 from __future__ import annotations

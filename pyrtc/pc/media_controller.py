@@ -4,7 +4,9 @@
 answers (RFC 9429 sections 5.2.1 and 5.3.1), applies the peer's sections (transceiver
 association of section 5.10, codec and direction negotiation of RFC 3264 section 6.1), and
 once DTLS-SRTP keys exist runs the :class:`~pyrtc.pc.rtp.MediaTransport` of the BUNDLE
-group: SRTP in, decoded frames out to the receivers' tracks; PLI/FIR to the encoders.
+group: SRTP in, decoded frames out to the receivers' tracks; PLI/FIR to the encoders. Loss
+reports, transport-cc feedback and REMB feed one :class:`~pyrtc.rtpsession.bwe.LossBasedEstimator`
+for the group, whose target becomes the video encoders' bitrate.
 """
 
 from __future__ import annotations
@@ -26,7 +28,14 @@ from pyrtc.pc.media_sdp import (
 )
 from pyrtc.pc.rtp import MediaFrameReceived, MediaTransport, RTCRtpReceiver, RTCRtpTransceiver
 from pyrtc.rtp import HeaderExtensionsMap
-from pyrtc.rtpsession import ByeReceived, KeyframeRequested
+from pyrtc.rtpsession import (
+    BitrateEstimateReceived,
+    ByeReceived,
+    KeyframeRequested,
+    ReceiverReportReceived,
+    TransportFeedbackReceived,
+)
+from pyrtc.rtpsession.bwe import LossBasedEstimator
 from pyrtc.sdp import Codec, SessionDescription
 
 if TYPE_CHECKING:
@@ -34,6 +43,9 @@ if TYPE_CHECKING:
     from pyrtc.pc.stack import TransportStack
 
 logger = logging.getLogger(__name__)
+
+MIN_VIDEO_BITRATE = 100_000
+"""The bandwidth estimate never lowers a video encoder below this (bit/s)."""
 
 
 class _Negotiated:
@@ -58,6 +70,9 @@ class MediaController:
         self.transport: MediaTransport | None = None
         self._receivers: dict[int, RTCRtpReceiver] = {}
         self.send_errors = 0
+        self.estimator: LossBasedEstimator | None = None
+        """The send-side bandwidth estimate of the transport (once media runs)."""
+        self._applied_estimate: int | None = None
 
     def _state(self, transceiver: RTCRtpTransceiver) -> _Negotiated:
         return self._negotiated.setdefault(id(transceiver), _Negotiated())
@@ -217,6 +232,15 @@ class MediaController:
             for transceiver in negotiated:
                 extmap.update(self._state(transceiver).extensions)
             self.transport = MediaTransport(keys, HeaderExtensionsMap(extmap))
+        if self.estimator is None:  # video may come with a later negotiation
+            ceiling = max(
+                (t.sender._bitrate_ceiling for t in self.transceivers if t.kind == "video"),
+                default=0,
+            )
+            if ceiling:
+                self.estimator = LossBasedEstimator(
+                    ceiling, minimum=min(MIN_VIDEO_BITRATE, ceiling), maximum=ceiling
+                )
         transport = self.transport
         for transceiver in negotiated:
             state = self._state(transceiver)
@@ -260,11 +284,31 @@ class MediaController:
                 for transceiver in self.transceivers:
                     if transceiver.sender.ssrc == event.ssrc:
                         transceiver.sender._keyframe_requested()
+            elif self.estimator is not None:
+                self._estimate(self.estimator, event, now)
         for datagram in transport.datagrams_to_send(now):
             try:
                 stack.agent.send(datagram, now)
             except IceError:
                 self.send_errors += 1
+
+    def _estimate(self, estimator: LossBasedEstimator, event: object, now: float) -> None:
+        """Feed the bandwidth estimator; a new target goes to every video sender."""
+        if isinstance(event, ReceiverReportReceived):
+            if any(t.sender.ssrc == event.ssrc and t.kind == "video" for t in self.transceivers):
+                estimator.receiver_report(event.fraction_lost, now)
+        elif isinstance(event, TransportFeedbackReceived):
+            estimator.transport_feedback(event.packets, now)
+        elif isinstance(event, BitrateEstimateReceived):
+            estimator.remb(event.bitrate, now)
+        else:
+            return
+        target = estimator.target
+        if target != self._applied_estimate:
+            self._applied_estimate = target
+            for transceiver in self.transceivers:
+                if transceiver.kind == "video":
+                    transceiver.sender._bandwidth_estimate(target)
 
     def close(self) -> None:
         """Stop every sender's pipeline and end the remote tracks."""

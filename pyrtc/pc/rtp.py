@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 
 MTU = 1200
 """RTP payload budget per packet (leaves room for SRTP, UDP/IP and TURN overhead)."""
+VIDEO_BITRATE = 1_000_000
+"""A video encoder's starting target (bit/s) when ``maxBitrate`` is not set: also the ceiling
+the bandwidth estimate may raise it back to without reopening the encoder."""
 _DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 _ENCODERS = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="pyrtc-encoder")
 """Encoding runs off the event loop (FFmpeg releases the GIL); one frame per sender at once."""
@@ -234,6 +237,20 @@ class RTCRtpSender:
         if self._max_bitrate is not None and isinstance(encoder, VideoEncoder):
             encoder.target_bitrate = self._max_bitrate
 
+    def _bandwidth_estimate(self, bitrate: int) -> None:
+        """The transport's bandwidth estimate (bit/s) becomes the video encoder's target, up to
+        ``maxBitrate``. The encoder applies it without a keyframe where FFmpeg allows, else
+        at the next keyframe it makes anyway: a bitrate change never forces one."""
+        encoder = self._encoder
+        if isinstance(encoder, VideoEncoder):
+            limit = self._max_bitrate
+            encoder.target_bitrate = bitrate if limit is None else min(bitrate, limit)
+
+    @property
+    def _bitrate_ceiling(self) -> int:
+        """The most a bandwidth estimate may ask of this sender's video encoder."""
+        return self._max_bitrate or VIDEO_BITRATE
+
     def getStats(self) -> list[dict[str, Any]]:
         """``outbound-rtp`` and ``remote-inbound-rtp`` of the running stream."""
         return [] if self._core is None else self._core.stats()
@@ -298,7 +315,8 @@ class RTCRtpSender:
         codec = self._codecs[0]
         loop = asyncio.get_running_loop()
         if self._encoder is None:
-            self._encoder = get_encoder(codec.name, self._max_bitrate)
+            bitrate = self._bitrate_ceiling if self.kind == "video" else self._max_bitrate
+            self._encoder = get_encoder(codec.name, bitrate)
         encoder = self._encoder
         while True:
             try:

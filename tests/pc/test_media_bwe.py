@@ -1,0 +1,111 @@
+"""The bandwidth estimate drives the video encoder's bitrate without needless keyframes.
+
+Encoder level: targets from a :class:`LossBasedEstimator` under 15 % loss and then none go to
+real H.264 and VP8 encoders; one keyframe is all they make. Call level: a pyrtc <-> pyrtc
+H.264 call over loopback UDP where the caller's RTP is dropped at 15 % for a while: the
+estimate and the encoder's target fall, then climb back once the loss stops, and every
+keyframe sent beyond the first answers a PLI or FIR.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import random
+from typing import Any
+
+import av
+import pytest
+
+from pyrtc.codecs import VideoEncoder, get_encoder
+from pyrtc.mediastreams import MediaStreamTrack, VideoStreamTrack
+from pyrtc.pc import RTCPeerConnection, RTCRtpCodecParameters
+from pyrtc.rtpsession.bwe import LossBasedEstimator
+
+from .helpers import LOOPBACK, signal, wait_for_state
+
+
+def frames(count: int) -> list[av.VideoFrame]:
+    """320x240 frames of fresh noise (hard to compress: rate control has work to do)."""
+    rng = random.Random(1)
+    out = []
+    for index in range(count):
+        frame = av.VideoFrame(width=320, height=240, format="yuv420p")
+        for plane in frame.planes:
+            plane.update(rng.randbytes(plane.buffer_size))
+        frame.pts = index * 3000
+        frame.time_base = fractions.Fraction(1, 90000)
+        out.append(frame)
+    return out
+
+
+@pytest.mark.parametrize("codec", ["H264", "VP8"])
+def test_estimate_changes_make_no_keyframes(codec: str) -> None:
+    encoder = get_encoder(codec, 1_000_000)
+    assert isinstance(encoder, VideoEncoder)
+    bwe = LossBasedEstimator(1_000_000, minimum=100_000, maximum=1_000_000)
+    keyframes = 0
+    targets = []
+    applied_live = True
+    try:
+        for index, frame in enumerate(frames(90)):
+            if index:  # the encoder opens at 1 Mbit/s, as a sender's does, before any report
+                bwe.receiver_report(0.15 if index < 45 else 0.0, now=index / 30)
+                encoder.target_bitrate = bwe.target
+            targets.append(bwe.target)
+            keyframes += sum(e.keyframe for e in encoder.encode(frame))
+            applied_live = applied_live and not encoder.pending_bitrate
+    finally:
+        encoder.close()
+    assert min(targets) < 600_000 and targets[-1] > 1.5 * min(targets)
+    assert keyframes == 1
+    # x264 takes each new target on the next frame; libvpx keeps it for its next keyframe
+    assert applied_live == (codec == "H264")
+
+
+async def test_call_target_follows_loss() -> None:
+    caller = RTCPeerConnection(addresses=LOOPBACK)
+    callee = RTCPeerConnection(addresses=LOOPBACK)
+    tracks: list[MediaStreamTrack] = []
+    callee.on("track", tracks.append)
+    video = VideoStreamTrack()
+    transceiver = caller.addTransceiver(video, "sendonly")
+    transceiver.setCodecPreferences([RTCRtpCodecParameters("video/H264", 90000, 98)])
+    rng = random.Random(3)
+    loss = {"rate": 0.15}
+    try:
+        await signal(caller, callee)
+        for sock in caller._sockets.values():
+            send = sock.sendto
+
+            def lossy(data: bytes, addr: Any, send: Any = send) -> None:
+                is_rtp = 127 < data[0] < 192 and not 191 < data[1] < 224
+                if is_rtp and rng.random() < loss["rate"]:
+                    return
+                send(data, addr)
+
+            sock.sendto = lossy  # type: ignore[method-assign]
+        await wait_for_state(caller, "connectionState", "connected")
+        estimator = caller._media.estimator
+        assert estimator is not None and estimator.target == 1_000_000
+        sender = transceiver.sender
+        lowest = estimator.target
+        for _ in range(40):
+            await asyncio.sleep(0.1)
+            lowest = min(lowest, estimator.target)
+        assert lowest < 600_000
+        encoder = sender._encoder
+        assert isinstance(encoder, VideoEncoder)
+        assert encoder.target_bitrate == estimator.target
+        loss["rate"] = 0.0
+        for _ in range(40):
+            await asyncio.sleep(0.1)
+        assert estimator.target > 1.5 * lowest
+        assert encoder.target_bitrate == estimator.target
+        assert len(tracks) == 1
+        stats = sender.getStats()[0]
+        assert stats["keyFramesEncoded"] <= 1 + stats["pliCount"] + stats["firCount"]
+    finally:
+        video.stop()
+        await caller.close()
+        await callee.close()

@@ -1,0 +1,353 @@
+# cython: boundscheck=False, wraparound=False
+"""Batched UDP I/O: many datagrams per system call with Linux ``recvmmsg``/``sendmmsg``.
+
+A peer connection or a media pipeline moves bursts of datagrams; one ``recvfrom``/``sendto``
+per datagram makes the system call the dominant cost. These two functions move up to
+:data:`CHUNK` datagrams per call. Elsewhere (``AVAILABLE`` false) both raise ``OSError``
+(ENOSYS); :mod:`pyrtc.net.batch` then uses per-datagram socket calls instead.
+
+Everything runs with the GIL held, so the module's scratch buffers are never shared.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.exc cimport PyErr_CheckSignals
+from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from libc.errno cimport EAGAIN, EINTR, errno
+from libc.string cimport memcmp, memcpy, memset
+
+cdef extern from *:
+    """
+    #include <errno.h>
+    #include <string.h>
+    #include <sys/types.h>
+    #include <sys/socket.h>
+    #include <netinet/in.h>
+    #include <arpa/inet.h>
+    #include <net/if.h>
+    #if defined(__linux__)
+    #define UDPBATCH_HAVE_MMSG 1
+    #else
+    #define UDPBATCH_HAVE_MMSG 0
+    struct mmsghdr { struct msghdr msg_hdr; unsigned int msg_len; };
+    static int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags, void *t)
+    { (void)fd; (void)v; (void)n; (void)flags; (void)t; errno = ENOSYS; return -1; }
+    static int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+    { (void)fd; (void)v; (void)n; (void)flags; errno = ENOSYS; return -1; }
+    #endif
+    #ifndef MSG_DONTWAIT
+    #define MSG_DONTWAIT 0
+    #endif
+    """
+    int UDPBATCH_HAVE_MMSG
+    int EWOULDBLOCK
+    ctypedef unsigned int socklen_t
+    ctypedef unsigned short sa_family_t
+    int AF_INET
+    int AF_INET6
+    int MSG_DONTWAIT
+    int MSG_TRUNC
+    enum:
+        INET6_ADDRSTRLEN
+        IF_NAMESIZE
+
+    struct sockaddr:
+        sa_family_t sa_family
+
+    struct sockaddr_storage:
+        sa_family_t ss_family
+
+    struct in_addr:
+        pass
+
+    struct in6_addr:
+        pass
+
+    struct sockaddr_in:
+        sa_family_t sin_family
+        unsigned short sin_port
+        in_addr sin_addr
+
+    struct sockaddr_in6:
+        sa_family_t sin6_family
+        unsigned short sin6_port
+        unsigned int sin6_flowinfo
+        in6_addr sin6_addr
+        unsigned int sin6_scope_id
+
+    struct iovec:
+        void *iov_base
+        size_t iov_len
+
+    struct msghdr:
+        void *msg_name
+        socklen_t msg_namelen
+        iovec *msg_iov
+        size_t msg_iovlen
+        void *msg_control
+        size_t msg_controllen
+        int msg_flags
+
+    struct mmsghdr:
+        msghdr msg_hdr
+        unsigned int msg_len
+
+    int recvmmsg(int fd, mmsghdr *msgvec, unsigned int vlen, int flags, void *timeout)
+    int sendmmsg(int fd, mmsghdr *msgvec, unsigned int vlen, int flags)
+    const char *inet_ntop(int af, const void *src, char *dst, socklen_t size)
+    int inet_pton(int af, const char *src, void *dst)
+    unsigned short ntohs(unsigned short)
+    unsigned short htons(unsigned short)
+    char *if_indextoname(unsigned int ifindex, char *ifname)
+    unsigned int if_nametoindex(const char *ifname)
+
+AVAILABLE = bool(UDPBATCH_HAVE_MMSG)
+"""Whether this platform has ``recvmmsg``/``sendmmsg`` (Linux)."""
+
+DEF _CHUNK = 64
+CHUNK = _CHUNK
+"""Datagrams per system call; longer send lists are sent in chunks of this size."""
+MAX_DATAGRAMS = 1024
+"""Upper bound for ``max_datagrams`` of :func:`recv_many`."""
+MAX_BUFSIZE = 65536
+"""Upper bound for ``bufsize`` of :func:`recv_many` (the largest UDP payload is 65527)."""
+_ADDRESS_CACHE_SIZE = 256
+
+cdef mmsghdr _send_msgs[_CHUNK]
+cdef iovec _send_iovs[_CHUNK]
+cdef sockaddr_storage _send_names[_CHUNK]
+
+cdef char *_recv_buffer = NULL
+cdef size_t _recv_buffer_size = 0
+cdef mmsghdr *_recv_msgs = NULL
+cdef iovec *_recv_iovs = NULL
+cdef sockaddr_storage *_recv_names = NULL
+cdef unsigned int _recv_slots = 0
+
+cdef unsigned long long _truncated = 0
+cdef dict _sockaddrs = {}
+
+
+def truncated_count():
+    """How many datagrams :func:`recv_many` dropped because they exceeded ``bufsize``."""
+    return _truncated
+
+
+cdef int _reserve_recv(unsigned int count, size_t bufsize) except -1:
+    """Grow the module's receive scratch space (kept between calls) to ``count`` slots."""
+    global _recv_buffer, _recv_buffer_size, _recv_msgs, _recv_iovs, _recv_names, _recv_slots
+    cdef size_t need = <size_t>count * bufsize
+    cdef void *grown
+    if need > _recv_buffer_size:
+        grown = PyMem_Realloc(_recv_buffer, need)
+        if grown == NULL:
+            raise MemoryError()
+        _recv_buffer = <char *>grown
+        _recv_buffer_size = need
+    if count > _recv_slots:
+        grown = PyMem_Realloc(_recv_msgs, count * sizeof(mmsghdr))
+        if grown == NULL:
+            raise MemoryError()
+        _recv_msgs = <mmsghdr *>grown
+        grown = PyMem_Realloc(_recv_iovs, count * sizeof(iovec))
+        if grown == NULL:
+            raise MemoryError()
+        _recv_iovs = <iovec *>grown
+        grown = PyMem_Realloc(_recv_names, count * sizeof(sockaddr_storage))
+        if grown == NULL:
+            raise MemoryError()
+        _recv_names = <sockaddr_storage *>grown
+        _recv_slots = count
+    return 0
+
+
+cdef object _address(sockaddr_storage *name, socklen_t namelen):
+    """``(host, port)`` of a received datagram's source, as ``socket.recvfrom`` spells it."""
+    cdef char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 2]
+    cdef char ifname[IF_NAMESIZE + 1]
+    cdef sockaddr_in *v4
+    cdef sockaddr_in6 *v6
+    cdef bytes host
+    if name.ss_family == AF_INET and namelen >= sizeof(sockaddr_in):
+        v4 = <sockaddr_in *>name
+        if inet_ntop(AF_INET, &v4.sin_addr, text, sizeof(text)) == NULL:
+            raise OSError(errno, "inet_ntop failed")
+        return (text.decode("ascii"), ntohs(v4.sin_port))
+    if name.ss_family == AF_INET6 and namelen >= sizeof(sockaddr_in6):
+        v6 = <sockaddr_in6 *>name
+        if inet_ntop(AF_INET6, &v6.sin6_addr, text, INET6_ADDRSTRLEN) == NULL:
+            raise OSError(errno, "inet_ntop failed")
+        host = text
+        if v6.sin6_scope_id != 0:  # link-local: "fe80::1%eth0", as Python's recvfrom
+            if if_indextoname(v6.sin6_scope_id, ifname) != NULL:
+                host += b"%" + ifname
+            else:
+                host += b"%" + str(v6.sin6_scope_id).encode("ascii")
+        return (host.decode("ascii"), ntohs(v6.sin6_port))
+    raise OSError(0, f"unsupported source address family {name.ss_family}")
+
+
+def recv_many(int fd, int max_datagrams=64, int bufsize=2048):
+    """Receive up to ``max_datagrams`` waiting datagrams with one ``recvmmsg`` call.
+
+    Returns ``[(payload, (host, port)), ...]`` in arrival order, ``[]`` when nothing is
+    waiting (EAGAIN; the call never blocks). A datagram longer than ``bufsize`` is dropped
+    and counted (:func:`truncated_count`). Raises ``OSError`` for any other error, e.g. an
+    ICMP error queued on the socket; when some datagrams were already received, the error
+    is reported by the next call instead.
+    """
+    global _truncated
+    cdef int n, i
+    cdef int flags = MSG_DONTWAIT
+    cdef mmsghdr *msg
+    cdef sockaddr_storage *last_name = NULL
+    cdef socklen_t last_len = 0
+    cdef object address = None
+    cdef list received = []
+    if max_datagrams < 1 or max_datagrams > MAX_DATAGRAMS:
+        raise ValueError(f"max_datagrams must be 1..{MAX_DATAGRAMS}, got {max_datagrams}")
+    if bufsize < 1 or bufsize > MAX_BUFSIZE:
+        raise ValueError(f"bufsize must be 1..{MAX_BUFSIZE}, got {bufsize}")
+    if fd < 0:
+        raise ValueError(f"negative file descriptor {fd}")
+    _reserve_recv(<unsigned int>max_datagrams, <size_t>bufsize)
+    for i in range(max_datagrams):
+        _recv_iovs[i].iov_base = _recv_buffer + <size_t>i * bufsize
+        _recv_iovs[i].iov_len = bufsize
+        msg = &_recv_msgs[i]
+        memset(msg, 0, sizeof(mmsghdr))
+        msg.msg_hdr.msg_name = &_recv_names[i]
+        msg.msg_hdr.msg_namelen = sizeof(sockaddr_storage)
+        msg.msg_hdr.msg_iov = &_recv_iovs[i]
+        msg.msg_hdr.msg_iovlen = 1
+    while True:
+        n = recvmmsg(fd, _recv_msgs, <unsigned int>max_datagrams, flags, NULL)
+        if n >= 0:
+            break
+        if errno == EAGAIN or errno == EWOULDBLOCK:
+            return received
+        if errno != EINTR:
+            raise OSError(errno, "recvmmsg failed")
+        PyErr_CheckSignals()  # PEP 475: retry unless a signal handler raised
+    for i in range(n):
+        msg = &_recv_msgs[i]
+        if msg.msg_hdr.msg_flags & MSG_TRUNC:
+            _truncated += 1
+            continue
+        # Bursts come from one peer: reuse the previous source tuple when the bytes match.
+        if (
+            last_name == NULL
+            or last_len != msg.msg_hdr.msg_namelen
+            or memcmp(last_name, &_recv_names[i], last_len) != 0
+        ):
+            address = _address(&_recv_names[i], msg.msg_hdr.msg_namelen)
+            last_name = &_recv_names[i]
+            last_len = msg.msg_hdr.msg_namelen
+        received.append(
+            (PyBytes_FromStringAndSize(<char *>_recv_iovs[i].iov_base, msg.msg_len), address)
+        )
+    return received
+
+
+cdef bytes _sockaddr(object address):
+    """The ``sockaddr`` bytes for ``(host, port)``, from a small cache (same peer each time)."""
+    cdef sockaddr_in v4
+    cdef sockaddr_in6 v6
+    cdef bytes raw
+    if type(address) is not tuple or len(address) != 2:
+        raise TypeError(f"address must be a (host, port) tuple, got {address!r}")
+    host, port = address
+    if type(host) is not str:
+        raise TypeError(f"host must be str, got {type(host).__name__}")
+    if type(port) is not int:
+        raise TypeError(f"port must be int, got {type(port).__name__}")
+    cdef object cached = _sockaddrs.get(address)
+    if cached is not None:
+        return <bytes>cached
+    if not 0 <= port <= 65535:
+        raise ValueError(f"port must be 0..65535, got {port}")
+    scope = None
+    if ":" in host:
+        text, _, scope = host.partition("%")
+        encoded = text.encode("ascii", "replace")
+        memset(&v6, 0, sizeof(v6))
+        v6.sin6_family = AF_INET6
+        v6.sin6_port = htons(port)
+        if b"\0" in encoded or inet_pton(AF_INET6, encoded, &v6.sin6_addr) != 1:
+            raise ValueError(f"not a numeric IPv6 address: {host!r}")
+        if scope:
+            if scope.isdigit():
+                v6.sin6_scope_id = int(scope) & 0xFFFFFFFF
+            else:
+                name = scope.encode("ascii", "replace")
+                v6.sin6_scope_id = 0 if b"\0" in name else if_nametoindex(name)
+                if v6.sin6_scope_id == 0:
+                    raise ValueError(f"unknown interface in {host!r}")
+        raw = (<char *>&v6)[:sizeof(v6)]
+    else:
+        encoded = host.encode("ascii", "replace")
+        memset(&v4, 0, sizeof(v4))
+        v4.sin_family = AF_INET
+        v4.sin_port = htons(port)
+        if b"\0" in encoded or inet_pton(AF_INET, encoded, &v4.sin_addr) != 1:
+            raise ValueError(f"not a numeric IPv4 address: {host!r}")
+        raw = (<char *>&v4)[:sizeof(v4)]
+    if len(_sockaddrs) >= _ADDRESS_CACHE_SIZE:
+        _sockaddrs.clear()
+    _sockaddrs[address] = raw
+    return raw
+
+
+def send_many(int fd, datagrams):
+    """Send ``[(payload, (host, port)), ...]`` with ``sendmmsg``, :data:`CHUNK` per call.
+
+    ``payload`` must be ``bytes`` and ``host`` a numeric IPv4/IPv6 address (no name lookup).
+    Returns how many leading datagrams the kernel took. It stops early when the socket
+    would block (EAGAIN) or when a datagram fails after others were sent; sending the rest
+    again reports that datagram's error. Raises ``OSError`` when the first datagram fails
+    with an error other than EAGAIN, ``TypeError``/``ValueError`` for malformed entries
+    (before anything is sent).
+    """
+    cdef Py_ssize_t total, start, count, i, sent_total = 0
+    cdef int n
+    cdef bytes data, raw
+    cdef tuple item
+    cdef list items = list(datagrams)  # holds every payload while the kernel reads it
+    if fd < 0:
+        raise ValueError(f"negative file descriptor {fd}")
+    total = len(items)
+    # Validate and convert everything first: a bad entry must not leave half a list sent.
+    cdef list raws = []
+    for obj in items:
+        if type(obj) is not tuple or len(<tuple>obj) != 2:
+            raise TypeError(f"each datagram must be a (bytes, (host, port)) tuple, got {obj!r}")
+        item = <tuple>obj
+        if type(item[0]) is not bytes:
+            raise TypeError(f"payload must be bytes, got {type(item[0]).__name__}")
+        raws.append(_sockaddr(item[1]))
+    start = 0
+    while start < total:
+        count = min(total - start, _CHUNK)
+        for i in range(count):
+            data = <bytes>(<tuple>items[start + i])[0]
+            raw = <bytes>raws[start + i]
+            memcpy(&_send_names[i], PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw))
+            _send_iovs[i].iov_base = PyBytes_AS_STRING(data)
+            _send_iovs[i].iov_len = PyBytes_GET_SIZE(data)
+            memset(&_send_msgs[i], 0, sizeof(mmsghdr))
+            _send_msgs[i].msg_hdr.msg_name = &_send_names[i]
+            _send_msgs[i].msg_hdr.msg_namelen = <socklen_t>PyBytes_GET_SIZE(raw)
+            _send_msgs[i].msg_hdr.msg_iov = &_send_iovs[i]
+            _send_msgs[i].msg_hdr.msg_iovlen = 1
+        n = sendmmsg(fd, _send_msgs, <unsigned int>count, MSG_DONTWAIT)
+        if n < 0:
+            if errno == EINTR:
+                PyErr_CheckSignals()
+                continue
+            if errno == EAGAIN or errno == EWOULDBLOCK or sent_total > 0:
+                return sent_total
+            raise OSError(errno, "sendmmsg failed")
+        sent_total += n
+        start += n
+        if n < count:  # the next datagram failed; its error is reported by the next call
+            return sent_total
+    return sent_total

@@ -275,7 +275,7 @@ class MediaController:
             if isinstance(event, MediaFrameReceived):
                 receiver = self._receivers.get(event.ssrc)
                 if receiver is not None:
-                    receiver._deliver(event.data, event.timestamp, now)
+                    receiver._deliver(event.data, event.timestamp, event.keyframe, now)
             elif isinstance(event, ByeReceived):
                 receiver = self._receivers.get(event.ssrc)
                 if receiver is not None:

@@ -209,6 +209,12 @@ class RTCRtpSender:
         self._timestamp_offset = random.getrandbits(32)
         self._vp8 = Vp8Packetizer(random.getrandbits(15))
         self._encoding: concurrent.futures.Future[list[EncodedFrame]] | None = None
+        self.frames_encoded = 0
+        self.source_frames = 0
+        """Frames taken from the track (``media-source`` ``frames``)."""
+        self.source_size: tuple[int, int] | None = None
+        self.source_duration = 0.0
+        """Seconds of audio taken from the track (``totalSamplesDuration``)."""
 
     @property
     def track(self) -> MediaStreamTrack | None:
@@ -252,8 +258,17 @@ class RTCRtpSender:
         return self._max_bitrate or VIDEO_BITRATE
 
     def getStats(self) -> list[dict[str, Any]]:
-        """``outbound-rtp`` and ``remote-inbound-rtp`` of the running stream."""
-        return [] if self._core is None else self._core.stats()
+        """``outbound-rtp`` (with ``framesEncoded`` and the encoder's ``targetBitrate`` for
+        video) and ``remote-inbound-rtp`` of the running stream."""
+        if self._core is None:
+            return []
+        stats = self._core.stats()
+        outbound = stats[0]
+        if self.kind == "video":
+            outbound["framesEncoded"] = self.frames_encoded
+            if isinstance(self._encoder, VideoEncoder):
+                outbound["targetBitrate"] = self._encoder.target_bitrate
+        return stats
 
     # -- pipeline (called by the peer connection) -------------------------------------------
 
@@ -326,8 +341,10 @@ class RTCRtpSender:
             if isinstance(frame, av.Packet):
                 encoded = [EncodedFrame.from_packet(frame, codec.clock_rate)]
             else:
+                self._count_source(frame)
                 self._encoding = _ENCODERS.submit(encoder.encode, frame)
                 encoded = await asyncio.wrap_future(self._encoding)
+                self.frames_encoded += len(encoded)
             if core.stopped:
                 return
             for item in encoded:
@@ -342,6 +359,13 @@ class RTCRtpSender:
                     keyframe=item.keyframe and self.kind == "video",
                 )
             pc._schedule_flush()
+
+    def _count_source(self, frame: av.AudioFrame | av.VideoFrame) -> None:
+        self.source_frames += 1
+        if isinstance(frame, av.VideoFrame):
+            self.source_size = (frame.width, frame.height)
+        elif frame.sample_rate:
+            self.source_duration += frame.samples / frame.sample_rate
 
     def _packetize(self, codec: Codec, data: bytes) -> list[bytes]:
         name = codec.mime_subtype
@@ -363,14 +387,23 @@ class RTCRtpReceiver:
         self._core: RtpReceiver | None = None
         self._decoder: Decoder | None = None
         self.frames_decoded = 0
+        self.key_frames_decoded = 0
+        self.frame_size: tuple[int, int] | None = None
         self.decode_errors = 0
 
     def getStats(self) -> list[dict[str, Any]]:
-        """``inbound-rtp`` (with ``framesDecoded``) and ``remote-outbound-rtp``."""
+        """``inbound-rtp`` (with ``trackIdentifier`` and, for video, ``framesDecoded``,
+        ``keyFramesDecoded``, ``frameWidth``/``frameHeight``) and ``remote-outbound-rtp``."""
         if self._core is None:
             return []
         stats = self._core.stats()
-        stats[0]["framesDecoded"] = self.frames_decoded
+        inbound = stats[0]
+        inbound["trackIdentifier"] = self.track.id
+        inbound["framesDecoded"] = self.frames_decoded
+        if self.kind == "video":
+            inbound["keyFramesDecoded"] = self.key_frames_decoded
+            if self.frame_size is not None:
+                inbound["frameWidth"], inbound["frameHeight"] = self.frame_size
         return stats
 
     def _start(self, media: MediaTransport, ssrc: int, rtx_ssrc: int | None, local: int) -> None:
@@ -396,7 +429,7 @@ class RTCRtpReceiver:
         media.session.add_receiver(self._core)
         self._decoder = get_decoder(codec.name)
 
-    def _deliver(self, data: bytes, timestamp: int, now: float) -> None:
+    def _deliver(self, data: bytes, timestamp: int, keyframe: bool, now: float) -> None:
         decoder, core = self._decoder, self._core
         if decoder is None or core is None:
             return
@@ -406,8 +439,12 @@ class RTCRtpReceiver:
             self.decode_errors += 1
             core.request_keyframe(now)
             return
+        if frames and keyframe and self.kind == "video":
+            self.key_frames_decoded += 1
         for frame in frames:
             self.frames_decoded += 1
+            if isinstance(frame, av.VideoFrame):
+                self.frame_size = (frame.width, frame.height)
             self.track._put(frame)
 
     def _stop(self) -> None:

@@ -2,9 +2,9 @@
 
 Types: ``peer-connection``, ``transport``, ``candidate-pair``, ``local-candidate``,
 ``remote-candidate``, ``certificate``, ``data-channel``, ``codec``, ``inbound-rtp``,
-``outbound-rtp``, ``remote-inbound-rtp``, ``remote-outbound-rtp``. Each object is a
-dataclass with the W3C member names; the report is a ``dict`` from ``id`` to object, like
-aiortc's.
+``outbound-rtp``, ``remote-inbound-rtp``, ``remote-outbound-rtp``, ``media-source``. Each
+object is a dataclass with the W3C member names; the report is a ``dict`` from ``id`` to
+object, like aiortc's.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pyrtc.ice import Candidate
 
 if TYPE_CHECKING:
     from pyrtc.pc.peerconnection import RTCPeerConnection
+    from pyrtc.pc.rtp import RTCRtpSender
 
 
 @dataclass
@@ -132,10 +133,42 @@ class RTCRtpStreamStats(RTCStats):
         raise AttributeError(name)
 
 
+@dataclass
+class RTCMediaSourceStats(RTCStats):
+    """A local track a sender takes frames from (W3C webrtc-stats section 8.6-8.8): video
+    ``frames``, ``width``, ``height``; audio ``totalSamplesDuration`` (seconds)."""
+
+    trackIdentifier: str
+    kind: str
+    frames: int | None = None
+    width: int | None = None
+    height: int | None = None
+    totalSamplesDuration: float | None = None
+
+
+def _add_media_source(report: RTCStatsReport, sender: RTCRtpSender, stamp: float) -> str | None:
+    """The ``media-source`` of a sender's track; its id (``None`` without a track)."""
+    track = sender.track
+    if track is None:
+        return None
+    sid = f"SO{sender.ssrc}"
+    source = RTCMediaSourceStats(sid, "media-source", stamp, track.id, sender.kind)
+    if sender.kind == "video":
+        source.frames = sender.source_frames
+        if sender.source_size is not None:
+            source.width, source.height = sender.source_size
+    else:
+        source.totalSamplesDuration = sender.source_duration
+    report[sid] = source
+    return sid
+
+
 def _add_rtp(report: RTCStatsReport, pc: RTCPeerConnection, stamp: float, transport: str) -> None:
-    """The codec and RTP stream objects of every running sender and receiver."""
+    """The codec, RTP stream and media-source objects of every running sender and
+    receiver."""
     for transceiver in pc.getTransceivers():
         kind = transceiver.kind
+        source_id = _add_media_source(report, transceiver.sender, stamp)
         for source in (transceiver.sender, transceiver.receiver):
             codecs = source._codecs
             streams = source.getStats()
@@ -157,6 +190,8 @@ def _add_rtp(report: RTCStatsReport, pc: RTCPeerConnection, stamp: float, transp
             for stream in streams:
                 values = dict(stream)
                 kind_name, ssrc = values.pop("type"), values.pop("ssrc")
+                if kind_name == "outbound-rtp" and source_id is not None:
+                    values["mediaSourceId"] = source_id
                 sid = f"{kind_name}-{ssrc}"
                 report[sid] = RTCRtpStreamStats(
                     sid, kind_name, stamp, ssrc, kind, transport, codec_id, values

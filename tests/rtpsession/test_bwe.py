@@ -4,8 +4,11 @@ unit steps on a virtual clock, then driven by real RTCP over ``pyrtc.sim`` with 
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pyrtc.rtpsession import (
     BitrateEstimateReceived,
@@ -127,3 +130,37 @@ def test_target_follows_loss_over_the_simulator() -> None:
     assert targets[-1][1] == 1_000_000  # clean again: back to the maximum
     changes = [later - earlier for (_, earlier), (_, later) in itertools.pairwise(targets)]
     assert any(c < 0 for c in changes) and any(c > 0 for c in changes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["rr", "twcc", "remb"]),
+            st.floats(0.0, 1.0),
+            st.integers(0, 50),
+            st.integers(0, 10_000_000),
+            st.floats(0.0, 0.5),
+        ),
+        max_size=60,
+    )
+)
+def test_target_always_within_bounds_and_steps_spaced(steps: list[Any]) -> None:
+    """Whatever the feedback: the target stays within [minimum, maximum] and the
+    loss-based estimate moves at most once per interval."""
+    bwe = estimator()
+    now = 0.0
+    updates: list[float] = []
+    for kind, fraction, lost, bitrate, gap in steps:
+        now += gap
+        last_update = bwe._last_update
+        if kind == "rr":
+            bwe.receiver_report(fraction, now)
+        elif kind == "twcc":
+            bwe.transport_feedback(feedback(50 - lost, lost), now)
+        else:
+            bwe.remb(bitrate, now)
+        if bwe._last_update != last_update:
+            updates.append(now)
+        assert 100_000 <= bwe.target <= 2_000_000
+    assert all(b - a >= 0.2 for a, b in itertools.pairwise(updates))

@@ -28,7 +28,9 @@ from pyrtc.dtls import RTCCertificate
 from pyrtc.emitter import EventEmitter
 from pyrtc.ice import Candidate, RTCIceServer
 from pyrtc.ice.agent import TurnServer
+from pyrtc.ice.events import Transmit
 from pyrtc.mediastreams import MediaStreamTrack
+from pyrtc.net.batch import recv_many, send_many
 from pyrtc.net.ice import host_addresses
 from pyrtc.pc.config import RTCConfiguration, RTCIceCandidate, RTCSessionDescription
 from pyrtc.pc.datachannel import RTCDataChannel
@@ -55,7 +57,7 @@ from pyrtc.pc.jsep import (
 from pyrtc.pc.media_controller import MediaController
 from pyrtc.pc.rtp import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from pyrtc.pc.stack import TransportStack
-from pyrtc.sansio import Address, Event
+from pyrtc.sansio import Address, Datagram, Event
 from pyrtc.sctp import AssociationClosed, SctpError
 from pyrtc.sdp import SessionDescription
 
@@ -64,6 +66,8 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGE_SIZE = 262144
 """What we accept per data-channel message (our ``a=max-message-size``)."""
 _READ_BATCH = 64
+_READ_BUFSIZE = 65536
+"""Room for the largest UDP payload: a longer buffer costs nothing (one scratch buffer)."""
 _SOCKET_BUFFER = 4 << 20
 """SO_RCVBUF/SO_SNDBUF: SCTP bursts a whole window at once; with the 208 KiB default the
 kernel drops datagrams of a burst on loopback (capped by net.core.rmem_max/wmem_max)."""
@@ -72,9 +76,9 @@ kernel drops datagrams of a burst on loopback (capped by net.core.rmem_max/wmem_
 class _Socket:
     """One non-blocking UDP socket (a local base) watched with ``loop.add_reader``.
 
-    Each readiness callback drains up to :data:`_READ_BATCH` datagrams into the stack and
-    then flushes once: with asyncio's datagram transports every datagram costs a loop
-    iteration and a flush of its own.
+    Each readiness callback drains up to :data:`_READ_BATCH` datagrams into the stack (one
+    ``recvmmsg`` on Linux) and then flushes once: with asyncio's datagram transports every
+    datagram costs a loop iteration and a flush of its own.
     """
 
     def __init__(self, pc: RTCPeerConnection, sock: socket.socket) -> None:
@@ -88,20 +92,48 @@ class _Socket:
         stack = pc._stack
         if stack is None:
             return
-        recvfrom = self.sock.recvfrom
         base = self.base
         now = pc._loop_time()
-        for _ in range(_READ_BATCH):
-            try:
-                data, addr = recvfrom(65536)
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError:
-                pc.send_errors += 1  # an ICMP error reported on the socket
-                break
+        try:
+            received = recv_many(self.sock, _READ_BATCH, _READ_BUFSIZE)
+        except OSError:
+            pc.send_errors += 1  # an ICMP error reported on the socket
+            received = []
+        receive = stack.receive
+        for data, addr in received:
             if data:
-                stack.receive(data, (addr[0], addr[1]), now, base)
+                receive(data, addr, now, base)
         pc._flush()
+
+    def send(self, datagrams: list[Datagram]) -> None:
+        """Send a flush's datagrams with as few system calls as possible.
+
+        A datagram the kernel refuses is counted in ``send_errors`` and skipped; when the
+        socket would block, the rest is dropped and counted (UDP may drop, and the
+        protocols above retransmit).
+        """
+        if "sendto" in vars(self):  # replaced on this socket (tests inject loss so): honour it
+            for data, addr in datagrams:
+                self.sendto(data, addr)
+            return
+        pc = self.pc
+        sent = 0
+        while sent < len(datagrams):  # each pass sends or drops at least one datagram
+            rest = datagrams[sent:] if sent else datagrams
+            try:
+                count = send_many(self.sock, rest)
+            except OSError:
+                pc.send_errors += 1  # unreachable, too large, ...: drop this one
+                sent += 1
+                continue
+            except (TypeError, ValueError):  # not a numeric address: sendto resolves it
+                for data, addr in rest:
+                    self.sendto(data, addr)
+                return
+            if count == 0:
+                pc.send_errors += len(rest)  # would block: drop the rest
+                return
+            sent += count
 
     def sendto(self, data: bytes, addr: Address) -> None:
         try:
@@ -750,11 +782,7 @@ class RTCPeerConnection(EventEmitter):
                 self._dispatch(event)
                 event = stack.next_event()
             self._media.flush(stack, loop.time())
-            sockets = self._sockets
-            for transmit in stack.datagrams_to_send(loop.time()):
-                sock = sockets.get(transmit.local)
-                if sock is not None:
-                    sock.sendto(transmit.data, transmit.addr)
+            self._send(stack.datagrams_to_send(loop.time()))
             event = stack.next_event()
             if event is None:
                 break
@@ -773,6 +801,22 @@ class RTCPeerConnection(EventEmitter):
             if when is not None:
                 self._timer = loop.call_at(when, self._fire, when)
                 self._timer_at = when
+
+    def _send(self, transmits: list[Transmit]) -> None:
+        """Hand each socket its datagrams as one batch (one ``sendmmsg`` per 64 on Linux)."""
+        if not transmits:
+            return
+        batches: dict[Address, list[Datagram]] = {}
+        for data, addr, local in transmits:
+            batch = batches.get(local)
+            if batch is None:
+                batch = batches[local] = []
+            batch.append((data, addr))
+        sockets = self._sockets
+        for local, datagrams in batches.items():
+            sock = sockets.get(local)
+            if sock is not None:
+                sock.send(datagrams)
 
     def _fire(self, when: float) -> None:
         self._timer = self._timer_at = None

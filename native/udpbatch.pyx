@@ -301,6 +301,8 @@ def send_many(int fd, datagrams):
     """Send ``[(payload, (host, port)), ...]`` with ``sendmmsg``, :data:`CHUNK` per call.
 
     ``payload`` must be ``bytes`` and ``host`` a numeric IPv4/IPv6 address (no name lookup).
+    An address of ``None`` sends to a connected socket's peer (its route stays cached; an
+    explicit address costs a route lookup per datagram).
     Returns how many leading datagrams the kernel took. It stops early when the socket
     would block (EAGAIN) or when a datagram fails after others were sent; sending the rest
     again reports that datagram's error. Raises ``OSError`` when the first datagram fails
@@ -309,7 +311,8 @@ def send_many(int fd, datagrams):
     """
     cdef Py_ssize_t total, start, count, i, sent_total = 0
     cdef int n
-    cdef bytes data, raw
+    cdef bytes data
+    cdef object raw
     cdef tuple item
     cdef list items = list(datagrams)  # holds every payload while the kernel reads it
     if fd < 0:
@@ -323,19 +326,20 @@ def send_many(int fd, datagrams):
         item = <tuple>obj
         if type(item[0]) is not bytes:
             raise TypeError(f"payload must be bytes, got {type(item[0]).__name__}")
-        raws.append(_sockaddr(item[1]))
+        raws.append(None if item[1] is None else _sockaddr(item[1]))
     start = 0
     while start < total:
         count = min(total - start, _CHUNK)
         for i in range(count):
             data = <bytes>(<tuple>items[start + i])[0]
-            raw = <bytes>raws[start + i]
-            memcpy(&_send_names[i], PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw))
+            raw = raws[start + i]
             _send_iovs[i].iov_base = PyBytes_AS_STRING(data)
             _send_iovs[i].iov_len = PyBytes_GET_SIZE(data)
             memset(&_send_msgs[i], 0, sizeof(mmsghdr))
-            _send_msgs[i].msg_hdr.msg_name = &_send_names[i]
-            _send_msgs[i].msg_hdr.msg_namelen = <socklen_t>PyBytes_GET_SIZE(raw)
+            if raw is not None:
+                memcpy(&_send_names[i], PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw))
+                _send_msgs[i].msg_hdr.msg_name = &_send_names[i]
+                _send_msgs[i].msg_hdr.msg_namelen = <socklen_t>PyBytes_GET_SIZE(raw)
             _send_msgs[i].msg_hdr.msg_iov = &_send_iovs[i]
             _send_msgs[i].msg_hdr.msg_iovlen = 1
         n = sendmmsg(fd, _send_msgs, <unsigned int>count, MSG_DONTWAIT)

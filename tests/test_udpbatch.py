@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 from hypothesis import given, settings
@@ -15,7 +15,7 @@ from pyrtc.net import batch
 
 Datagram = tuple[bytes, tuple[str, int]]
 Recv = Callable[[socket.socket, int, int], list[Datagram]]
-Send = Callable[[socket.socket, list[Datagram]], int]
+Send = Callable[[socket.socket, Sequence[tuple[bytes, tuple[str, int] | None]]], int]
 
 BUFFER = 4 << 20
 RECEIVERS: dict[str, Recv] = {
@@ -108,6 +108,18 @@ def test_two_destinations_in_one_call(pair: tuple[socket.socket, socket.socket])
             b"to b again",
         ]
         assert [d for d, _ in batch.recv_many(c)] == [b"to c 0", b"to c 1", b"to c 2"]
+
+
+@pytest.mark.parametrize("send_impl", sorted(SENDERS))
+def test_none_sends_to_the_connected_peer(
+    pair: tuple[socket.socket, socket.socket], send_impl: str
+) -> None:
+    a, b = pair
+    a.connect(_address(b))
+    assert SENDERS[send_impl](a, [(b"one", None), (b"two", _address(b)), (b"three", None)]) == 3
+    assert batch.recv_many(b) == [(d, _address(a)) for d in (b"one", b"two", b"three")]
+    with _socket(a.family, _address(a)[0]) as unconnected, pytest.raises(OSError):
+        SENDERS[send_impl](unconnected, [(b"nowhere", None)])  # no peer: EDESTADDRREQ
 
 
 def test_source_addresses_of_two_senders(pair: tuple[socket.socket, socket.socket]) -> None:

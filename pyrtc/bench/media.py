@@ -320,14 +320,8 @@ class BatchedUdpLink(UdpLink):
     """:class:`UdpLink` moving a window with ``sendmmsg``/``recvmmsg`` (:mod:`pyrtc.net.batch`),
     as pyrtc's peer-connection shell does: one system call per 64 datagrams each way."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        name = self._rx.getsockname()
-        self._peer: tuple[str, int] = (name[0], name[1])
-
     def transfer(self, datagrams: list[bytes]) -> list[bytes]:
-        peer = self._peer
-        sent = send_many(self._tx, [(datagram, peer) for datagram in datagrams])
+        sent = send_many(self._tx, [(datagram, None) for datagram in datagrams])  # connected
         received: list[bytes] = []
         while len(received) < sent:
             arrived = recv_many(self._rx, 64, 2048)

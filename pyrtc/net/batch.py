@@ -12,6 +12,7 @@ with a numeric host (IPv6 link-local hosts carry ``%scope``).
 from __future__ import annotations
 
 import socket
+from collections.abc import Sequence
 
 from pyrtc._native import udpbatch
 
@@ -25,6 +26,8 @@ __all__ = [
 ]
 
 Datagram = tuple[bytes, tuple[str, int]]
+Outgoing = tuple[bytes, tuple[str, int] | None]
+"""A datagram to send; ``None`` for the connected peer of a connected socket."""
 
 NATIVE: bool = udpbatch.AVAILABLE
 """Whether :func:`recv_many`/:func:`send_many` use ``recvmmsg``/``sendmmsg``."""
@@ -49,8 +52,11 @@ def recv_many(sock: socket.socket, max_datagrams: int = 64, bufsize: int = 2048)
     return py_recv_many(sock, max_datagrams, bufsize)
 
 
-def send_many(sock: socket.socket, datagrams: list[Datagram]) -> int:
+def send_many(sock: socket.socket, datagrams: Sequence[Outgoing]) -> int:
     """Send ``[(payload, (host, port)), ...]``; return how many leading datagrams were sent.
+
+    An address of ``None`` sends to a connected socket's peer: cheaper than naming it, as
+    the kernel then reuses the socket's cached route instead of looking one up per datagram.
 
     It stops early when the socket would block or when a datagram fails after others were
     sent: sending the rest again raises that datagram's ``OSError``. The caller decides
@@ -89,14 +95,17 @@ def py_recv_many(
     return received
 
 
-def py_send_many(sock: socket.socket, datagrams: list[Datagram]) -> int:
+def py_send_many(sock: socket.socket, datagrams: Sequence[Outgoing]) -> int:
     """:func:`send_many` with one ``sendto`` per datagram (the portable fallback)."""
     items = list(datagrams)
     for item in items:
         _check(item)
     for sent, (data, addr) in enumerate(items):
         try:
-            sock.sendto(data, socket.MSG_DONTWAIT, addr)
+            if addr is None:
+                sock.send(data, socket.MSG_DONTWAIT)
+            else:
+                sock.sendto(data, socket.MSG_DONTWAIT, addr)
         except BlockingIOError:
             return sent
         except OSError:
@@ -113,6 +122,8 @@ def _check(item: object) -> None:
     data, addr = item
     if type(data) is not bytes:
         raise TypeError(f"payload must be bytes, got {type(data).__name__}")
+    if addr is None:
+        return
     if type(addr) is not tuple or len(addr) != 2:
         raise TypeError(f"address must be a (host, port) tuple, got {addr!r}")
     host, port = addr

@@ -4,7 +4,7 @@ Encoder level: targets from a :class:`LossBasedEstimator` under 15 % loss and th
 real H.264 and VP8 encoders; one keyframe is all they make. Call level: a pyrtc <-> pyrtc
 H.264 call over loopback UDP where the caller's RTP is dropped at 15 % for a while: the
 estimate and the encoder's target fall, then climb back once the loss stops, and every
-keyframe sent beyond the first answers a PLI or FIR.
+keyframe sent beyond the first answers a PLI or FIR; a REMB from the peer caps the target.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ import pytest
 from pyrtc.codecs import VideoEncoder, get_encoder
 from pyrtc.mediastreams import MediaStreamTrack, VideoStreamTrack
 from pyrtc.pc import RTCPeerConnection, RTCRtpCodecParameters
+from pyrtc.rtcp import RtcpRembPacket, serialize_compound
 from pyrtc.rtpsession.bwe import LossBasedEstimator
 
-from .helpers import LOOPBACK, signal, wait_for_state
+from .helpers import LOOPBACK, STEP, signal, wait_for_state
 
 
 def frames(count: int) -> list[av.VideoFrame]:
@@ -105,6 +106,39 @@ async def test_call_target_follows_loss() -> None:
         assert encoder.target_bitrate == estimator.target
         assert len(tracks) == 1
         stats = sender.getStats()[0]
+        assert stats["keyFramesEncoded"] <= 1 + stats["pliCount"] + stats["firCount"]
+    finally:
+        video.stop()
+        await caller.close()
+        await callee.close()
+
+
+async def test_remb_from_the_peer_caps_the_encoder() -> None:
+    """A REMB (draft-alvestrand-rmcat-remb-03) sent over SRTCP by the callee lowers the
+    caller's video encoder target to the receiver's estimate."""
+    caller = RTCPeerConnection(addresses=LOOPBACK)
+    callee = RTCPeerConnection(addresses=LOOPBACK)
+    tracks: list[MediaStreamTrack] = []
+    callee.on("track", tracks.append)
+    video = VideoStreamTrack()
+    transceiver = caller.addTransceiver(video, "sendonly")
+    try:
+        await signal(caller, callee)
+        (remote,) = tracks
+        await asyncio.wait_for(remote.recv(), STEP)  # media flows both keyed ways
+        sender = transceiver.sender
+        media, stack = callee._media.transport, callee._stack
+        assert media is not None and stack is not None
+        remb = RtcpRembPacket(ssrc=1, bitrate=250_000, ssrcs=[sender.ssrc])
+        loop = asyncio.get_running_loop()
+        stack.agent.send(media._outbound.protect_rtcp(serialize_compound([remb])), loop.time())
+        for _ in range(int(STEP * 100)):
+            if sender.getStats()[0]["targetBitrate"] == 250_000:
+                break
+            await asyncio.sleep(0.01)
+        stats = sender.getStats()[0]
+        assert stats["targetBitrate"] == 250_000
+        # VP8 keeps the new target for its next keyframe: the REMB did not force one
         assert stats["keyFramesEncoded"] <= 1 + stats["pliCount"] + stats["firCount"]
     finally:
         video.stop()

@@ -59,6 +59,11 @@ async def test_media_stats_names_and_values_move() -> None:
         assert remote_inbound is not None, "no RTT measured"
         assert 0 < remote_inbound.roundTripTime < 0.5
         assert {"packetsLost", "fractionLost", "jitter"} <= remote_inbound.counters.keys()
+        decoded_before = by_kind(received_before, "inbound-rtp", "video").framesDecoded
+        for _ in range(int(STEP * 100)):  # at least 10 more frames through the whole pipeline
+            if receiver.frames_decoded >= decoded_before + 10:
+                break
+            await asyncio.sleep(0.01)
         sent_after, received_after = await caller.getStats(), await callee.getStats()
 
         inbound = by_kind(received_after, "inbound-rtp", "video")

@@ -32,6 +32,7 @@ from pyrtc.ice.events import Transmit
 from pyrtc.mediastreams import MediaStreamTrack
 from pyrtc.net.batch import recv_many, send_many
 from pyrtc.net.ice import host_addresses
+from pyrtc.net.timer import DeadlineTimer
 from pyrtc.pc.config import RTCConfiguration, RTCIceCandidate, RTCSessionDescription
 from pyrtc.pc.datachannel import RTCDataChannel
 from pyrtc.pc.events import (
@@ -179,8 +180,7 @@ class RTCPeerConnection(EventEmitter):
         self._stack: TransportStack | None = None
         self._sockets: dict[Address, _Socket] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
+        self._timer: DeadlineTimer | None = None
         self._flush_pending = False
         self._gathered: asyncio.Event | None = None
         self._gathering_started = False
@@ -510,7 +510,8 @@ class RTCPeerConnection(EventEmitter):
             now = self._loop_time()
             stack.close(now)
             self._flush()
-        self._cancel_timer()
+        if self._timer is not None:
+            self._timer.cancel()
         for sock in self._sockets.values():
             if self._loop is not None:
                 self._loop.remove_reader(sock.sock)
@@ -580,6 +581,7 @@ class RTCPeerConnection(EventEmitter):
     def _loop_time(self) -> float:
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
+            self._timer = DeadlineTimer(self._loop, self._on_timer)
         return self._loop.time()
 
     def _check_open(self) -> None:
@@ -796,11 +798,8 @@ class RTCPeerConnection(EventEmitter):
         media_when = self._media.get_timer()
         if media_when is not None and (when is None or media_when < when):
             when = media_when
-        if when != self._timer_at:
-            self._cancel_timer()
-            if when is not None:
-                self._timer = loop.call_at(when, self._fire, when)
-                self._timer_at = when
+        if self._timer is not None:
+            self._timer.arm(when)
 
     def _send(self, transmits: list[Transmit]) -> None:
         """Hand each socket its datagrams as one batch (one ``sendmmsg`` per 64 on Linux)."""
@@ -818,20 +817,13 @@ class RTCPeerConnection(EventEmitter):
             if sock is not None:
                 sock.send(datagrams)
 
-    def _fire(self, when: float) -> None:
-        self._timer = self._timer_at = None
-        stack, loop = self._stack, self._loop
-        if stack is None or loop is None or self._closed:
+    def _on_timer(self, now: float) -> None:
+        stack = self._stack
+        if stack is None or self._closed:
             return
-        now = max(loop.time(), when)
         stack.handle_timer(now)
         self._media.handle_timer(now)
         self._flush()
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = self._timer_at = None
 
     def _dispatch(self, event: Event) -> None:
         kind = type(event)

@@ -91,9 +91,10 @@ def test_pyrtc_decodes_chromium(result: dict[str, Any], call: str) -> None:
     result = result[call]
     assert result["pyrtc_state"] == "connected"
     sizes = result["video_sizes"]
-    # the fake camera is 640x480; Chromium may scale down under CPU load, keeping 4:3
-    assert len(sizes) == 30 and max(sizes) == [640, 480]
-    assert all(w > 0 and 3 * w == 4 * h for w, h in sizes)
+    # the fake camera is 640x480; Chromium's encoder may start scaled down (seen: 320x240
+    # with H.264 on a loaded machine), always keeping 4:3
+    assert len(sizes) == 30
+    assert all(160 <= w <= 640 and 3 * w == 4 * h for w, h in sizes)
     assert result["audio_rates"] == [48000] * 10
 
 

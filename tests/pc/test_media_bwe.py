@@ -77,15 +77,22 @@ async def test_call_target_follows_loss() -> None:
     try:
         await signal(caller, callee)
         for sock in caller._sockets.values():
-            send = sock.sendto
+            send = sock.send
 
-            def lossy(data: bytes, addr: Any, send: Any = send) -> None:
-                is_rtp = 127 < data[0] < 192 and not 191 < data[1] < 224
-                if is_rtp and rng.random() < loss["rate"]:
-                    return
-                send(data, addr)
+            def lossy(datagrams: list[Any], send: Any = send) -> None:
+                send(
+                    [
+                        (data, addr)
+                        for data, addr in datagrams
+                        if not (
+                            127 < data[0] < 192
+                            and not 191 < data[1] < 224  # RTP, not RTCP
+                            and rng.random() < loss["rate"]
+                        )
+                    ]
+                )
 
-            sock.sendto = lossy  # type: ignore[method-assign]
+            sock.send = lossy  # type: ignore[method-assign]
         await wait_for_state(caller, "connectionState", "connected")
         estimator = caller._media.estimator
         # starts at and never exceeds the rate the encoder opens at (no maxBitrate: 1 Mbit/s)

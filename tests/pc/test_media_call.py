@@ -88,17 +88,20 @@ async def test_lossy_video_is_repaired_and_reported() -> None:
     try:
         await signal(caller, callee)
         for sock in caller._sockets.values():
-            send = sock.sendto
+            send = sock.send
 
-            def lossy(data: bytes, addr: Any, send: Any = send) -> None:
+            def lossy(datagrams: list[Any], send: Any = send) -> None:
                 nonlocal dropped
-                is_rtp = 127 < data[0] < 192 and not 191 < data[1] < 224
-                if is_rtp and rng.random() < 0.05:
-                    dropped += 1
-                    return
-                send(data, addr)
+                kept = []
+                for data, addr in datagrams:
+                    is_rtp = 127 < data[0] < 192 and not 191 < data[1] < 224
+                    if is_rtp and rng.random() < 0.05:
+                        dropped += 1
+                    else:
+                        kept.append((data, addr))
+                send(kept)
 
-            sock.sendto = lossy  # type: ignore[method-assign]
+            sock.send = lossy  # type: ignore[method-assign]
         await wait_for_state(caller, "connectionState", "connected")
         (remote,) = tracks
         frames = await _collect(remote, 60)

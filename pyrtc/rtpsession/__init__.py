@@ -2,12 +2,14 @@
 
 :class:`RtpSender` and :class:`RtpReceiver` handle one stream each (numbering, history,
 NACK/RTX, PLI/FIR, SR/RR, statistics); :class:`RtpSession` puts the streams of one transport
-together (RTP/RTCP demultiplexing, routing by SSRC, transport-wide CC feedback). See
+together (RTP/RTCP demultiplexing, routing by SSRC, transport-wide CC feedback);
+:class:`LossBasedEstimator` turns their feedback into a target bitrate. See
 ``docs/rtpsession.md``::
 
     from pyrtc.rtpsession import RtpReceiver, RtpSender, RtpSession
 """
 
+from pyrtc.rtpsession.bwe import LossBasedEstimator
 from pyrtc.rtpsession.errors import RtpSessionError
 from pyrtc.rtpsession.events import (
     BitrateEstimateReceived,
@@ -32,6 +34,7 @@ __all__ = [
     "FrameReceived",
     "JitterBufferLike",
     "KeyframeRequested",
+    "LossBasedEstimator",
     "PacketFeedback",
     "ReceiverReportReceived",
     "ReceptionStatistics",

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import fractions
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import av
@@ -29,6 +31,25 @@ from pyrtc.codecs.errors import CodecError, DecodeError
 VIDEO_CLOCK_RATE = 90000
 _TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_RATE)
 _GOP_SIZE = 3000  # frames; keyframes come from PLI/FIR, not from a short periodic interval
+
+
+@contextlib.contextmanager
+def _keep_scheduling_policy() -> Iterator[None]:
+    """Undo a scheduling-policy change an encoder makes to the calling thread.
+
+    SVT-AV1 switches the thread that opens or drives it to SCHED_FIFO when it runs as root;
+    every thread and process started from that thread would inherit a real-time policy and
+    busy threads could then starve the machine. Linux only (elsewhere a no-op).
+    """
+    if not hasattr(os, "sched_getscheduler"):
+        yield
+        return
+    policy, param = os.sched_getscheduler(0), os.sched_getparam(0)
+    try:
+        yield
+    finally:
+        if os.sched_getscheduler(0) != policy:
+            os.sched_setscheduler(0, policy, param)
 
 
 @dataclass(frozen=True)
@@ -158,7 +179,8 @@ class VideoEncoder:
         source.time_base = _TIME_BASE
         source.pict_type = PictureType.I if keyframe else PictureType.NONE
         try:
-            packets = context.encode(source)
+            with _keep_scheduling_policy():
+                packets = context.encode(source)
         except av.FFmpegError as exc:
             raise CodecError(f"{self._config.ffmpeg_name} failed to encode: {exc}") from exc
         finally:
@@ -198,7 +220,8 @@ class VideoEncoder:
             options["minrate"] = str(self._target)
         context.options = options
         try:
-            context.open()
+            with _keep_scheduling_policy():
+                context.open()
         except av.FFmpegError as exc:
             raise CodecError(f"cannot open {self._config.ffmpeg_name}: {exc}") from exc
         self._context = context

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from fractions import Fraction
 
 import av
@@ -255,3 +256,16 @@ def test_rate_control_holds_the_target(name: str) -> None:
     encoder.close()
     assert 150_000 < bits < 480_000  # SVT-AV1 overshoots most on noise (about 1.5x)
     assert not any(flags)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getscheduler"), reason="Linux scheduling API")
+def test_encoders_leave_the_callers_scheduling_policy_alone() -> None:
+    # SVT-AV1 makes its caller SCHED_FIFO when running as root; children would inherit it.
+    before = os.sched_getscheduler(0)
+    for name in ("VP8", "H264", "AV1"):
+        encoder = get_encoder(name, 300_000)
+        for number in range(3):
+            frame = av.VideoFrame(320, 240, "yuv420p")
+            frame.pts, frame.time_base = number, Fraction(1, 30)
+            encoder.encode(frame)
+        assert os.sched_getscheduler(0) == before, name

@@ -1,10 +1,15 @@
 # cython: boundscheck=False, wraparound=False
-"""Batched UDP I/O: many datagrams per system call with Linux ``recvmmsg``/``sendmmsg``.
+"""Batched UDP I/O: many datagrams per system call with Linux ``recvmmsg``/``sendmmsg``,
+and UDP segmentation offload (GSO, ``UDP_SEGMENT``) and receive coalescing (GRO, ``UDP_GRO``).
 
 A peer connection or a media pipeline moves bursts of datagrams; one ``recvfrom``/``sendto``
 per datagram makes the system call the dominant cost. These two functions move up to
-:data:`CHUNK` datagrams per call. Elsewhere (``AVAILABLE`` false) both raise ``OSError``
-(ENOSYS); :mod:`pyrtc.net.batch` then uses per-datagram socket calls instead.
+:data:`CHUNK` messages per call. With GSO, one message carries a run of equal-sized
+datagrams to one destination and the kernel cuts it into datagrams after routing, so the
+stack's per-datagram work is done once per run; with GRO enabled on a socket the kernel
+hands over such runs as one buffer, which :func:`recv_many` cuts apart again.
+Elsewhere (``AVAILABLE`` false) both raise ``OSError`` (ENOSYS); :mod:`pyrtc.net.batch`
+then uses per-datagram socket calls instead.
 
 Everything runs with the GIL held, so the module's scratch buffers are never shared.
 """
@@ -24,6 +29,16 @@ cdef extern from *:
     #include <netinet/in.h>
     #include <arpa/inet.h>
     #include <net/if.h>
+    #include <netinet/udp.h>
+    #ifndef SOL_UDP
+    #define SOL_UDP 17
+    #endif
+    #ifndef UDP_SEGMENT
+    #define UDP_SEGMENT 103
+    #endif
+    #ifndef UDP_GRO
+    #define UDP_GRO 104
+    #endif
     #if defined(__linux__)
     #define UDPBATCH_HAVE_MMSG 1
     #else
@@ -46,6 +61,13 @@ cdef extern from *:
     int AF_INET6
     int MSG_DONTWAIT
     int MSG_TRUNC
+    int EIO
+    int EINVAL
+    int ENOPROTOOPT
+    int EOPNOTSUPP
+    int SOL_UDP
+    int UDP_SEGMENT
+    int UDP_GRO
     enum:
         INET6_ADDRSTRLEN
         IF_NAMESIZE
@@ -91,6 +113,17 @@ cdef extern from *:
         msghdr msg_hdr
         unsigned int msg_len
 
+    struct cmsghdr:
+        size_t cmsg_len
+        int cmsg_level
+        int cmsg_type
+
+    cmsghdr *CMSG_FIRSTHDR(msghdr *msg)
+    cmsghdr *CMSG_NXTHDR(msghdr *msg, cmsghdr *cmsg)
+    unsigned char *CMSG_DATA(cmsghdr *cmsg)
+    size_t CMSG_SPACE(size_t length)
+    size_t CMSG_LEN(size_t length)
+
     int recvmmsg(int fd, mmsghdr *msgvec, unsigned int vlen, int flags, void *timeout)
     int sendmmsg(int fd, mmsghdr *msgvec, unsigned int vlen, int flags)
     const char *inet_ntop(int af, const void *src, char *dst, socklen_t size)
@@ -105,7 +138,18 @@ AVAILABLE = bool(UDPBATCH_HAVE_MMSG)
 
 DEF _CHUNK = 64
 CHUNK = _CHUNK
-"""Datagrams per system call; longer send lists are sent in chunks of this size."""
+"""Messages per system call; longer send lists are sent in chunks of this size."""
+DEF _MAX_SEGMENTS = 64
+MAX_SEGMENTS = _MAX_SEGMENTS
+"""Most datagrams :func:`send_many` puts in one GSO message (the kernel allows 64 or more)."""
+DEF _MAX_GSO_BYTES = 65507
+"""Most payload bytes in one GSO message: what fits an IPv4 total length of 65535."""
+DEF _SEND_IOVS = 1024
+DEF _CONTROL_WORDS = 4
+"""``unsigned long long`` words of control buffer per message: room for one ``int`` cmsg."""
+SOL_UDP_LEVEL = SOL_UDP
+UDP_GRO_OPTION = UDP_GRO
+"""``setsockopt(SOL_UDP_LEVEL, UDP_GRO_OPTION, 1)`` lets the kernel coalesce datagrams."""
 MAX_DATAGRAMS = 1024
 """Upper bound for ``max_datagrams`` of :func:`recv_many`."""
 MAX_BUFSIZE = 65536
@@ -113,14 +157,18 @@ MAX_BUFSIZE = 65536
 _ADDRESS_CACHE_SIZE = 256
 
 cdef mmsghdr _send_msgs[_CHUNK]
-cdef iovec _send_iovs[_CHUNK]
+cdef iovec _send_iovs[_SEND_IOVS]
 cdef sockaddr_storage _send_names[_CHUNK]
+cdef unsigned long long _send_controls[_CHUNK][_CONTROL_WORDS]
+cdef Py_ssize_t _send_segments[_CHUNK]
+cdef bint _gso_disabled = False
 
 cdef char *_recv_buffer = NULL
 cdef size_t _recv_buffer_size = 0
 cdef mmsghdr *_recv_msgs = NULL
 cdef iovec *_recv_iovs = NULL
 cdef sockaddr_storage *_recv_names = NULL
+cdef unsigned long long *_recv_controls = NULL
 cdef unsigned int _recv_slots = 0
 
 cdef unsigned long long _truncated = 0
@@ -132,9 +180,16 @@ def truncated_count():
     return _truncated
 
 
+def gso_available():
+    """Whether :func:`send_many` still uses GSO when asked to: false on platforms without
+    ``sendmmsg`` and once a GSO send failed in a way that says the path cannot segment."""
+    return bool(UDPBATCH_HAVE_MMSG) and not _gso_disabled
+
+
 cdef int _reserve_recv(unsigned int count, size_t bufsize) except -1:
     """Grow the module's receive scratch space (kept between calls) to ``count`` slots."""
     global _recv_buffer, _recv_buffer_size, _recv_msgs, _recv_iovs, _recv_names, _recv_slots
+    global _recv_controls
     cdef size_t need = <size_t>count * bufsize
     cdef void *grown
     if need > _recv_buffer_size:
@@ -156,6 +211,12 @@ cdef int _reserve_recv(unsigned int count, size_t bufsize) except -1:
         if grown == NULL:
             raise MemoryError()
         _recv_names = <sockaddr_storage *>grown
+        grown = PyMem_Realloc(
+            _recv_controls, count * _CONTROL_WORDS * sizeof(unsigned long long)
+        )
+        if grown == NULL:
+            raise MemoryError()
+        _recv_controls = <unsigned long long *>grown
         _recv_slots = count
     return 0
 
@@ -186,23 +247,43 @@ cdef object _address(sockaddr_storage *name, socklen_t namelen):
     raise OSError(0, f"unsupported source address family {name.ss_family}")
 
 
+cdef int _gro_size(msghdr *hdr):
+    """The segment size of a coalesced (GRO) message, or 0 for a single datagram."""
+    cdef int size = 0
+    cdef cmsghdr *cmsg = CMSG_FIRSTHDR(hdr)
+    while cmsg != NULL:
+        if (
+            cmsg.cmsg_level == SOL_UDP
+            and cmsg.cmsg_type == UDP_GRO
+            and cmsg.cmsg_len >= CMSG_LEN(sizeof(int))
+        ):
+            memcpy(&size, CMSG_DATA(cmsg), sizeof(int))
+        cmsg = CMSG_NXTHDR(hdr, cmsg)
+    return size
+
+
 def recv_many(int fd, int max_datagrams=64, int bufsize=2048):
-    """Receive up to ``max_datagrams`` waiting datagrams with one ``recvmmsg`` call.
+    """Receive up to ``max_datagrams`` waiting messages with one ``recvmmsg`` call.
 
     Returns ``[(payload, (host, port)), ...]`` in arrival order, ``[]`` when nothing is
-    waiting (EAGAIN; the call never blocks). A datagram longer than ``bufsize`` is dropped
-    and counted (:func:`truncated_count`). Raises ``OSError`` for any other error, e.g. an
-    ICMP error queued on the socket; when some datagrams were already received, the error
-    is reported by the next call instead.
+    waiting (EAGAIN; the call never blocks). On a socket with ``UDP_GRO`` enabled one
+    message may be a run of datagrams the kernel coalesced; it is cut apart again, so the
+    list can be longer than ``max_datagrams`` (such a socket needs ``bufsize`` 65536, or
+    the kernel truncates runs). A message longer than ``bufsize`` is dropped and counted
+    (:func:`truncated_count`). Raises ``OSError`` for any other error, e.g. an ICMP error
+    queued on the socket; when some datagrams were already received, the error is reported
+    by the next call instead.
     """
     global _truncated
-    cdef int n, i
+    cdef int n, i, segment
     cdef int flags = MSG_DONTWAIT
     cdef mmsghdr *msg
     cdef sockaddr_storage *last_name = NULL
     cdef socklen_t last_len = 0
     cdef object address = None
     cdef list received = []
+    cdef char *base
+    cdef unsigned int offset, length
     if max_datagrams < 1 or max_datagrams > MAX_DATAGRAMS:
         raise ValueError(f"max_datagrams must be 1..{MAX_DATAGRAMS}, got {max_datagrams}")
     if bufsize < 1 or bufsize > MAX_BUFSIZE:
@@ -219,6 +300,8 @@ def recv_many(int fd, int max_datagrams=64, int bufsize=2048):
         msg.msg_hdr.msg_namelen = sizeof(sockaddr_storage)
         msg.msg_hdr.msg_iov = &_recv_iovs[i]
         msg.msg_hdr.msg_iovlen = 1
+        msg.msg_hdr.msg_control = &_recv_controls[<size_t>i * _CONTROL_WORDS]
+        msg.msg_hdr.msg_controllen = _CONTROL_WORDS * sizeof(unsigned long long)
     while True:
         n = recvmmsg(fd, _recv_msgs, <unsigned int>max_datagrams, flags, NULL)
         if n >= 0:
@@ -242,9 +325,18 @@ def recv_many(int fd, int max_datagrams=64, int bufsize=2048):
             address = _address(&_recv_names[i], msg.msg_hdr.msg_namelen)
             last_name = &_recv_names[i]
             last_len = msg.msg_hdr.msg_namelen
-        received.append(
-            (PyBytes_FromStringAndSize(<char *>_recv_iovs[i].iov_base, msg.msg_len), address)
-        )
+        base = <char *>_recv_iovs[i].iov_base
+        length = msg.msg_len
+        segment = _gro_size(&msg.msg_hdr) if msg.msg_hdr.msg_controllen else 0
+        if segment <= 0 or <unsigned int>segment >= length:
+            received.append((PyBytes_FromStringAndSize(base, length), address))
+            continue
+        offset = 0
+        while offset < length:  # a coalesced run: every datagram but the last is `segment`
+            received.append(
+                (PyBytes_FromStringAndSize(base + offset, min(<unsigned int>segment, length - offset)), address)
+            )
+            offset += <unsigned int>segment
     return received
 
 
@@ -297,23 +389,55 @@ cdef bytes _sockaddr(object address):
     return raw
 
 
-def send_many(int fd, datagrams):
-    """Send ``[(payload, (host, port)), ...]`` with ``sendmmsg``, :data:`CHUNK` per call.
+cdef Py_ssize_t _run_length(list items, list raws, Py_ssize_t first, Py_ssize_t total, Py_ssize_t room):
+    """How many datagrams from ``first`` on can share one GSO message: the same destination,
+    the size of the first, except a shorter last one; at most ``room`` and 64 KiB."""
+    cdef Py_ssize_t size = PyBytes_GET_SIZE(<bytes>(<tuple>items[first])[0])
+    cdef Py_ssize_t count = 1, length
+    cdef Py_ssize_t payload = size
+    cdef object raw = raws[first]
+    if size == 0:
+        return 1
+    while first + count < total and count < _MAX_SEGMENTS and count < room:
+        if raws[first + count] is not raw:
+            break
+        length = PyBytes_GET_SIZE(<bytes>(<tuple>items[first + count])[0])
+        if length > size or length == 0 or payload + length > _MAX_GSO_BYTES:
+            break
+        count += 1
+        payload += length
+        if length < size:
+            break
+    return count
+
+
+def send_many(int fd, datagrams, bint gso=False):
+    """Send ``[(payload, (host, port)), ...]`` with ``sendmmsg``, :data:`CHUNK` messages per call.
 
     ``payload`` must be ``bytes`` and ``host`` a numeric IPv4/IPv6 address (no name lookup).
     An address of ``None`` sends to a connected socket's peer (its route stays cached; an
     explicit address costs a route lookup per datagram).
+    With ``gso``, runs of consecutive datagrams to one destination whose sizes are equal
+    (the last may be shorter) go out as one ``UDP_SEGMENT`` message each. The receiver sees
+    the same datagrams either way. When the kernel refuses segmentation on this path
+    (EIO, EINVAL, ...), GSO is switched off for the process (:func:`gso_available`) and
+    the datagrams go out one message each.
     Returns how many leading datagrams the kernel took. It stops early when the socket
     would block (EAGAIN) or when a datagram fails after others were sent; sending the rest
     again reports that datagram's error. Raises ``OSError`` when the first datagram fails
     with an error other than EAGAIN, ``TypeError``/``ValueError`` for malformed entries
     (before anything is sent).
     """
-    cdef Py_ssize_t total, start, count, i, sent_total = 0
-    cdef int n
+    global _gso_disabled
+    cdef Py_ssize_t total, start, index, count, i, m, iov, sent_total = 0
+    cdef int n, messages
+    cdef bint segmenting
     cdef bytes data
     cdef object raw
     cdef tuple item
+    cdef cmsghdr *cmsg
+    cdef unsigned short segment
+    cdef mmsghdr *msg
     cdef list items = list(datagrams)  # holds every payload while the kernel reads it
     if fd < 0:
         raise ValueError(f"negative file descriptor {fd}")
@@ -329,29 +453,55 @@ def send_many(int fd, datagrams):
         raws.append(None if item[1] is None else _sockaddr(item[1]))
     start = 0
     while start < total:
-        count = min(total - start, _CHUNK)
-        for i in range(count):
-            data = <bytes>(<tuple>items[start + i])[0]
-            raw = raws[start + i]
-            _send_iovs[i].iov_base = PyBytes_AS_STRING(data)
-            _send_iovs[i].iov_len = PyBytes_GET_SIZE(data)
-            memset(&_send_msgs[i], 0, sizeof(mmsghdr))
+        segmenting = gso and not _gso_disabled
+        messages = 0
+        iov = 0
+        index = start
+        while index < total and messages < _CHUNK and iov < _SEND_IOVS:
+            count = _run_length(items, raws, index, total, _SEND_IOVS - iov) if segmenting else 1
+            msg = &_send_msgs[messages]
+            memset(msg, 0, sizeof(mmsghdr))
+            raw = raws[index]
             if raw is not None:
-                memcpy(&_send_names[i], PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw))
-                _send_msgs[i].msg_hdr.msg_name = &_send_names[i]
-                _send_msgs[i].msg_hdr.msg_namelen = <socklen_t>PyBytes_GET_SIZE(raw)
-            _send_msgs[i].msg_hdr.msg_iov = &_send_iovs[i]
-            _send_msgs[i].msg_hdr.msg_iovlen = 1
-        n = sendmmsg(fd, _send_msgs, <unsigned int>count, MSG_DONTWAIT)
+                memcpy(&_send_names[messages], PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw))
+                msg.msg_hdr.msg_name = &_send_names[messages]
+                msg.msg_hdr.msg_namelen = <socklen_t>PyBytes_GET_SIZE(raw)
+            for i in range(count):
+                data = <bytes>(<tuple>items[index + i])[0]
+                _send_iovs[iov + i].iov_base = PyBytes_AS_STRING(data)
+                _send_iovs[iov + i].iov_len = PyBytes_GET_SIZE(data)
+            msg.msg_hdr.msg_iov = &_send_iovs[iov]
+            msg.msg_hdr.msg_iovlen = <size_t>count
+            if count > 1:
+                segment = <unsigned short>_send_iovs[iov].iov_len
+                msg.msg_hdr.msg_control = &_send_controls[messages][0]
+                msg.msg_hdr.msg_controllen = CMSG_SPACE(sizeof(unsigned short))
+                memset(&_send_controls[messages][0], 0, sizeof(_send_controls[messages]))
+                cmsg = CMSG_FIRSTHDR(&msg.msg_hdr)
+                cmsg.cmsg_level = SOL_UDP
+                cmsg.cmsg_type = UDP_SEGMENT
+                cmsg.cmsg_len = CMSG_LEN(sizeof(unsigned short))
+                memcpy(CMSG_DATA(cmsg), &segment, sizeof(unsigned short))
+            _send_segments[messages] = count
+            messages += 1
+            iov += count
+            index += count
+        n = sendmmsg(fd, _send_msgs, <unsigned int>messages, MSG_DONTWAIT)
         if n < 0:
             if errno == EINTR:
                 PyErr_CheckSignals()
                 continue
+            if _send_segments[0] > 1 and (
+                errno == EIO or errno == EINVAL or errno == ENOPROTOOPT or errno == EOPNOTSUPP
+            ):
+                _gso_disabled = True  # this path cannot segment: plain datagrams from now on
+                continue
             if errno == EAGAIN or errno == EWOULDBLOCK or sent_total > 0:
                 return sent_total
             raise OSError(errno, "sendmmsg failed")
-        sent_total += n
-        start += n
-        if n < count:  # the next datagram failed; its error is reported by the next call
+        for m in range(n):
+            sent_total += _send_segments[m]
+        start = sent_total
+        if n < messages:  # the next datagram failed; its error is reported by the next call
             return sent_total
     return sent_total

@@ -292,3 +292,120 @@ def test_no_leak_over_many_calls(pair: tuple[socket.socket, socket.socket]) -> N
     for _ in range(3000):  # leaking one 1200 B payload per datagram would be 115 MB
         cycle()
     assert _rss_bytes() - before < 4 << 20
+
+
+# -- segmentation offload (GSO) and receive coalescing (GRO) ----------------------------------
+
+
+def _gro_socket(family: socket.AddressFamily, host: str) -> socket.socket:
+    sock = _socket(family, host)
+    assert batch.enable_gro(sock)
+    return sock
+
+
+def test_gso_sends_one_coalesced_message(pair: tuple[socket.socket, socket.socket]) -> None:
+    """The kernel really segments: a GRO socket read with plain ``recvmsg`` gets one buffer
+    carrying the run and its segment size (UDP_GRO control message)."""
+    a, _ = pair
+    b = _gro_socket(a.family, _address(a)[0])
+    with b:
+        run = [os.urandom(1000) for _ in range(5)] + [os.urandom(300)]
+        assert batch.send_many(a, [(p, _address(b)) for p in run], gso=True) == 6
+        data, ancillary, _, _ = b.recvmsg(65536, 64)
+        assert data == b"".join(run)
+        ((level, kind, value),) = ancillary
+        assert (level, kind) == (udpbatch.SOL_UDP_LEVEL, udpbatch.UDP_GRO_OPTION)
+        assert int.from_bytes(value[:4], "little") == 1000
+    assert batch.gso_available()
+
+
+@pytest.mark.parametrize("gro", [False, True], ids=["plain", "gro"])
+def test_gso_runs_arrive_as_the_same_datagrams(
+    pair: tuple[socket.socket, socket.socket], gro: bool
+) -> None:
+    a, b = pair
+    if gro:
+        assert batch.enable_gro(b)
+    sizes = [1200] * 70 + [500, 1200, 1200, 0, 0, 7, 7, 7, 9] + [1500] * 3 + [1400]
+    payloads = [os.urandom(n) for n in sizes]  # runs longer than MAX_SEGMENTS, empty ones
+    assert len([s for s in sizes if s == 1200]) > udpbatch.MAX_SEGMENTS
+    assert batch.send_many(a, [(p, _address(b)) for p in payloads], gso=True) == len(payloads)
+    received = _drain(batch.recv_many, b, len(payloads))
+    assert received == [(p, _address(a)) for p in payloads]
+
+
+def test_gso_runs_stop_at_a_new_destination(pair: tuple[socket.socket, socket.socket]) -> None:
+    a, b = pair
+    c = _gro_socket(a.family, _address(a)[0])
+    assert batch.enable_gro(b)
+    with c:
+        to_b = [os.urandom(800) for _ in range(4)]
+        to_c = [os.urandom(800) for _ in range(4)]
+        datagrams = [(p, _address(b)) for p in to_b[:2]] + [(p, _address(c)) for p in to_c]
+        datagrams += [(p, _address(b)) for p in to_b[2:]]
+        assert batch.send_many(a, datagrams, gso=True) == 8
+        assert [d for d, _ in _drain(batch.recv_many, b, 4)] == to_b
+        assert [d for d, _ in _drain(batch.recv_many, c, 4)] == to_c
+
+
+def test_gso_on_a_connected_socket(pair: tuple[socket.socket, socket.socket]) -> None:
+    a, b = pair
+    a.connect(_address(b))
+    assert batch.enable_gro(b)
+    payloads = [os.urandom(1100) for _ in range(40)]
+    assert batch.send_many(a, [(p, None) for p in payloads], gso=True) == 40
+    assert [d for d, _ in _drain(batch.recv_many, b, 40)] == payloads
+
+
+def test_gro_run_longer_than_the_buffer_is_dropped_and_counted() -> None:
+    a, b = _socket(socket.AF_INET, "127.0.0.1"), _gro_socket(socket.AF_INET, "127.0.0.1")
+    with a, b:
+        before = batch.truncated_count()
+        batch.send_many(a, [(bytes(1000), _address(b))] * 10, gso=True)
+        assert batch.recv_many(b, 64, 2048) == []  # the 10 kB run does not fit 2 kB
+        assert batch.truncated_count() == before + 1
+
+
+_FALLBACK = """
+import socket
+from pyrtc.net import batch
+a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+b.bind(("127.0.0.1", 0))
+b.setblocking(False)
+a.setsockopt(socket.SOL_SOCKET, 11, 1)  # SO_NO_CHECK: the kernel refuses GSO (EINVAL)
+payloads = [bytes([i]) * 1000 for i in range(5)]
+assert batch.gso_available()
+assert batch.send_many(a, [(p, b.getsockname()) for p in payloads], gso=True) == 5
+assert not batch.gso_available()
+assert [d for d, _ in batch.recv_many(b, 64, 65536)] == payloads
+print("ok")
+"""
+
+
+def test_gso_refused_by_the_kernel_falls_back_to_plain_datagrams() -> None:
+    """Run in a child: the fallback switches GSO off for the whole process."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _FALLBACK], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+@settings(max_examples=40)
+@given(
+    sizes=st.lists(st.sampled_from([0, 1, 99, 100, 1200, 1201, 9000]), max_size=200),
+    gro=st.booleans(),
+)
+def test_gso_and_gro_deliver_what_plain_sends_deliver(sizes: list[int], gro: bool) -> None:
+    a, b = _socket(socket.AF_INET, "127.0.0.1"), _socket(socket.AF_INET, "127.0.0.1")
+    with a, b:
+        if gro:
+            assert batch.enable_gro(b)
+        payloads = [os.urandom(n) for n in sizes]
+        assert batch.send_many(a, [(p, _address(b)) for p in payloads], gso=True) == len(sizes)
+        received = _drain(batch.recv_many, b, len(payloads))
+        assert received == [(p, _address(a)) for p in payloads]

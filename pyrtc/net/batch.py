@@ -1,9 +1,15 @@
 """Batched UDP I/O for the asyncio shells: many datagrams per system call.
 
 :func:`recv_many` and :func:`send_many` use Linux ``recvmmsg``/``sendmmsg`` through
-:mod:`pyrtc._native.udpbatch` (up to 64 datagrams per call) and fall back to one
+:mod:`pyrtc._native.udpbatch` (up to 64 messages per call) and fall back to one
 ``recvmsg``/``sendto`` per datagram elsewhere. Both variants behave alike; the
 ``py_`` functions are the fallback, public so tests can compare the two.
+
+On Linux two kernel offloads cut the per-datagram cost further: ``send_many(...,
+gso=True)`` sends each run of equal-sized datagrams to one destination as one
+``UDP_SEGMENT`` message (UDP GSO), and a socket passed to :func:`enable_gro` receives
+such runs coalesced (UDP GRO), which :func:`recv_many` splits again. On loopback the pair
+moves a 1200-byte datagram for about a tenth of what ``sendmmsg``/``recvmmsg`` cost.
 
 Both take a non-blocking-or-not UDP socket and never block. Addresses are ``(host, port)``
 with a numeric host (IPv6 link-local hosts carry ``%scope``).
@@ -18,6 +24,8 @@ from pyrtc._native import udpbatch
 
 __all__ = [
     "NATIVE",
+    "enable_gro",
+    "gso_available",
     "py_recv_many",
     "py_send_many",
     "recv_many",
@@ -40,11 +48,30 @@ def truncated_count() -> int:
     return udpbatch.truncated_count() + _py_truncated
 
 
-def recv_many(sock: socket.socket, max_datagrams: int = 64, bufsize: int = 2048) -> list[Datagram]:
-    """Receive up to ``max_datagrams`` waiting datagrams: ``[(payload, (host, port)), ...]``.
+def gso_available() -> bool:
+    """Whether ``send_many(..., gso=True)`` segments in the kernel (see :func:`send_many`)."""
+    return NATIVE and udpbatch.gso_available()
 
-    ``[]`` when nothing is waiting. A datagram longer than ``bufsize`` is dropped and
-    counted (:func:`truncated_count`). ``OSError`` for a socket error (e.g. an ICMP
+
+def enable_gro(sock: socket.socket) -> bool:
+    """Let the kernel hand ``sock``'s incoming datagrams to :func:`recv_many` in coalesced
+    runs (``UDP_GRO``, Linux 5.0+); ``False`` where that is not possible. Such a socket
+    must be read with ``bufsize=65536``: a shorter buffer truncates whole runs."""
+    if not NATIVE:
+        return False  # the per-datagram fallback cannot split runs
+    try:
+        sock.setsockopt(udpbatch.SOL_UDP_LEVEL, udpbatch.UDP_GRO_OPTION, 1)
+    except OSError:
+        return False
+    return True
+
+
+def recv_many(sock: socket.socket, max_datagrams: int = 64, bufsize: int = 2048) -> list[Datagram]:
+    """Receive up to ``max_datagrams`` waiting messages: ``[(payload, (host, port)), ...]``.
+
+    ``[]`` when nothing is waiting. On a socket with :func:`enable_gro` a message can be a
+    coalesced run, returned as its datagrams. A message longer than ``bufsize`` is dropped
+    and counted (:func:`truncated_count`). ``OSError`` for a socket error (e.g. an ICMP
     port-unreachable queued on it) when no datagram came before it.
     """
     if NATIVE:
@@ -52,8 +79,13 @@ def recv_many(sock: socket.socket, max_datagrams: int = 64, bufsize: int = 2048)
     return py_recv_many(sock, max_datagrams, bufsize)
 
 
-def send_many(sock: socket.socket, datagrams: Sequence[Outgoing]) -> int:
+def send_many(sock: socket.socket, datagrams: Sequence[Outgoing], gso: bool = False) -> int:
     """Send ``[(payload, (host, port)), ...]``; return how many leading datagrams were sent.
+
+    With ``gso``, consecutive equal-sized datagrams to one destination (the last of a run
+    may be shorter) leave as one segmentation-offload message; the receiver sees the same
+    datagrams. Where the kernel refuses that, GSO is switched off for the process
+    (:func:`gso_available`) and nothing is lost.
 
     An address of ``None`` sends to a connected socket's peer: cheaper than naming it, as
     the kernel then reuses the socket's cached route instead of looking one up per datagram.
@@ -65,7 +97,7 @@ def send_many(sock: socket.socket, datagrams: Sequence[Outgoing]) -> int:
     anything is sent.
     """
     if NATIVE:
-        return udpbatch.send_many(sock.fileno(), datagrams)
+        return udpbatch.send_many(sock.fileno(), datagrams, gso)
     return py_send_many(sock, datagrams)
 
 

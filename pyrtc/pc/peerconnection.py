@@ -30,7 +30,7 @@ from pyrtc.ice import Candidate, RTCIceServer
 from pyrtc.ice.agent import TurnServer
 from pyrtc.ice.events import Transmit
 from pyrtc.mediastreams import MediaStreamTrack
-from pyrtc.net.batch import recv_many, send_many
+from pyrtc.net.batch import enable_gro, recv_many, send_many
 from pyrtc.net.ice import host_addresses
 from pyrtc.net.timer import DeadlineTimer
 from pyrtc.pc.config import RTCConfiguration, RTCIceCandidate, RTCSessionDescription
@@ -118,7 +118,7 @@ class _Socket:
         while sent < len(datagrams):  # each pass sends or drops at least one datagram
             rest = datagrams[sent:] if sent else datagrams
             try:
-                count = send_many(self.sock, rest)
+                count = send_many(self.sock, rest, gso=True)
             except OSError:
                 pc.send_errors += 1  # unreachable, too large, ...: drop this one
                 sent += 1
@@ -626,6 +626,7 @@ class RTCPeerConnection(EventEmitter):
                 for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
                     raw.setsockopt(socket.SOL_SOCKET, option, _SOCKET_BUFFER)
                 raw.bind((address, 0))
+                enable_gro(raw)  # bursts arrive as one buffer where the kernel can coalesce
             except OSError:
                 raw.close()  # an address that cannot be bound (e.g. tentative IPv6)
                 continue

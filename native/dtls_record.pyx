@@ -9,8 +9,8 @@ RFC 7905 §2. One :class:`RecordCipher` holds the key of one direction of one ep
 replay windows and framing decisions stay in :mod:`pyrtc.dtls.connection`.
 """
 
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
-from libc.stdint cimport uint64_t
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memcpy
 
 
@@ -53,6 +53,41 @@ class RecordCipherError(Exception):
 cdef inline void _put16(unsigned char *p, unsigned int v) noexcept nogil:
     p[0] = <unsigned char>(v >> 8)
     p[1] = <unsigned char>v
+
+
+cdef class ReplayWindow:
+    """Sliding anti-replay window over the last 64 record sequence numbers of one epoch
+    (RFC 6347 §4.1.2.6): the C twin of :class:`pyrtc.dtls.record.ReplayWindow`."""
+
+    cdef int64_t _highest
+    cdef uint64_t _mask
+
+    def __cinit__(self):
+        self._highest = -1
+        self._mask = 0
+
+    def is_duplicate(self, uint64_t sequence):
+        """True when ``sequence`` was already accepted or is too old to tell."""
+        return self._is_duplicate(sequence)
+
+    def mark(self, uint64_t sequence):
+        """Record ``sequence`` as received; call only after the record authenticated."""
+        self._mark(sequence)
+
+    cdef bint _is_duplicate(self, uint64_t sequence) noexcept:
+        if self._highest < 0 or sequence > <uint64_t>self._highest:
+            return False
+        cdef uint64_t offset = <uint64_t>self._highest - sequence
+        return offset >= 64 or (self._mask >> offset) & 1
+
+    cdef void _mark(self, uint64_t sequence) noexcept:
+        cdef uint64_t shift
+        if self._highest < 0 or sequence > <uint64_t>self._highest:
+            shift = sequence - <uint64_t>self._highest if self._highest >= 0 else 64
+            self._mask = 1 if shift >= 64 else (self._mask << shift) | 1
+            self._highest = <int64_t>sequence
+        elif <uint64_t>self._highest - sequence < 64:  # older than the window: nothing to mark
+            self._mask |= (<uint64_t>1) << (<uint64_t>self._highest - sequence)
 
 
 cdef class RecordCipher:
@@ -114,9 +149,39 @@ cdef class RecordCipher:
 
     def seal(self, int content_type, int epoch, uint64_t sequence, const unsigned char[::1] plaintext):
         """The whole protected record: 13-byte header, explicit nonce, ciphertext, tag."""
-        cdef Py_ssize_t n = plaintext.shape[0]
         if not 0 <= content_type <= 255 or not 0 <= epoch <= 0xFFFF or sequence >> 48:
             raise ValueError("content type, epoch or sequence out of range")
+        cdef Py_ssize_t n = plaintext.shape[0]
+        return self._seal(content_type, epoch, sequence, &plaintext[0] if n else NULL, n)
+
+    def seal_many(self, int content_type, int epoch, uint64_t sequence, list plaintexts not None):
+        """:meth:`seal` of each of ``plaintexts`` (``bytes``) with consecutive sequence
+        numbers from ``sequence``: the sender's data path, one call per flush."""
+        cdef Py_ssize_t count = len(plaintexts), i
+        if not 0 <= content_type <= 255 or not 0 <= epoch <= 0xFFFF:
+            raise ValueError("content type or epoch out of range")
+        if (sequence + <uint64_t>count) >> 48:
+            raise ValueError("sequence out of range")
+        cdef list out = []
+        cdef object item
+        for i in range(count):
+            item = plaintexts[i]
+            if type(item) is not bytes:
+                raise TypeError("plaintexts must be bytes")
+            out.append(
+                self._seal(
+                    content_type,
+                    epoch,
+                    sequence + <uint64_t>i,
+                    <const unsigned char *>PyBytes_AS_STRING(item),
+                    PyBytes_GET_SIZE(item),
+                )
+            )
+        return out
+
+    cdef bytes _seal(
+        self, int content_type, int epoch, uint64_t sequence, const unsigned char *src, Py_ssize_t n
+    ):
         if n > MAX_FRAGMENT - self._explicit - TAG:
             raise ValueError("plaintext too long for one record")
         cdef Py_ssize_t fragment = self._explicit + n + TAG
@@ -126,7 +191,6 @@ cdef class RecordCipher:
         cdef unsigned char nonce[12]
         cdef unsigned char *body
         cdef int m, ok
-        cdef const unsigned char *src = &plaintext[0] if n else NULL
         p[0] = <unsigned char>content_type
         _put16(p + 1, VERSION)
         _put16(p + 3, <unsigned int>epoch)
@@ -167,14 +231,55 @@ cdef class RecordCipher:
     ):
         """The plaintext of a protected fragment, or ``None`` when it is too short or fails
         authentication (the tag check is OpenSSL's, in constant time)."""
-        cdef Py_ssize_t n = fragment.shape[0] - self._explicit - TAG
-        if n < 0:
-            return None
         if not 0 <= content_type <= 255 or not 0 <= version <= 0xFFFF:
             raise ValueError("content type or version out of range")
         if not 0 <= epoch <= 0xFFFF or sequence >> 48:
             raise ValueError("epoch or sequence out of range")
-        cdef const unsigned char *src = &fragment[0]
+        if fragment.shape[0] == 0:
+            return None
+        return self._open(content_type, version, epoch, sequence, &fragment[0], fragment.shape[0])
+
+    def open_datagram(self, int content_type, int epoch, ReplayWindow window, bytes datagram):
+        """The data path of a receiver: ``datagram`` checked and opened in one call.
+
+        When ``datagram`` is exactly one DTLS 1.x record of ``content_type`` in ``epoch``,
+        returns ``(plaintext,)`` after the anti-replay check against ``window`` and the
+        authentication (RFC 6347 §4.1.2.6: replay check first, the window marked only for
+        an authentic record), ``()`` when it was a replay or failed authentication, and
+        ``None`` without doing anything for every other datagram.
+        """
+        if datagram is None or window is None:
+            raise TypeError("datagram and window are required")
+        cdef Py_ssize_t n = PyBytes_GET_SIZE(datagram)
+        cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(datagram)
+        if n < HEADER or p[0] != content_type or p[1] != 0xFE:
+            return None
+        if ((p[3] << 8) | p[4]) != epoch or ((p[11] << 8) | p[12]) != n - HEADER:
+            return None
+        cdef uint64_t sequence = (
+            (<uint64_t>p[5] << 40) | (<uint64_t>p[6] << 32) | (<uint64_t>p[7] << 24)
+            | (<uint64_t>p[8] << 16) | (<uint64_t>p[9] << 8) | p[10]
+        )
+        if window._is_duplicate(sequence):
+            return ()
+        plaintext = self._open(content_type, (p[1] << 8) | p[2], epoch, sequence, p + HEADER, n - HEADER)
+        if plaintext is None:
+            return ()
+        window._mark(sequence)
+        return (plaintext,)
+
+    cdef object _open(
+        self,
+        int content_type,
+        int version,
+        int epoch,
+        uint64_t sequence,
+        const unsigned char *src,
+        Py_ssize_t length,
+    ):
+        cdef Py_ssize_t n = length - self._explicit - TAG
+        if n < 0:
+            return None
         cdef unsigned char aad[13]
         cdef unsigned char nonce[12]
         cdef int m, ok
@@ -201,3 +306,4 @@ cdef class RecordCipher:
             and EVP_DecryptFinal_ex(self._dec, dst + n, &m) > 0
         )
         return out if ok else None
+

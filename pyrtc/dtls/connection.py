@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from enum import Enum, auto
 from typing import Literal, TextIO
 
+from pyrtc._native.dtls_record import ReplayWindow as NativeReplayWindow
 from pyrtc.dtls.certificate import RTCCertificate, RTCDtlsFingerprint
 from pyrtc.dtls.errors import AlertError, DtlsError, DtlsParseError
 from pyrtc.dtls.events import (
@@ -31,12 +32,10 @@ from pyrtc.dtls.handshake import FlightItem, Handshake12
 from pyrtc.dtls.keying import SrtpKeyingMaterial
 from pyrtc.dtls.messages import AlertDescription, ContentType, HandshakeType
 from pyrtc.dtls.record import (
-    HEADER,
     HEADER_LENGTH,
     MAX_SEQUENCE,
     Protection,
     Record,
-    ReplayWindow,
     build_record,
     parse_records,
 )
@@ -104,7 +103,7 @@ class DtlsConnection:
         self._events: deque[Event] = deque()
         self._outgoing: list[bytes] = []
         self._read: dict[int, Protection | None] = {0: None}
-        self._replay: dict[int, ReplayWindow] = {}
+        self._replay: dict[int, NativeReplayWindow] = {}
         self._retransmit_trigger = -1
         self._early: list[Record] = []
         self._early_data: list[bytes] = []
@@ -226,7 +225,8 @@ class DtlsConnection:
         self._outgoing.append(self._protect(ContentType.APPLICATION_DATA, self._write_epoch, data))
 
     def send_many(self, records: list[bytes]) -> None:
-        """:meth:`send` for each of ``records`` in order: the data path's batch form."""
+        """:meth:`send` for each of ``records`` in order: the data path's batch form.
+        Nothing is sent when one of them is too long for a record."""
         if self._phase != _Phase.ESTABLISHED:
             raise DtlsError("cannot send application data before the handshake completes")
         epoch = self._write_epoch
@@ -235,16 +235,11 @@ class DtlsConnection:
         sequence = self._write_seq[epoch]
         if sequence + len(records) > MAX_SEQUENCE + 1:
             raise DtlsError("record sequence numbers exhausted for this epoch")
-        seal = protection.seal
-        append = self._outgoing.append
-        try:
-            for data in records:
-                if len(data) > MAX_PLAINTEXT:
-                    raise DtlsError(f"application data of {len(data)} bytes exceeds one record")
-                append(seal(_APPLICATION_DATA, epoch, sequence, data))
-                sequence += 1
-        finally:
-            self._write_seq[epoch] = sequence
+        longest = max(map(len, records), default=0)
+        if longest > MAX_PLAINTEXT:
+            raise DtlsError(f"application data of {longest} bytes exceeds one record")
+        self._outgoing += protection.seal_many(_APPLICATION_DATA, epoch, sequence, records)
+        self._write_seq[epoch] = sequence + len(records)
 
     def close(self) -> None:
         """Send close_notify and stop (RFC 5246 §7.2.1)."""
@@ -291,7 +286,7 @@ class DtlsConnection:
 
     def install_keys(self, read: Protection, write: Protection) -> None:
         self._read[1] = read
-        self._replay[1] = ReplayWindow()
+        self._replay[1] = NativeReplayWindow()
         self._write[1] = write
         self._write_seq[1] = 0
 
@@ -365,22 +360,12 @@ class DtlsConnection:
         that is exactly one epoch-1 application_data record is checked and opened without
         building a :class:`Record`. ``(plaintext,)`` when it authenticated, ``()`` when it
         was dropped (replayed or forged), ``None`` (nothing done) for any other datagram."""
-        if len(data) < HEADER_LENGTH or data[0] != _APPLICATION_DATA:
-            return None
-        _, version, epoch, seq_hi, seq_lo, length = HEADER.unpack_from(data)
-        if epoch != 1 or version >> 8 != 0xFE or HEADER_LENGTH + length != len(data):
-            return None
-        sequence = (seq_hi << 32) | seq_lo
-        window = self._replay[1]
         protection = self._read[1]
         assert protection is not None
-        if not window.is_duplicate(sequence):
-            payload = protection.open(_APPLICATION_DATA, version, 1, sequence, data[HEADER_LENGTH:])
-            if payload is not None:
-                window.mark(sequence)
-                return (payload,)
-        self.dropped_records += 1
-        return ()
+        opened = protection.open_datagram(_APPLICATION_DATA, 1, self._replay[1], data)
+        if opened == ():
+            self.dropped_records += 1
+        return opened
 
     def _receive_record(self, record: Record) -> bool:
         """Handle one record; True when it shows the peer is retransmitting an old flight."""

@@ -15,6 +15,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from pyrtc._native.dtls_record import RecordCipher
+from pyrtc._native.dtls_record import ReplayWindow as NativeReplayWindow
 from pyrtc.dtls.errors import DtlsParseError
 from pyrtc.dtls.messages import DTLS_1_2
 from pyrtc.dtls.suites import SuiteParams
@@ -99,8 +100,12 @@ class ReplayWindow:
             else:
                 self._mask = ((self._mask << shift) | 1) & ((1 << self._size) - 1)
             self._highest = sequence
-        else:
+        elif self._highest - sequence < self._size:  # older than the window: nothing to mark
             self._mask |= 1 << (self._highest - sequence)
+
+
+Window = ReplayWindow | NativeReplayWindow
+"""Either replay window: the same checks, the native one is what connections use."""
 
 
 class RecordProtection:
@@ -140,6 +145,15 @@ class RecordProtection:
             content_type, epoch, sequence, self.encrypt(content_type, epoch, sequence, plaintext)
         )
 
+    def seal_many(
+        self, content_type: int, epoch: int, sequence: int, plaintexts: list[bytes]
+    ) -> list[bytes]:
+        """:meth:`seal` of each plaintext with consecutive sequence numbers from ``sequence``."""
+        return [
+            self.seal(content_type, epoch, sequence + i, plaintext)
+            for i, plaintext in enumerate(plaintexts)
+        ]
+
     def open(
         self, content_type: int, version: int, epoch: int, sequence: int, fragment: bytes
     ) -> bytes | None:
@@ -148,6 +162,26 @@ class RecordProtection:
             return self.decrypt(Record(content_type, version, epoch, sequence, fragment))
         except DtlsParseError:
             return None
+
+    def open_datagram(
+        self, content_type: int, epoch: int, window: Window, datagram: bytes
+    ) -> tuple[bytes] | tuple[()] | None:
+        """A datagram that is exactly one record of ``content_type`` in ``epoch``:
+        ``(plaintext,)`` once it passed the replay check and authenticated (the window is
+        marked), ``()`` when it was a replay or forged, ``None`` for any other datagram."""
+        if len(datagram) < HEADER_LENGTH or datagram[0] != content_type:
+            return None
+        _, version, record_epoch, seq_hi, seq_lo, length = HEADER.unpack_from(datagram)
+        if record_epoch != epoch or version >> 8 != 0xFE or HEADER_LENGTH + length != len(datagram):
+            return None
+        sequence = (seq_hi << 32) | seq_lo
+        if window.is_duplicate(sequence):
+            return ()
+        plaintext = self.open(content_type, version, epoch, sequence, datagram[HEADER_LENGTH:])
+        if plaintext is None:
+            return ()
+        window.mark(sequence)
+        return (plaintext,)
 
     def decrypt(self, record: Record) -> bytes:
         """Plaintext of ``record``; forged or truncated records raise :class:`DtlsParseError`."""
@@ -184,6 +218,12 @@ class NativeRecordProtection:
         self.open = self._cipher.open
         """``open(content_type, version, epoch, sequence, fragment)``: the plaintext, or
         ``None`` when the fragment is too short or fails authentication."""
+        self.seal_many = self._cipher.seal_many
+        """``seal_many(content_type, epoch, sequence, plaintexts)``: one record each."""
+        self.open_datagram = self._cipher.open_datagram
+        """``open_datagram(content_type, epoch, window, datagram)`` of
+        :meth:`RecordProtection.open_datagram`; ``window`` must be a
+        :class:`NativeReplayWindow`."""
 
     def decrypt(self, record: Record) -> bytes:
         """Plaintext of ``record``; forged or truncated records raise :class:`DtlsParseError`."""

@@ -32,6 +32,13 @@ cdef inline uint32_t _be32(const unsigned char *p) noexcept nogil:
     return (<uint32_t>p[0] << 24) | (<uint32_t>p[1] << 16) | (<uint32_t>p[2] << 8) | p[3]
 
 
+cdef inline void _put32(unsigned char *p, uint32_t v) noexcept nogil:
+    p[0] = <unsigned char>(v >> 24)
+    p[1] = <unsigned char>(v >> 16)
+    p[2] = <unsigned char>(v >> 8)
+    p[3] = <unsigned char>v
+
+
 cdef inline uint32_t _checksum(const unsigned char *p, Py_ssize_t n) noexcept nogil:
     # RFC 9260 Appendix B: CRC-32C over the packet with the checksum field taken as zero.
     cdef unsigned char zero[4]
@@ -113,3 +120,37 @@ def parse_data_packet(bytes data not None):
         _be32(c + 12),
         PyBytes_FromStringAndSize(<const char *>c + DATA_HEADER, length - DATA_HEADER),
     )
+
+
+def encode_data_chunk(
+    unsigned int flags,
+    uint32_t tsn,
+    unsigned int stream_id,
+    unsigned int ssn,
+    uint32_t ppid,
+    bytes user_data not None,
+):
+    """A DATA chunk with its padding (RFC 9260 §3.3.1): ``DataChunk.encode`` of
+    :mod:`pyrtc.sctp.chunks` in one allocation, for the sender's data path."""
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(user_data)
+    cdef Py_ssize_t length = DATA_HEADER + n
+    if flags > 0xFF or stream_id > 0xFFFF or ssn > 0xFFFF:
+        raise ValueError("flags, stream id or SSN out of range")
+    if length > 0xFFFF:
+        raise ValueError("user data too long for one chunk")
+    cdef Py_ssize_t padded = (length + 3) & ~3
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, padded)
+    cdef unsigned char *p = <unsigned char *>PyBytes_AS_STRING(out)
+    p[0] = DATA
+    p[1] = <unsigned char>flags
+    p[2] = <unsigned char>(length >> 8)
+    p[3] = <unsigned char>length
+    _put32(p + 4, tsn)
+    p[8] = <unsigned char>(stream_id >> 8)
+    p[9] = <unsigned char>stream_id
+    p[10] = <unsigned char>(ssn >> 8)
+    p[11] = <unsigned char>ssn
+    _put32(p + 12, ppid)
+    memcpy(p + DATA_HEADER, PyBytes_AS_STRING(user_data), n)
+    memset(p + length, 0, padded - length)
+    return out

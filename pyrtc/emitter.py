@@ -89,15 +89,16 @@ class EventEmitter:
             if event == "error" and args and isinstance(args[0], BaseException):
                 raise args[0]
             return False
-        for handler in list(handlers):
-            if id(handler) in self._once:
+        once = self._once
+        for handler in (handlers[0],) if len(handlers) == 1 else list(handlers):
+            if once and id(handler) in once:
                 self.remove_listener(event, handler)
             try:
                 result = handler(*args)
             except Exception:
                 logger.exception("handler for %r failed", event)
                 continue
-            if inspect.isawaitable(result):
+            if result is not None and inspect.isawaitable(result):
                 task = asyncio.ensure_future(result)
                 self._tasks.add(task)
                 task.add_done_callback(self._task_done)

@@ -4,3 +4,6 @@ def serialize(
 def parse_data_packet(
     data: bytes,
 ) -> tuple[int, int, int, int, int, int, int, int, bytes] | None: ...
+def encode_data_chunk(
+    flags: int, tsn: int, stream_id: int, ssn: int, ppid: int, user_data: bytes
+) -> bytes: ...

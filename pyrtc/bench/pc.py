@@ -3,10 +3,12 @@ one process over real UDP on 127.0.0.1.
 
 ``setup``: each call creates two connections (certificates included), runs offer/answer
 (non-trickle), ICE, DTLS and SCTP, waits until the data channel is open on both sides, and
-closes both. ``throughput``: over one established connection per library (made on the first
-call), each call sends 8 MiB as 16 KiB binary messages with bufferedAmount back-pressure
-(pause above 4 MiB, resume at the 1 MiB ``bufferedamountlow``) and waits until the receiver
-has every byte. 8 MiB per call instead of 32 MiB keeps aiortc's rounds short.
+closes both. ``data channel``: over one established connection per library and message size
+(made on the first call), each call sends 8 MiB (2 MiB for 1 KiB messages) as binary
+messages with bufferedAmount back-pressure (pause above 4 MiB, resume at the 1 MiB
+``bufferedamountlow``) and waits until the receiver has every byte. The 16 KiB case is the
+BASELINES.md measurement (8 MiB per call instead of 32 MiB keeps aiortc's rounds short);
+1 KiB and 64 KiB show the per-message and the per-packet ends of the range.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from pyrtc.bench import Case
 LOOPBACK = ["127.0.0.1"]
 MESSAGE = 16384
 PER_CALL = 8 << 20
+SIZES = [(1024, 2 << 20), (MESSAGE, PER_CALL), (65536, PER_CALL)]
+"""(message size, bytes per call) of the data-channel cases."""
 HIGH = 4 << 20
 LOW = 1 << 20
 
@@ -70,10 +74,15 @@ async def _setup(make: Callable[[], Any]) -> None:
 
 
 class _Transfer:
-    """One long-lived connection; each call moves :data:`PER_CALL` bytes."""
+    """One long-lived connection; each call moves ``per_call`` bytes as ``message``-byte
+    messages."""
 
-    def __init__(self, make: Callable[[], Any]) -> None:
+    def __init__(
+        self, make: Callable[[], Any], message: int = MESSAGE, per_call: int = PER_CALL
+    ) -> None:
         self.make = make
+        self.message = message
+        self.per_call = per_call
         self.peers: tuple[Any, Any] | None = None
         self.channel: Any = None
         self.received = 0
@@ -94,10 +103,10 @@ class _Transfer:
             self.channel.bufferedAmountLowThreshold = LOW
             self.channel.on("bufferedamountlow", self.low.set)
         self.done = asyncio.get_running_loop().create_future()
-        self.target += PER_CALL
-        payload = bytes(MESSAGE)
+        self.target += self.per_call
+        payload = bytes(self.message)
         channel = self.channel
-        for _ in range(PER_CALL // MESSAGE):
+        for _ in range(self.per_call // self.message):
             if channel.bufferedAmount > HIGH:
                 self.low.clear()
                 await self.low.wait()
@@ -147,30 +156,35 @@ def cases() -> list[Case]:
     else:
         have_baseline = True
     ours_make = _factory("pyrtc")
-    ours_transfer = _Transfer(ours_make)
-    baseline_setup = baseline_transfer = None
-    if have_baseline:
-        theirs_make = _factory("aiortc")
-        theirs_transfer = _Transfer(theirs_make)
-        baseline_setup = _runner(lambda: _setup(theirs_make), True)
-        baseline_transfer = _runner(theirs_transfer.run, True, theirs_transfer.close)
-    return [
+    theirs_make = _factory("aiortc") if have_baseline else None
+    cases = [
         Case(
             group="pc",
             name="setup: offer -> channel open (+close)",
             ours=_runner(lambda: _setup(ours_make), False),
-            baseline=baseline_setup,
+            baseline=(
+                _runner(lambda: _setup(theirs_make), True) if theirs_make is not None else None
+            ),
             baseline_name="aiortc RTCPeerConnection",
             target=1.0,
-        ),
-        Case(
-            group="pc",
-            name="data channel 16 KiB msgs, 8 MiB/call",
-            ours=_runner(ours_transfer.run, False, ours_transfer.close),
-            baseline=baseline_transfer,
-            baseline_name="aiortc RTCPeerConnection",
-            target=10.0,
-            ops_per_call=PER_CALL // MESSAGE,
-            bytes_per_op=MESSAGE,
-        ),
+        )
     ]
+    for message, per_call in SIZES:
+        ours = _Transfer(ours_make, message, per_call)
+        baseline = None
+        if theirs_make is not None:
+            theirs = _Transfer(theirs_make, message, per_call)
+            baseline = _runner(theirs.run, True, theirs.close)
+        cases.append(
+            Case(
+                group="pc",
+                name=f"data channel {message >> 10} KiB msgs, {per_call >> 20} MiB/call",
+                ours=_runner(ours.run, False, ours.close),
+                baseline=baseline,
+                baseline_name="aiortc RTCPeerConnection",
+                target=10.0,
+                ops_per_call=per_call // message,
+                bytes_per_op=message,
+            )
+        )
+    return cases

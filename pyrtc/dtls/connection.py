@@ -158,9 +158,14 @@ class DtlsConnection:
         (its events are queued as usual) and ``None`` is returned."""
         self._now = now
         if self._phase is _Phase.ESTABLISHED:
-            opened = self._open_application_data(data)
+            protection = self._read[1]
+            assert protection is not None
+            opened = protection.open_datagram(_APPLICATION_DATA, 1, self._replay[1], data)
+            if opened:
+                return opened[0]
             if opened is not None:
-                return opened[0] if opened else None
+                self.dropped_records += 1
+                return None
         self._receive_datagram(data)
         return None
 

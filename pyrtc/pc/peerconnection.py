@@ -799,8 +799,16 @@ class RTCPeerConnection(EventEmitter):
             self._timer.arm(when)
 
     def _send(self, transmits: list[Transmit]) -> None:
-        """Hand each socket its datagrams as one batch (one ``sendmmsg`` per 64 on Linux)."""
+        """Hand each socket its datagrams as one batch (on Linux one ``sendmmsg``, equal-sized
+        runs as GSO messages)."""
         if not transmits:
+            return
+        sockets = self._sockets
+        local = transmits[0][2]
+        if all([transmit[2] == local for transmit in transmits]):  # the usual case: one socket
+            sock = sockets.get(local)
+            if sock is not None:
+                sock.send([(transmit[0], transmit[1]) for transmit in transmits])
             return
         batches: dict[Address, list[Datagram]] = {}
         for data, addr, local in transmits:
@@ -808,7 +816,6 @@ class RTCPeerConnection(EventEmitter):
             if batch is None:
                 batch = batches[local] = []
             batch.append((data, addr))
-        sockets = self._sockets
         for local, datagrams in batches.items():
             sock = sockets.get(local)
             if sock is not None:

@@ -12,6 +12,7 @@ local)`` and :class:`~pyrtc.ice.events.Transmit` items), so the asyncio shell of
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -49,6 +50,11 @@ from pyrtc.sctp import Association, AssociationClosed, SctpConfig
 _CONNECTED = ("connected", "completed")
 _USABLE = ("connected", "completed", "disconnected")
 """ICE states with a selected pair that still takes data (consent may come back)."""
+
+
+_transmit = functools.partial(tuple.__new__, Transmit)
+"""``Transmit`` from a ``(data, addr, local)`` tuple without the Python-level ``__new__``
+of a named tuple: the per-datagram constructor of the data path."""
 
 
 class TransportError(Error):
@@ -162,8 +168,20 @@ class TransportStack:
         """Feed one datagram that arrived from ``addr`` on the base ``local``."""
         self.packets_received += 1
         self.bytes_received += len(data)
-        if self._selected is not None and 19 < data[0] < 64 and self._selected == (local, addr):
-            self._on_dtls(data, now)  # the selected pair's source is known: skip the agent
+        dtls = self.dtls
+        if (
+            dtls is not None
+            and self._selected is not None
+            and 19 < data[0] < 64
+            and self._selected == (local, addr)
+        ):  # the selected pair's source is known: skip the agent
+            payload = dtls.receive_data(data, now)
+            if payload is None:
+                self._drain_dtls(now)
+            elif self.channels is not None:
+                self.channels.receive(payload, now)
+            else:
+                self.dropped += 1
             return
         self.agent.receive(data, addr, now, local)
         self._drain_agent(now)
@@ -205,8 +223,7 @@ class TransportStack:
             out += self._outbox
             self._outbox = []
         self.packets_sent += len(out)
-        for transmit in out:
-            self.bytes_sent += len(transmit.data)
+        self.bytes_sent += sum([len(transmit[0]) for transmit in out])
         return out
 
     def next_event(self) -> Event | None:
@@ -235,7 +252,7 @@ class TransportStack:
         selected = self._selected
         if selected is not None:  # a host pair: no relay or agent bookkeeping in between
             base, remote = selected
-            self._outbox += [Transmit(d, remote, base) for d in dtls.datagrams_to_send(now)]
+            self._outbox += [_transmit((d, remote, base)) for d in dtls.datagrams_to_send(now)]
             return
         send = self.agent.send
         for datagram in dtls.datagrams_to_send(now):

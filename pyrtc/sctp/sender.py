@@ -9,10 +9,10 @@ chunks through the callback it is given.
 
 from __future__ import annotations
 
-import struct
 from collections import deque
 from collections.abc import Callable
 
+from pyrtc._native.sctp_packet import encode_data_chunk
 from pyrtc.sansio import Event
 from pyrtc.sctp.chunks import (
     COMMON_HEADER_LENGTH,
@@ -29,7 +29,6 @@ from pyrtc.sctp.rto import RtoEstimator
 from pyrtc.sctp.serial import tsn_ge, tsn_gt
 
 _MASK = 0xFFFFFFFF
-_data_header = struct.Struct("!BBHIHHI")
 
 Adder = Callable[[bytes], None]
 """Appends one encoded chunk to the packet being built (starting a new one when full)."""
@@ -100,14 +99,9 @@ class _OutChunk:
 
     def encode(self) -> bytes:
         message = self.message
-        length = DATA_HEADER_LENGTH + len(self.data)
-        encoded = (
-            _data_header.pack(
-                0, self.flags, length, self.tsn, message.stream_id, message.ssn, self.ppid
-            )
-            + self.data
+        return encode_data_chunk(
+            self.flags, self.tsn, message.stream_id, message.ssn, self.ppid, self.data
         )
-        return encoded + bytes(-length % 4) if length & 3 else encoded
 
 
 class Sender:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import struct
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyrtc._native.crc32c import crc32c
-from pyrtc._native.sctp_packet import parse_data_packet, serialize
+from pyrtc._native.sctp_packet import encode_data_chunk, parse_data_packet, serialize
 from pyrtc.sctp.chunks import DataChunk, SackChunk, decode_chunks, parse_packet
 from pyrtc.sctp.errors import SctpParseError
 
@@ -92,3 +93,29 @@ def test_parse_data_packet_only_accepts_what_the_general_parser_reads_as_one_dat
 def test_parse_data_packet_never_crashes_on_random_bytes(data: bytes) -> None:
     parse_data_packet(data)
     parse_data_packet(b"\x13\x88\x13\x88\x00\x00\x00\x07" + bytes(4) + b"\x00" + data)
+
+
+@settings(max_examples=200)
+@given(
+    st.integers(0, 0xFF),
+    st.integers(0, 0xFFFFFFFF),
+    st.integers(0, 0xFFFF),
+    st.integers(0, 0xFFFF),
+    st.integers(0, 0xFFFFFFFF),
+    st.binary(max_size=1300),
+)
+def test_native_data_chunk_encoding_is_the_reference(
+    flags: int, tsn: int, sid: int, ssn: int, ppid: int, data: bytes
+) -> None:
+    expected = DataChunk(tsn, sid, ssn, ppid, data, flags).encode()
+    assert encode_data_chunk(flags, tsn, sid, ssn, ppid, data) == expected
+
+
+def test_native_data_chunk_encoding_checks_ranges() -> None:
+    for flags, sid, ssn in ((0x100, 0, 0), (0, 0x10000, 0), (0, 0, 0x10000)):
+        with pytest.raises(ValueError):
+            encode_data_chunk(flags, 1, sid, ssn, 0, b"x")
+    with pytest.raises(ValueError):
+        encode_data_chunk(0, 1, 0, 0, 0, bytes(0xFFFF - 15))
+    with pytest.raises(OverflowError):
+        encode_data_chunk(0, 1 << 32, 0, 0, 0, b"x")

@@ -45,12 +45,16 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 Item: TypeAlias = "av.AudioFrame | av.VideoFrame | av.Packet[Any]"
+Frame: TypeAlias = "av.AudioFrame | av.VideoFrame"
 
 PLAYER_QUEUE_SIZE = 64
 """Frames or packets a player track holds before its worker waits (or, for a track nobody
 has started reading, drops the oldest)."""
 RELAY_BUFFER_SIZE = 64
 """Frames a buffered relay subscriber holds before it starts losing the oldest ones."""
+RECORDER_PENDING_FRAMES = 64
+"""Frames a recorder holds per track until every track has delivered its first frame (beyond
+that it drops the oldest)."""
 READ_AHEAD = 1.0
 """Seconds of media a player reads ahead of real time (files only, not devices)."""
 
@@ -427,6 +431,14 @@ class MediaRecorder:
 
     Codecs: WAV gets PCM, Ogg/WebM/Matroska get Opus, other containers AAC; WebM gets VP8,
     image formats PNG, others H.264. Tracks must yield decoded frames.
+
+    A container writes its header, which fixes every stream's parameters, with its first
+    packet, and a video stream's size is only known from its first frame. So nothing is
+    written until every track has delivered its first frame or ended; meanwhile each track
+    holds up to :data:`RECORDER_PENDING_FRAMES` frames and drops the oldest (counted in
+    ``dropped``). Each stream then starts at the arrival time of its first kept frame,
+    relative to the earliest one, so audio and video stay in step. At :meth:`stop`, a track
+    that never delivered a frame gets no stream.
     """
 
     def __init__(
@@ -436,13 +448,17 @@ class MediaRecorder:
             file, mode="w", format=format, options=options
         )
         self._tracks: dict[MediaStreamTrack, _Recording] = {}
+        self._writing = False
+        self.dropped = 0
+        """Frames dropped while waiting for every track's first frame."""
 
     def addTrack(self, track: MediaStreamTrack) -> None:
         """Record ``track``; call before :meth:`start`."""
         if self._container is None:
             raise ValueError("the recorder was stopped")
+        if self._writing:
+            raise ValueError("the file is being written: add every track before the first frame")
         formats = set(self._container.format.name.split(","))
-        stream: av.AudioStream | av.VideoStream
         if track.kind == "audio":
             if formats & {"wav"}:
                 codec = "pcm_s16le"
@@ -450,25 +466,17 @@ class MediaRecorder:
                 codec = "libopus"
             else:
                 codec = "aac"
-            audio = self._container.add_stream(codec, rate=AUDIO_SAMPLE_RATE)
-            assert isinstance(audio, av.AudioStream)
-            stream = audio
         elif track.kind == "video":
             if formats & {"image2"}:
-                codec, pix_fmt = "png", "rgb24"
+                codec = "png"
+            elif formats & {"webm"}:
+                codec = "libvpx"
             else:
-                codec = "libvpx" if formats & {"webm"} else "libx264"
-                pix_fmt = "yuv420p"
-            video = self._container.add_stream(codec, rate=30)
-            assert isinstance(video, av.VideoStream)
-            video.pix_fmt = pix_fmt
-            if codec == "libvpx":
-                video.codec_context.options = {"deadline": "realtime", "cpu-used": "8"}
-            video.codec_context.time_base = fractions.Fraction(1, 90000)
-            stream = video
+                codec = "libx264"
         else:
             raise ValueError(f"cannot record a track of kind {track.kind!r}")
-        self._tracks[track] = _Recording(stream)
+        av.Codec(codec, "w")  # fail here, not in the recording task, if FFmpeg lacks it
+        self._tracks[track] = _Recording(track.kind, codec)
 
     async def start(self) -> None:
         """Start reading the tracks and writing the file."""
@@ -477,7 +485,7 @@ class MediaRecorder:
                 recording.task = asyncio.ensure_future(self._record(track, recording))
 
     async def stop(self) -> None:
-        """Stop recording, flush the encoders and close the file."""
+        """Stop recording, write what the tracks delivered, flush the encoders, close the file."""
         for recording in self._tracks.values():
             if recording.task is not None:
                 recording.task.cancel()
@@ -486,39 +494,94 @@ class MediaRecorder:
                 recording.task = None
         if self._container is None:
             return
+        if not self._writing:
+            self._start_writing()
         for recording in self._tracks.values():
-            if recording.started:
-                for packet in recording.stream.encode(None):
-                    self._container.mux(packet)
+            if recording.stream is not None:
+                self._container.mux(recording.stream.encode(None))
         self._tracks = {}
         self._container.close()
         self._container = None
 
     async def _record(self, track: MediaStreamTrack, recording: _Recording) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             try:
                 frame = await track.recv()
             except MediaStreamError:
-                return
+                break
             if not isinstance(frame, av.AudioFrame | av.VideoFrame):
                 logger.error("MediaRecorder records decoded frames, not packets")
-                return
+                break
             assert self._container is not None
-            for packet in recording.encode(frame):
-                self._container.mux(packet)
+            if self._writing:
+                self._container.mux(recording.encode(frame))
+                continue
+            recording.pending.append((loop.time(), frame))
+            if len(recording.pending) > RECORDER_PENDING_FRAMES:
+                recording.pending.popleft()
+                self.dropped += 1
+            self._start_writing_when_ready()
+        recording.ended = True
+        self._start_writing_when_ready()
+
+    def _start_writing_when_ready(self) -> None:
+        if not self._writing and all(r.pending or r.ended for r in self._tracks.values()):
+            self._start_writing()
+
+    def _start_writing(self) -> None:
+        """Create a stream for every track that delivered a frame, then encode the held frames."""
+        assert self._container is not None
+        self._writing = True
+        held = [recording for recording in self._tracks.values() if recording.pending]
+        if not held:
+            return
+        origin = min(recording.pending[0][0] for recording in held)
+        for recording in held:
+            recording.open(self._container, recording.pending[0][0] - origin)
+        for recording in held:
+            while recording.pending:
+                _, frame = recording.pending.popleft()
+                self._container.mux(recording.encode(frame))
 
 
 @dataclass
 class _Recording:
-    stream: av.AudioStream | av.VideoStream
+    """One recorded track: its frames held before writing starts, then its stream."""
+
+    kind: str
+    codec: str
     task: asyncio.Future[None] | None = None
-    started: bool = False
-    first_time: float = 0.0
+    pending: collections.deque[tuple[float, Frame]] = field(default_factory=collections.deque)
+    ended: bool = False
+    stream: av.AudioStream | av.VideoStream | None = None
+    start: float = 0.0
+    first_time: float | None = None
     last_pts: int = -1
     audio_samples: int = 0
 
-    def encode(self, frame: av.AudioFrame | av.VideoFrame) -> list[av.Packet[Any]]:
-        """Encode ``frame`` with timestamps starting at 0; the frame is left unchanged.
+    def open(self, container: av.container.OutputContainer, start: float) -> None:
+        """Add the stream, configured from the first held frame, starting ``start`` s in."""
+        first = self.pending[0][1]
+        self.start = start
+        if self.kind == "audio":
+            audio = container.add_stream(self.codec, rate=AUDIO_SAMPLE_RATE)
+            assert isinstance(audio, av.AudioStream)
+            self.stream = audio
+            return
+        video = container.add_stream(self.codec, rate=30)
+        assert isinstance(video, av.VideoStream)
+        video.pix_fmt = "rgb24" if self.codec == "png" else "yuv420p"
+        if self.codec == "libvpx":
+            video.codec_context.options = {"deadline": "realtime", "cpu-used": "8"}
+        video.codec_context.time_base = fractions.Fraction(1, 90000)
+        if isinstance(first, av.VideoFrame):
+            video.codec_context.width = first.width
+            video.codec_context.height = first.height
+        self.stream = video
+
+    def encode(self, frame: Frame) -> list[av.Packet[Any]]:
+        """Encode ``frame`` with timestamps from the stream's start; the frame is left unchanged.
 
         Video keeps the frames' spacing (90 kHz), audio is written back to back.
         """
@@ -526,18 +589,14 @@ class _Recording:
         saved = (frame.pts, frame.time_base)
         try:
             if isinstance(stream, av.VideoStream) and isinstance(frame, av.VideoFrame):
-                if not self.started:
-                    stream.codec_context.width = frame.width
-                    stream.codec_context.height = frame.height
+                if self.first_time is None:
                     self.first_time = frame.time or 0.0
-                    self.started = True
-                pts = round(((frame.time or 0.0) - self.first_time) * 90000)
+                pts = round((self.start + (frame.time or 0.0) - self.first_time) * 90000)
                 self.last_pts = frame.pts = max(pts, self.last_pts + 1)
                 frame.time_base = fractions.Fraction(1, 90000)
                 return list(stream.encode(frame))
             if isinstance(stream, av.AudioStream) and isinstance(frame, av.AudioFrame):
-                self.started = True
-                frame.pts = self.audio_samples
+                frame.pts = round(self.start * frame.sample_rate) + self.audio_samples
                 frame.time_base = fractions.Fraction(1, frame.sample_rate)
                 self.audio_samples += frame.samples
                 return list(stream.encode(frame))

@@ -21,10 +21,13 @@ cdef inline Py_ssize_t fragment_count(Py_ssize_t total, Py_ssize_t capacity) noe
 
 
 cdef inline Py_ssize_t fragment_size(Py_ssize_t total, Py_ssize_t count, Py_ssize_t i) noexcept:
-    """Size of fragment ``i`` of ``count`` balanced fragments (sizes differ by at most one).
+    """Size of fragment ``i`` of ``count`` balanced fragments.
 
-    Like libwebrtc, the bytes are spread evenly instead of full fragments and a tiny last one;
-    the larger fragments come last.
+    Like libwebrtc, the bytes are spread evenly instead of full fragments and a tiny last one,
+    but every fragment except the last has the same size (``ceil(total / count)``) and the
+    last is at most ``count - 1`` bytes shorter: a frame's packets then leave as one UDP
+    segmentation-offload run (all equal, a shorter last), which sizes that differ by one
+    byte in both directions would split.
     """
-    cdef Py_ssize_t base = total // count
-    return base + (1 if i >= count - total % count else 0)
+    cdef Py_ssize_t base = (total + count - 1) // count
+    return base if i < count - 1 else total - base * (count - 1)

@@ -170,6 +170,13 @@ cdef iovec *_recv_iovs = NULL
 cdef sockaddr_storage *_recv_names = NULL
 cdef unsigned long long *_recv_controls = NULL
 cdef unsigned int _recv_slots = 0
+cdef unsigned int _recv_ready = 0
+"""Slots whose message headers are set up for ``_recv_bufsize`` (reset after each use)."""
+cdef size_t _recv_bufsize = 0
+cdef sockaddr_storage _last_name
+cdef socklen_t _last_namelen = 0
+cdef object _last_address = None
+"""The source of the previous datagram and its ``(host, port)``: bursts come from one peer."""
 
 cdef unsigned long long _truncated = 0
 cdef dict _sockaddrs = {}
@@ -189,7 +196,7 @@ def gso_available():
 cdef int _reserve_recv(unsigned int count, size_t bufsize) except -1:
     """Grow the module's receive scratch space (kept between calls) to ``count`` slots."""
     global _recv_buffer, _recv_buffer_size, _recv_msgs, _recv_iovs, _recv_names, _recv_slots
-    global _recv_controls
+    global _recv_controls, _recv_ready
     cdef size_t need = <size_t>count * bufsize
     cdef void *grown
     if need > _recv_buffer_size:
@@ -198,6 +205,7 @@ cdef int _reserve_recv(unsigned int count, size_t bufsize) except -1:
             raise MemoryError()
         _recv_buffer = <char *>grown
         _recv_buffer_size = need
+        _recv_ready = 0  # the slots point into the old buffer
     if count > _recv_slots:
         grown = PyMem_Realloc(_recv_msgs, count * sizeof(mmsghdr))
         if grown == NULL:
@@ -218,6 +226,7 @@ cdef int _reserve_recv(unsigned int count, size_t bufsize) except -1:
             raise MemoryError()
         _recv_controls = <unsigned long long *>grown
         _recv_slots = count
+        _recv_ready = 0
     return 0
 
 
@@ -274,16 +283,10 @@ def recv_many(int fd, int max_datagrams=64, int bufsize=2048):
     queued on the socket; when some datagrams were already received, the error is reported
     by the next call instead.
     """
-    global _truncated
-    cdef int n, i, segment
+    global _recv_ready, _recv_bufsize
+    cdef int n, i
     cdef int flags = MSG_DONTWAIT
-    cdef mmsghdr *msg
-    cdef sockaddr_storage *last_name = NULL
-    cdef socklen_t last_len = 0
-    cdef object address = None
     cdef list received = []
-    cdef char *base
-    cdef unsigned int offset, length
     if max_datagrams < 1 or max_datagrams > MAX_DATAGRAMS:
         raise ValueError(f"max_datagrams must be 1..{MAX_DATAGRAMS}, got {max_datagrams}")
     if bufsize < 1 or bufsize > MAX_BUFSIZE:
@@ -291,17 +294,15 @@ def recv_many(int fd, int max_datagrams=64, int bufsize=2048):
     if fd < 0:
         raise ValueError(f"negative file descriptor {fd}")
     _reserve_recv(<unsigned int>max_datagrams, <size_t>bufsize)
-    for i in range(max_datagrams):
+    if _recv_bufsize != <size_t>bufsize:
+        _recv_ready = 0
+        _recv_bufsize = bufsize
+    for i in range(_recv_ready, max_datagrams):  # set up once, then only reset after use
         _recv_iovs[i].iov_base = _recv_buffer + <size_t>i * bufsize
         _recv_iovs[i].iov_len = bufsize
-        msg = &_recv_msgs[i]
-        memset(msg, 0, sizeof(mmsghdr))
-        msg.msg_hdr.msg_name = &_recv_names[i]
-        msg.msg_hdr.msg_namelen = sizeof(sockaddr_storage)
-        msg.msg_hdr.msg_iov = &_recv_iovs[i]
-        msg.msg_hdr.msg_iovlen = 1
-        msg.msg_hdr.msg_control = &_recv_controls[<size_t>i * _CONTROL_WORDS]
-        msg.msg_hdr.msg_controllen = _CONTROL_WORDS * sizeof(unsigned long long)
+        _reset_slot(i)
+    if <unsigned int>max_datagrams > _recv_ready:
+        _recv_ready = max_datagrams
     while True:
         n = recvmmsg(fd, _recv_msgs, <unsigned int>max_datagrams, flags, NULL)
         if n >= 0:
@@ -311,33 +312,63 @@ def recv_many(int fd, int max_datagrams=64, int bufsize=2048):
         if errno != EINTR:
             raise OSError(errno, "recvmmsg failed")
         PyErr_CheckSignals()  # PEP 475: retry unless a signal handler raised
-    for i in range(n):
-        msg = &_recv_msgs[i]
-        if msg.msg_hdr.msg_flags & MSG_TRUNC:
-            _truncated += 1
-            continue
-        # Bursts come from one peer: reuse the previous source tuple when the bytes match.
-        if (
-            last_name == NULL
-            or last_len != msg.msg_hdr.msg_namelen
-            or memcmp(last_name, &_recv_names[i], last_len) != 0
-        ):
-            address = _address(&_recv_names[i], msg.msg_hdr.msg_namelen)
-            last_name = &_recv_names[i]
-            last_len = msg.msg_hdr.msg_namelen
-        base = <char *>_recv_iovs[i].iov_base
-        length = msg.msg_len
-        segment = _gro_size(&msg.msg_hdr) if msg.msg_hdr.msg_controllen else 0
-        if segment <= 0 or <unsigned int>segment >= length:
-            received.append((PyBytes_FromStringAndSize(base, length), address))
-            continue
-        offset = 0
-        while offset < length:  # a coalesced run: every datagram but the last is `segment`
-            received.append(
-                (PyBytes_FromStringAndSize(base + offset, min(<unsigned int>segment, length - offset)), address)
-            )
-            offset += <unsigned int>segment
+    try:
+        for i in range(n):
+            _receive_slot(i, received)
+    finally:
+        for i in range(n):
+            _reset_slot(i)
     return received
+
+
+cdef void _reset_slot(int i) noexcept:
+    """Make receive slot ``i`` ready for ``recvmmsg`` (the kernel rewrote its lengths)."""
+    cdef mmsghdr *msg = &_recv_msgs[i]
+    msg.msg_len = 0
+    msg.msg_hdr.msg_name = &_recv_names[i]
+    msg.msg_hdr.msg_namelen = sizeof(sockaddr_storage)
+    msg.msg_hdr.msg_iov = &_recv_iovs[i]
+    msg.msg_hdr.msg_iovlen = 1
+    msg.msg_hdr.msg_control = &_recv_controls[<size_t>i * _CONTROL_WORDS]
+    msg.msg_hdr.msg_controllen = _CONTROL_WORDS * sizeof(unsigned long long)
+    msg.msg_hdr.msg_flags = 0
+
+
+cdef int _receive_slot(int i, list received) except -1:
+    """Append the datagram(s) of filled receive slot ``i`` to ``received``."""
+    global _truncated, _last_namelen, _last_address
+    cdef mmsghdr *msg = &_recv_msgs[i]
+    cdef char *base
+    cdef unsigned int offset, length
+    cdef int segment
+    cdef object address
+    if msg.msg_hdr.msg_flags & MSG_TRUNC:
+        _truncated += 1
+        return 0
+    if (
+        _last_address is None
+        or _last_namelen != msg.msg_hdr.msg_namelen
+        or memcmp(&_last_name, &_recv_names[i], _last_namelen) != 0
+    ):
+        _last_address = None
+        address = _address(&_recv_names[i], msg.msg_hdr.msg_namelen)
+        memcpy(&_last_name, &_recv_names[i], msg.msg_hdr.msg_namelen)
+        _last_namelen = msg.msg_hdr.msg_namelen
+        _last_address = address
+    address = _last_address
+    base = <char *>_recv_iovs[i].iov_base
+    length = msg.msg_len
+    segment = _gro_size(&msg.msg_hdr) if msg.msg_hdr.msg_controllen else 0
+    if segment <= 0 or <unsigned int>segment >= length:
+        received.append((PyBytes_FromStringAndSize(base, length), address))
+        return 0
+    offset = 0
+    while offset < length:  # a coalesced run: every datagram but the last is `segment`
+        received.append(
+            (PyBytes_FromStringAndSize(base + offset, min(<unsigned int>segment, length - offset)), address)
+        )
+        offset += <unsigned int>segment
+    return 0
 
 
 cdef bytes _sockaddr(object address):

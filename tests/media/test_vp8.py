@@ -7,6 +7,7 @@ import os
 
 import pytest
 from aiortc.codecs.vpx import VpxPayloadDescriptor
+from balance import assert_balanced
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,7 +55,8 @@ def test_packetize_layout_and_balance() -> None:
     frame = bytes([0x10]) + os.urandom(2999)  # P bit 0: keyframe
     payloads = vp8_packetize(frame, mtu=1000, picture_id=0x1ABC)
     sizes = [len(p) - 4 for p in payloads]
-    assert sum(sizes) == 3000 and max(sizes) - min(sizes) <= 1 and len(payloads) == 4
+    assert sum(sizes) == 3000 and len(payloads) == 4
+    assert_balanced(sizes)
     assert all(len(p) <= 1000 for p in payloads)
     assert payloads[0][:4] == bytes([0x90, 0x80, 0x9A, 0xBC])
     assert all(p[:4] == bytes([0x80, 0x80, 0x9A, 0xBC]) for p in payloads[1:])
@@ -109,8 +111,7 @@ def test_round_trip(size: int, mtu: int, pid: int) -> None:
     frame = os.urandom(size)
     payloads = vp8_packetize(frame, mtu=mtu, picture_id=pid)
     assert all(len(p) <= mtu for p in payloads)
-    sizes = [len(p) for p in payloads]
-    assert max(sizes) - min(sizes) <= 1
+    assert_balanced([len(p) for p in payloads])
     assert vp8_depacketize(payloads) == frame
     # aiortc parses our descriptors and gets the same frame
     parsed = [VpxPayloadDescriptor.parse(p) for p in payloads]

@@ -6,6 +6,7 @@ import contextlib
 import os
 
 import pytest
+from balance import assert_balanced
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,8 +93,7 @@ def test_packetize_keyframe_carries_resolution() -> None:
     frame = KEY_640x480 + os.urandom(3000)
     payloads = vp9_packetize(frame, mtu=1000, picture_id=0x1234)
     assert all(len(p) <= 1000 for p in payloads)
-    sizes = [len(p) for p in payloads]
-    assert max(sizes) - min(sizes) <= 1  # whole packets balanced, SS included
+    assert_balanced([len(p) for p in payloads])  # whole packets, SS included
     first, _ = Vp9Descriptor.parse(payloads[0])
     assert (first.start, first.inter_picture, first.picture_id) == (True, False, 0x1234)
     assert first.resolutions == [(640, 480)] and first.spatial_layers == 1

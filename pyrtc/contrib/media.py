@@ -52,9 +52,9 @@ PLAYER_QUEUE_SIZE = 64
 has started reading, drops the oldest)."""
 RELAY_BUFFER_SIZE = 64
 """Frames a buffered relay subscriber holds before it starts losing the oldest ones."""
-RECORDER_PENDING_FRAMES = 64
-"""Frames a recorder holds per track until every track has delivered its first frame (beyond
-that it drops the oldest)."""
+RECORDER_WAIT = 10.0
+"""Seconds after the first frame a recorder waits for every track's first frame before it
+writes the file without the missing ones."""
 READ_AHEAD = 1.0
 """Seconds of media a player reads ahead of real time (files only, not devices)."""
 
@@ -432,13 +432,16 @@ class MediaRecorder:
     Codecs: WAV gets PCM, Ogg/WebM/Matroska get Opus, other containers AAC; WebM gets VP8,
     image formats PNG, others H.264. Tracks must yield decoded frames.
 
-    A container writes its header, which fixes every stream's parameters, with its first
-    packet, and a video stream's size is only known from its first frame. So nothing is
-    written until every track has delivered its first frame or ended; meanwhile each track
-    holds up to :data:`RECORDER_PENDING_FRAMES` frames and drops the oldest (counted in
-    ``dropped``). Each stream then starts at the arrival time of its first kept frame,
-    relative to the earliest one, so audio and video stay in step. At :meth:`stop`, a track
-    that never delivered a frame gets no stream.
+    The file's header fixes every stream's parameters and is written before the first packet,
+    but a video stream's size is only known from its first frame. So each track is encoded
+    from its first frame on while the packets are held back until every track has started
+    (or ended); then the header and the held packets are written. Every stream starts at its
+    first frame's arrival time, relative to the first frame of any track, so audio and video
+    stay in step. Once :data:`RECORDER_WAIT` seconds have passed since the first frame (by
+    the loop's clock or by the media delivered) the file is written anyway: an audio track
+    that has not started gets its stream then (its parameters do not depend on its frames), a
+    video track does not and is not recorded (its frames are counted in ``dropped``). At
+    :meth:`stop`, a track that never delivered a frame gets no stream.
     """
 
     def __init__(
@@ -448,16 +451,17 @@ class MediaRecorder:
             file, mode="w", format=format, options=options
         )
         self._tracks: dict[MediaStreamTrack, _Recording] = {}
-        self._writing = False
+        self._origin: float | None = None
+        self._held: list[av.Packet[Any]] | None = []  # None once the header is written
         self.dropped = 0
-        """Frames dropped while waiting for every track's first frame."""
+        """Frames of video tracks that started after the file header was written."""
 
     def addTrack(self, track: MediaStreamTrack) -> None:
         """Record ``track``; call before :meth:`start`."""
         if self._container is None:
             raise ValueError("the recorder was stopped")
-        if self._writing:
-            raise ValueError("the file is being written: add every track before the first frame")
+        if self._held is None:
+            raise ValueError("the file header is written: add every track before it starts")
         formats = set(self._container.format.name.split(","))
         if track.kind == "audio":
             if formats & {"wav"}:
@@ -494,10 +498,10 @@ class MediaRecorder:
                 recording.task = None
         if self._container is None:
             return
-        if not self._writing:
-            self._start_writing()
+        if self._held is not None:
+            self._write_header(final=True)
         for recording in self._tracks.values():
-            if recording.stream is not None:
+            if recording.stream is not None and recording.start is not None:
                 self._container.mux(recording.stream.encode(None))
         self._tracks = {}
         self._container.close()
@@ -514,56 +518,65 @@ class MediaRecorder:
                 logger.error("MediaRecorder records decoded frames, not packets")
                 break
             assert self._container is not None
-            if self._writing:
-                self._container.mux(recording.encode(frame))
+            now = loop.time()
+            if self._origin is None:
+                self._origin = now
+            if recording.start is None:
+                if recording.stream is None:
+                    if self._held is None:
+                        self.dropped += 1
+                        if self.dropped == 1:
+                            logger.warning("MediaRecorder: a video track started too late")
+                        continue
+                    recording.open(self._container, frame)
+                recording.start = now - self._origin
+            packets = recording.encode(frame)
+            if self._held is None:
+                self._container.mux(packets)
                 continue
-            recording.pending.append((loop.time(), frame))
-            if len(recording.pending) > RECORDER_PENDING_FRAMES:
-                recording.pending.popleft()
-                self.dropped += 1
-            self._start_writing_when_ready()
+            self._held += packets
+            if self._all_started() or max(now - self._origin, recording.end) > RECORDER_WAIT:
+                self._write_header(final=False)
         recording.ended = True
-        self._start_writing_when_ready()
+        if self._held is not None and self._all_started():
+            self._write_header(final=False)
 
-    def _start_writing_when_ready(self) -> None:
-        if not self._writing and all(r.pending or r.ended for r in self._tracks.values()):
-            self._start_writing()
+    def _all_started(self) -> bool:
+        return all(r.start is not None or r.ended for r in self._tracks.values())
 
-    def _start_writing(self) -> None:
-        """Create a stream for every track that delivered a frame, then encode the held frames."""
-        assert self._container is not None
-        self._writing = True
-        held = [recording for recording in self._tracks.values() if recording.pending]
-        if not held:
-            return
-        origin = min(recording.pending[0][0] for recording in held)
-        for recording in held:
-            recording.open(self._container, recording.pending[0][0] - origin)
-        for recording in held:
-            while recording.pending:
-                _, frame = recording.pending.popleft()
-                self._container.mux(recording.encode(frame))
+    def _write_header(self, final: bool) -> None:
+        """Write the header (with the first held packet) and the held packets.
+
+        Until ``final``, an audio track that has not started gets its stream now.
+        """
+        assert self._container is not None and self._held is not None
+        held, self._held = self._held, None
+        waiting = [r for r in self._tracks.values() if r.stream is None and not r.ended]
+        for recording in waiting:
+            if recording.kind == "audio" and not final:
+                recording.open(self._container, None)
+        self._container.mux(held)
 
 
 @dataclass
 class _Recording:
-    """One recorded track: its frames held before writing starts, then its stream."""
+    """One recorded track: its stream, once it exists, and its timestamps in the file."""
 
     kind: str
     codec: str
     task: asyncio.Future[None] | None = None
-    pending: collections.deque[tuple[float, Frame]] = field(default_factory=collections.deque)
     ended: bool = False
     stream: av.AudioStream | av.VideoStream | None = None
-    start: float = 0.0
+    start: float | None = None
+    """Where the first frame goes in the file, in seconds (None until it arrived)."""
+    end: float = 0.0
+    """Where the last encoded frame goes in the file, in seconds."""
     first_time: float | None = None
     last_pts: int = -1
     audio_samples: int = 0
 
-    def open(self, container: av.container.OutputContainer, start: float) -> None:
-        """Add the stream, configured from the first held frame, starting ``start`` s in."""
-        first = self.pending[0][1]
-        self.start = start
+    def open(self, container: av.container.OutputContainer, first: Frame | None) -> None:
+        """Add the stream; a video stream takes the size of its ``first`` frame."""
         if self.kind == "audio":
             audio = container.add_stream(self.codec, rate=AUDIO_SAMPLE_RATE)
             assert isinstance(audio, av.AudioStream)
@@ -581,24 +594,27 @@ class _Recording:
         self.stream = video
 
     def encode(self, frame: Frame) -> list[av.Packet[Any]]:
-        """Encode ``frame`` with timestamps from the stream's start; the frame is left unchanged.
+        """Encode ``frame`` at its place in the file; the frame is left unchanged.
 
         Video keeps the frames' spacing (90 kHz), audio is written back to back.
         """
         stream = self.stream
+        start = self.start or 0.0
         saved = (frame.pts, frame.time_base)
         try:
             if isinstance(stream, av.VideoStream) and isinstance(frame, av.VideoFrame):
                 if self.first_time is None:
                     self.first_time = frame.time or 0.0
-                pts = round((self.start + (frame.time or 0.0) - self.first_time) * 90000)
+                pts = round((start + (frame.time or 0.0) - self.first_time) * 90000)
                 self.last_pts = frame.pts = max(pts, self.last_pts + 1)
                 frame.time_base = fractions.Fraction(1, 90000)
+                self.end = self.last_pts / 90000
                 return list(stream.encode(frame))
             if isinstance(stream, av.AudioStream) and isinstance(frame, av.AudioFrame):
-                frame.pts = round(self.start * frame.sample_rate) + self.audio_samples
+                frame.pts = round(start * frame.sample_rate) + self.audio_samples
                 frame.time_base = fractions.Fraction(1, frame.sample_rate)
                 self.audio_samples += frame.samples
+                self.end = (frame.pts + frame.samples) / frame.sample_rate
                 return list(stream.encode(frame))
             return []  # a frame of the other kind: nothing to do with it
         finally:

@@ -13,7 +13,7 @@ import pytest
 from media_testkit import sine_frames, video_frame
 
 from pyrtc.codecs import can_encode
-from pyrtc.contrib.media import RECORDER_PENDING_FRAMES, MediaRecorder
+from pyrtc.contrib.media import RECORDER_WAIT, MediaRecorder
 from pyrtc.mediastreams import MediaStreamError, MediaStreamTrack
 
 pytestmark = pytest.mark.skipif(
@@ -147,6 +147,7 @@ async def test_video_starting_after_audio(
     await recorder.start()
     await wait_until(lambda: audio.delivered >= 10)
     await asyncio.sleep(0.2)
+    assert not os.path.exists(path)  # the audio is held back until the video starts
     gate.set()
     await wait_until(lambda: audio.readyState == video.readyState == "ended")
     await recorder.stop()
@@ -160,23 +161,50 @@ async def test_video_starting_after_audio(
     assert recorded.video[0].time - recorded.audio_start >= 0.19
 
 
-async def test_early_frames_beyond_the_limit_are_dropped(tmp_path: object) -> None:
-    path = f"{tmp_path}/dropped.webm"
+async def test_video_starting_after_the_wait_is_not_recorded(tmp_path: object) -> None:
+    """The header is written after RECORDER_WAIT s of held audio; video starting later has no
+    stream (its frames are counted) and the audio is complete."""
+    path = f"{tmp_path}/no-video.webm"
     gate = asyncio.Event()
-    audio, video = audio_track(100), video_track(10, gate)
+    count = round(RECORDER_WAIT / 0.02) + 100
+    audio, video = audio_track(count), video_track(10, gate)
     recorder = MediaRecorder(path)
     recorder.addTrack(audio)
     recorder.addTrack(video)
     await recorder.start()
-    await wait_until(lambda: audio.delivered >= RECORDER_PENDING_FRAMES + 16)
+    await wait_until(lambda: audio.delivered >= count - 50)
+    assert os.path.exists(path)  # the header is written: the wait is over
     gate.set()
     await wait_until(lambda: audio.readyState == video.readyState == "ended")
     await recorder.stop()
-    assert recorder.dropped >= 16
+    assert recorder.dropped == 10
     recorded = read_back(path)
-    assert recorded.codecs == {"audio": "opus", "video": "vp8"}
-    assert len(recorded.video) == 10
-    assert recorded.audio_samples == (100 - recorder.dropped) * 960
+    assert recorded.stream_count == 1 and recorded.codecs == {"audio": "opus"}
+    assert recorded.audio_samples == count * 960
+
+
+async def test_audio_starting_after_the_wait_is_recorded(tmp_path: object) -> None:
+    """An audio stream needs nothing from its first frame, so it is created with the header
+    and audio that starts after RECORDER_WAIT s is still recorded."""
+    path = f"{tmp_path}/late-audio.mkv"
+    gate = asyncio.Event()
+    count = round(RECORDER_WAIT * 30) + 30
+    frames = (video_frame(i, 64, 48) for i in range(count))  # small: quick to encode
+    video, audio = ListTrack("video", frames), audio_track(25, gate)
+    recorder = MediaRecorder(path)
+    recorder.addTrack(video)
+    recorder.addTrack(audio)
+    await recorder.start()
+    await wait_until(lambda: video.readyState == "ended")
+    assert os.path.exists(path)  # the header is written: the wait is over
+    gate.set()
+    await wait_until(lambda: audio.readyState == "ended")
+    await recorder.stop()
+    assert recorder.dropped == 0
+    recorded = read_back(path)
+    assert recorded.codecs == {"audio": "opus", "video": "h264"}
+    assert len(recorded.video) == count
+    assert recorded.audio_samples == 25 * 960
 
 
 @pytest.mark.parametrize("silent", ["audio", "video"])

@@ -7,8 +7,9 @@ closes both. ``data channel``: over one established connection per library and m
 (made on the first call), each call sends 8 MiB (2 MiB for 1 KiB messages) as binary
 messages with bufferedAmount back-pressure (pause above 4 MiB, resume at the 1 MiB
 ``bufferedamountlow``) and waits until the receiver has every byte. The 16 KiB case is the
-BASELINES.md measurement (8 MiB per call instead of 32 MiB keeps aiortc's rounds short);
-1 KiB and 64 KiB show the per-message and the per-packet ends of the range.
+BASELINES.md measurement and carries its 10x target (8 MiB per call instead of 32 MiB keeps
+aiortc's rounds short); 1 KiB and 64 KiB show the per-message and the per-packet ends of the
+range.
 """
 
 from __future__ import annotations
@@ -182,7 +183,7 @@ def cases() -> list[Case]:
                 ours=_runner(ours.run, False, ours.close),
                 baseline=baseline,
                 baseline_name="aiortc RTCPeerConnection",
-                target=10.0,
+                target=10.0 if message == MESSAGE else None,  # the BASELINES.md row
                 ops_per_call=per_call // message,
                 bytes_per_op=message,
             )

@@ -168,20 +168,8 @@ class TransportStack:
         """Feed one datagram that arrived from ``addr`` on the base ``local``."""
         self.packets_received += 1
         self.bytes_received += len(data)
-        dtls = self.dtls
-        if (
-            dtls is not None
-            and self._selected is not None
-            and 19 < data[0] < 64
-            and self._selected == (local, addr)
-        ):  # the selected pair's source is known: skip the agent
-            payload = dtls.receive_data(data, now)
-            if payload is None:
-                self._drain_dtls(now)
-            elif self.channels is not None:
-                self.channels.receive(payload, now)
-            else:
-                self.dropped += 1
+        if self._selected is not None and 19 < data[0] < 64 and self._selected == (local, addr):
+            self._on_dtls(data, now)  # the selected pair's source is known: skip the agent
             return
         self.agent.receive(data, addr, now, local)
         self._drain_agent(now)

@@ -3,12 +3,17 @@
 Every encoder takes frames of any sample format, layout and rate (they are resampled) and
 emits one encoded frame per 20 ms. RTP timestamps follow the payload formats' clock rates:
 48 kHz for Opus (RFC 7587 section 4.1), 8 kHz for PCMU/PCMA, and 8 kHz for G.722 although it
-samples at 16 kHz (RFC 3551 section 4.5.2).
+samples at 16 kHz (RFC 3551 section 4.5.2). Each encoded frame carries the RMS level of the
+20 ms it encodes (:attr:`EncodedFrame.audio_level`), which the RTP sender puts in the
+ssrc-audio-level header extension (RFC 6464) and the ``media-source`` statistics.
 """
 
 from __future__ import annotations
 
+import array
 import fractions
+import math
+import operator
 from dataclasses import dataclass
 
 import av
@@ -17,6 +22,18 @@ from pyrtc.codecs.base import EncodedFrame
 from pyrtc.codecs.errors import CodecError, DecodeError
 
 PTIME = 0.020
+_FULL_SCALE = 32767.0
+
+
+def pcm_level(samples: bytes) -> float:
+    """The RMS level of signed 16-bit native-endian PCM ``samples`` (any channel layout),
+    linear: 1.0 for a full-scale square wave (0 dBov), 0.0 for silence or no samples."""
+    pcm = array.array("h")
+    pcm.frombytes(samples[: len(samples) & ~1])
+    if not pcm:
+        return 0.0
+    energy = sum(map(operator.mul, pcm, pcm))
+    return min(1.0, math.sqrt(energy / len(pcm)) / _FULL_SCALE)
 
 
 @dataclass(frozen=True)
@@ -93,7 +110,9 @@ class AudioEncoder:
                 packets = self._context.encode(chunk)
             except av.FFmpegError as exc:
                 raise CodecError(f"{self._config.encoder} failed to encode: {exc}") from exc
-            out.extend(EncodedFrame(bytes(packet), timestamp, True) for packet in packets)
+            used = chunk.samples * len(chunk.layout.channels) * 2  # the plane may be padded
+            level = pcm_level(bytes(chunk.planes[0])[:used])
+            out.extend(EncodedFrame(bytes(packet), timestamp, True, level) for packet in packets)
         return out
 
     def close(self) -> None:

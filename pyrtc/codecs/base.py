@@ -25,6 +25,9 @@ class EncodedFrame:
     data: bytes
     timestamp: int
     keyframe: bool
+    audio_level: float | None = None
+    """RMS level of the audio this frame encodes, linear: 1.0 is 0 dBov (a full-scale square
+    wave), 0.0 silence (W3C ``audioLevel``). ``None`` for video and passthrough frames."""
 
     @classmethod
     def from_packet(cls, packet: av.Packet[Any], clock_rate: int) -> EncodedFrame:

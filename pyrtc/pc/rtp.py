@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import av
 
 from pyrtc.codecs import DecodeError, EncodedFrame, VideoEncoder, get_decoder, get_encoder
+from pyrtc.codecs.audio import PTIME
 from pyrtc.codecs.base import Decoder, Encoder
 from pyrtc.dtls import SrtpKeyingMaterial
 from pyrtc.errors import Error
@@ -28,7 +29,7 @@ from pyrtc.media import H264, VP8, JitterBuffer, Vp8Packetizer, h264_packetize
 from pyrtc.media.errors import PacketizeError
 from pyrtc.mediastreams import MediaStreamError, MediaStreamTrack
 from pyrtc.pc.media_sdp import local_codecs
-from pyrtc.rtp import HeaderExtensionsMap
+from pyrtc.rtp import HeaderExtensionsMap, audio_level_from_linear
 from pyrtc.rtpsession import (
     FrameReceived,
     RtpReceiver,
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
 MTU = 1200
 """RTP payload budget per packet (leaves room for SRTP, UDP/IP and TURN overhead)."""
 VIDEO_BITRATE = 1_000_000
+VOICE_ACTIVITY_LEVEL = 50
+"""RFC 6464 levels below this (louder than -50 dBov) set the voice activity bit."""
 """A video encoder's starting target (bit/s) when ``maxBitrate`` is not set: also the ceiling
 the bandwidth estimate may raise it back to without reopening the encoder."""
 _DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
@@ -215,6 +218,10 @@ class RTCRtpSender:
         self.source_size: tuple[int, int] | None = None
         self.source_duration = 0.0
         """Seconds of audio taken from the track (``totalSamplesDuration``)."""
+        self.audio_level: float | None = None
+        """RMS level of the latest encoded audio frame, linear (``audioLevel``)."""
+        self.total_audio_energy = 0.0
+        """Sum of level squared times duration over the encoded audio (``totalAudioEnergy``)."""
 
     @property
     def track(self) -> MediaStreamTrack | None:
@@ -357,8 +364,20 @@ class RTCRtpSender:
                     item.timestamp + self._timestamp_offset,
                     loop.time(),
                     keyframe=item.keyframe and self.kind == "video",
+                    audio_level=self._audio_level(item),
                 )
             pc._schedule_flush()
+
+    def _audio_level(self, item: EncodedFrame) -> tuple[bool, int] | None:
+        """The RFC 6464 value for an encoded audio frame, counted in the statistics. Voice
+        activity is estimated from the energy alone: louder than -50 dBov (no VAD)."""
+        level = item.audio_level
+        if level is None:
+            return None
+        self.audio_level = level
+        self.total_audio_energy += level * level * PTIME
+        dbov = audio_level_from_linear(level)
+        return (dbov < VOICE_ACTIVITY_LEVEL, dbov)
 
     def _count_source(self, frame: av.AudioFrame | av.VideoFrame) -> None:
         self.source_frames += 1

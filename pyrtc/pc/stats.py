@@ -136,13 +136,16 @@ class RTCRtpStreamStats(RTCStats):
 @dataclass
 class RTCMediaSourceStats(RTCStats):
     """A local track a sender takes frames from (W3C webrtc-stats section 8.6-8.8): video
-    ``frames``, ``width``, ``height``; audio ``totalSamplesDuration`` (seconds)."""
+    ``frames``, ``width``, ``height``; audio ``audioLevel`` (linear 0..1, the latest 20 ms),
+    ``totalAudioEnergy`` and ``totalSamplesDuration`` (seconds)."""
 
     trackIdentifier: str
     kind: str
     frames: int | None = None
     width: int | None = None
     height: int | None = None
+    audioLevel: float | None = None
+    totalAudioEnergy: float | None = None
     totalSamplesDuration: float | None = None
 
 
@@ -158,6 +161,8 @@ def _add_media_source(report: RTCStatsReport, sender: RTCRtpSender, stamp: float
         if sender.source_size is not None:
             source.width, source.height = sender.source_size
     else:
+        source.audioLevel = sender.audio_level
+        source.totalAudioEnergy = sender.total_audio_energy
         source.totalSamplesDuration = sender.source_duration
     report[sid] = source
     return sid

@@ -9,6 +9,7 @@ reception); each ``encode_*`` raises ``ValueError`` for a value it cannot repres
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -124,6 +125,14 @@ def decode_audio_level(data: bytes) -> AudioLevel | None:
     if len(data) != 1:
         return None
     return AudioLevel(bool(data[0] & 0x80), data[0] & 0x7F)
+
+
+def audio_level_from_linear(level: float) -> int:
+    """RFC 6464 §3 level (-dBov, 0 loudest .. 127 silence) of a linear RMS level where 1.0
+    is 0 dBov (a full-scale square wave) and 0.0 digital silence."""
+    if not level > 0.0:
+        return 127
+    return min(127, max(0, round(-20.0 * math.log10(min(level, 1.0)))))
 
 
 def encode_audio_level(value: tuple[bool, int]) -> bytes:

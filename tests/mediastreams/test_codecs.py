@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+from array import array
 from fractions import Fraction
 
 import av
@@ -25,6 +27,7 @@ from pyrtc.codecs import (
     get_decoder,
     get_encoder,
 )
+from pyrtc.codecs.audio import pcm_level
 from pyrtc.errors import ParseError
 
 VIDEO = ["VP8", "VP9", "H264", "AV1"]
@@ -269,3 +272,35 @@ def test_encoders_leave_the_callers_scheduling_policy_alone() -> None:
             frame.pts, frame.time_base = number, Fraction(1, 30)
             encoder.encode(frame)
         assert os.sched_getscheduler(0) == before, name
+
+
+def test_pcm_level_is_rms_relative_to_full_scale() -> None:
+    square = array("h", [32767, -32767] * 480).tobytes()
+    assert pcm_level(square) == pytest.approx(1.0)
+    assert pcm_level(bytes(1920)) == 0.0
+    assert pcm_level(b"") == 0.0
+    assert pcm_level(square + b"\x01") == pytest.approx(1.0)  # a stray odd byte is ignored
+    half_sine = bytes(sine_frames(1, layout="mono")[0].planes[0])[:1920]
+    assert pcm_level(half_sine) == pytest.approx(16000 / 32767 / math.sqrt(2), rel=0.01)
+
+
+@pytest.mark.parametrize("name", AUDIO)
+def test_encoded_audio_frames_carry_the_level_they_encode(name: str) -> None:
+    """RFC 6464 input: each 20 ms frame's RMS level, here a sine at half of full scale
+    (about -9 dBov) and then silence."""
+    need(name)
+    encoder = get_encoder(name)
+    loud = [item for frame in sine_frames(10) for item in encoder.encode(frame)]
+    expected = 16000 / 32767 / math.sqrt(2)
+    assert loud and all(item.audio_level == pytest.approx(expected, rel=0.05) for item in loud[1:])
+    silence = sine_frames(5)
+    for frame in silence:
+        frame.planes[0].update(bytes(frame.planes[0].buffer_size))
+    quiet = [item for frame in silence for item in encoder.encode(frame)]
+    assert quiet[-1].audio_level == 0.0
+
+
+def test_video_frames_have_no_audio_level() -> None:
+    encoder = video_encoder("VP8")
+    (item,) = encoder.encode(video_frame(0))
+    assert item.audio_level is None

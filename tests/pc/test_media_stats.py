@@ -4,10 +4,16 @@ with their member names, and the counters move while media flows."""
 from __future__ import annotations
 
 import asyncio
+import math
+from array import array
 from typing import Any
+
+import av
+import pytest
 
 from pyrtc.mediastreams import AudioStreamTrack, MediaStreamTrack, VideoStreamTrack
 from pyrtc.pc import RTCPeerConnection
+from pyrtc.rtp import RtpPacket, decode_audio_level
 
 from .helpers import LOOPBACK, STEP, signal, wait_for_state
 
@@ -100,5 +106,65 @@ async def test_media_stats_names_and_values_move() -> None:
     finally:
         video.stop()
         audio.stop()
+        await caller.close()
+        await callee.close()
+
+
+class SineTrack(AudioStreamTrack):
+    """A 440 Hz sine at half of full scale (about -9 dBov), stereo s16 at 48 kHz."""
+
+    async def recv(self) -> av.AudioFrame:
+        pts, time_base = await self.next_timestamp()
+        samples = 960
+        pcm = array("h")
+        for n in range(pts, pts + samples):
+            value = int(16000 * math.sin(2 * math.pi * 440 * n / 48000))
+            pcm.extend((value, value))
+        frame = av.AudioFrame(format="s16", layout="stereo", samples=samples)
+        frame.planes[0].update(pcm.tobytes())
+        frame.sample_rate = 48000
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+
+async def test_audio_level_is_sent_and_reported() -> None:
+    """The sender measures each 20 ms it encodes: RFC 6464 audio-level on every audio packet
+    (V set, about -9 dBov) and the media-source ``audioLevel``/``totalAudioEnergy``."""
+    caller = RTCPeerConnection(addresses=LOOPBACK)
+    callee = RTCPeerConnection(addresses=LOOPBACK)
+    sine = SineTrack()
+    caller.addTrack(sine)
+    try:
+        await signal(caller, callee)
+        await wait_for_state(caller, "connectionState", "connected")
+        (sender,) = [t.sender for t in caller.getTransceivers()]
+        core = sender._core
+        assert core is not None and core._audio_level_id is not None
+        sent: list[bytes] = []
+        original = core.datagrams_to_send
+
+        def capture(now: float) -> list[bytes]:
+            out = original(now)
+            sent.extend(out)
+            return out
+
+        core.datagrams_to_send = capture  # type: ignore[method-assign]
+        for _ in range(int(STEP * 100)):
+            if len(sent) >= 20:
+                break
+            await asyncio.sleep(0.01)
+        packets = [RtpPacket.parse(d) for d in sent if not 200 <= d[1] <= 204]  # not RTCP
+        assert len(packets) >= 10
+        levels = {decode_audio_level(p.extensions[core._audio_level_id]) for p in packets[2:]}
+        assert levels == {(True, 9)}
+        report = await caller.getStats()
+        (source,) = report.of_type("media-source")
+        expected = 16000 / 32767 / math.sqrt(2)
+        assert source.audioLevel == pytest.approx(expected, rel=0.02)
+        assert source.totalAudioEnergy == pytest.approx(
+            expected**2 * source.totalSamplesDuration, rel=0.15
+        )
+    finally:
+        sine.stop()
         await caller.close()
         await callee.close()

@@ -388,3 +388,17 @@ def test_map_and_values_pickle() -> None:
     )
     values = HeaderExtensions(audio_level=AudioLevel(False, 9))
     assert pickle.loads(pickle.dumps(values)) == values
+
+
+def test_audio_level_from_linear_rfc6464_scale() -> None:
+    """-dBov rounded and clamped to 0..127 (RFC 6464 section 3); silence is 127."""
+    from pyrtc.rtp import audio_level_from_linear
+
+    assert audio_level_from_linear(1.0) == 0
+    assert audio_level_from_linear(2.0) == 0  # clipped input is at the overload point
+    assert audio_level_from_linear(0.5) == 6  # -6.02 dBov
+    assert audio_level_from_linear(0.1) == 20
+    assert audio_level_from_linear(10 ** (-127 / 20)) == 127
+    assert audio_level_from_linear(1e-9) == 127
+    assert audio_level_from_linear(0.0) == 127
+    assert audio_level_from_linear(float("nan")) == 127

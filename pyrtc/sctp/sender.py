@@ -139,8 +139,12 @@ class Sender:
         self._low_threshold: dict[int, int] = {}
         self._unstamped: list[_Message] = []
         self._max_payload = mtu - COMMON_HEADER_LENGTH - DATA_HEADER_LENGTH
+        self._gap_acked = 0
+        """Outstanding chunks acknowledged only by Gap Ack Blocks (the peer may renege)."""
         self.retransmissions = 0
         self.fast_retransmissions = 0
+        self.reneged = 0
+        """Chunks the peer acknowledged in a gap block and later no longer reported."""
         self.t3_expirations = 0
         self.abandoned_messages = 0
 
@@ -216,6 +220,7 @@ class Sender:
     def clear(self) -> None:
         self.pending.clear()
         self.outstanding.clear()
+        self._gap_acked = 0
 
     # ------------------------------------------------------------------ acknowledgements
 
@@ -240,6 +245,7 @@ class Sender:
                 chunk.retransmit = False
                 self._retransmit_count -= 1
             if chunk.acked:
+                self._gap_acked -= 1
                 continue
             # Leaves the queue now, but _abandon() may still walk its message's chunks.
             chunk.acked = True
@@ -253,6 +259,8 @@ class Sender:
         if count:
             del outstanding[:count]
             self.cum_ack = cum
+        if self._gap_acked:
+            self._renege(sack.gaps)
         if sack.gaps:
             newest_acked, gap_bytes = self._gap_acks(sack.gaps, newest_acked)
             acked_bytes += gap_bytes
@@ -285,6 +293,7 @@ class Sender:
                 if chunk.acked:
                     continue
                 chunk.acked = True
+                self._gap_acked += 1
                 if chunk.in_flight:
                     chunk.in_flight = False
                     self.flight_size -= len(chunk.data)
@@ -296,6 +305,23 @@ class Sender:
                 if newest is None or tsn_gt(chunk.tsn, newest.tsn):
                     newest = chunk
         return newest, acked_bytes
+
+    def _renege(self, gaps: list[tuple[int, int]]) -> None:
+        """Take back gap acknowledgements this SACK no longer reports (§6.2.1 D: the peer
+        reneged): the chunk counts a miss and is outstanding again, so fast retransmit or
+        T3-rtx (kept running while anything is outstanding) sends it once more."""
+        covered = bytearray(len(self.outstanding))
+        for start, end in gaps:
+            if 1 <= start <= end:
+                covered[start - 1 : end] = b"\x01" * len(covered[start - 1 : end])
+        for index, chunk in enumerate(self.outstanding):
+            if chunk.acked and not covered[index]:
+                chunk.acked = False
+                chunk.misses += 1
+                self._gap_acked -= 1
+                self.reneged += 1
+                if not self._gap_acked:
+                    break
 
     def _mark_misses(self, highest: int) -> None:
         """Count miss indications below the highest newly acked TSN (§7.2.4)."""

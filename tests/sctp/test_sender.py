@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pyrtc.sansio import Event
+from pyrtc.sctp.chunks import SackChunk
 from pyrtc.sctp.events import BufferedAmountLow
 from pyrtc.sctp.rto import RtoEstimator
 from pyrtc.sctp.sender import Sender
@@ -27,3 +28,45 @@ def test_message_expiring_mid_send_leaves_the_flight_size_honest() -> None:
     assert sender.buffered_amount(1) == 0
     assert events == [BufferedAmountLow(1)]
     assert sender.forward_tsn_due
+
+
+def _sent_sender(chunks: int) -> tuple[Sender, list[bytes]]:
+    sender = Sender(1, 1200, RtoEstimator(1.0, 1.0, 60.0), lambda event: None)
+    sender.peer_rwnd = 1 << 20
+    sender.cwnd = 1 << 20
+    for _ in range(chunks):
+        sender.queue(1, bytes(1000), 53, True, None, None)
+    sent: list[bytes] = []
+    assert sender.add_chunks(sent.append, 0.0, True)
+    assert len(sent) == chunks
+    return sender, sent
+
+
+def test_reneged_gap_acks_are_outstanding_again_and_resent_on_t3() -> None:
+    """RFC 9260 section 6.2.1 D: a TSN acknowledged in a gap block and missing from a later
+    SACK was reneged on; it is no longer considered delivered."""
+    sender, _ = _sent_sender(6)  # TSNs 1..6
+    assert sender.on_sack(SackChunk(0, 1 << 20, [(3, 5)], []), 0.1) is False  # 3, 4, 5 gap-acked
+    assert [c.acked for c in sender.outstanding] == [False, False, True, True, True, False]
+    sender.on_sack(SackChunk(0, 1 << 20, [(4, 4)], []), 0.2)  # 3 and 5 no longer reported
+    assert [c.acked for c in sender.outstanding] == [False, False, False, True, False, False]
+    assert sender.reneged == 2
+    sender.on_t3(1.0)
+    assert [c.retransmit for c in sender.outstanding] == [True, True, True, False, True, True]
+    sender.cwnd = 1 << 20  # past the one-packet restart: everything marked may go
+    resent: list[bytes] = []
+    sender.add_chunks(resent.append, 1.0, True)
+    tsns = [int.from_bytes(chunk[4:8], "big") for chunk in resent]
+    assert 3 in tsns and 5 in tsns and 4 not in tsns  # 4 is still acknowledged
+    assert sender.on_sack(SackChunk(6, 1 << 20, [], []), 1.5) is True
+    assert sender.outstanding == [] and sender.reneged == 2
+
+
+def test_gap_acks_that_become_cumulative_are_not_reneging() -> None:
+    sender, _ = _sent_sender(4)
+    sender.on_sack(SackChunk(0, 1 << 20, [(2, 3)], []), 0.1)
+    sender.on_sack(SackChunk(3, 1 << 20, [], []), 0.2)  # 1..3 now cumulative
+    assert sender.reneged == 0
+    assert [c.acked for c in sender.outstanding] == [False]
+    sender.on_sack(SackChunk(4, 1 << 20, [], []), 0.3)
+    assert sender.outstanding == [] and sender.reneged == 0

@@ -21,6 +21,7 @@ from packetize_common cimport FRAME_START, KEYFRAME
 cdef enum:
     SEQ_HALF = 0x8000
     TS_HALF = 0x80000000
+    MAX_SLOTS = 1 << 16  # larger buffers put the rest of their packets in the overflow dict
 
 # The target delay follows the jitter estimate: this many mean deviations of transit time.
 cdef double JITTER_FACTOR = 3.0
@@ -61,9 +62,81 @@ cdef Frame _frame(bytes data, long long ts, bint keyframe, bint lost, long long 
 
 cdef class _Packet:
     cdef bytes payload
+    cdef long long ext
     cdef long long ts
     cdef bint marker
     cdef int flags
+
+
+cdef class _Store:
+    """The held packets by extended sequence number: a ring of slots indexed by the low bits
+    (no Python integer or hashing per lookup on the data path), and a dict for the rare packet
+    whose slot another sequence number occupies. Always exact, whatever the span held."""
+
+    cdef list _slots
+    cdef Py_ssize_t _mask
+    cdef dict _overflow
+    cdef Py_ssize_t count
+
+    def __cinit__(self, Py_ssize_t capacity):
+        cdef Py_ssize_t size = 8
+        while size < capacity and size < MAX_SLOTS:
+            size <<= 1
+        self._slots = [None] * size
+        self._mask = size - 1
+        self._overflow = {}
+        self.count = 0
+
+    cdef inline _Packet get(self, long long ext):
+        """The packet ``ext``, or ``None``."""
+        cdef object slot = self._slots[ext & self._mask]
+        if slot is not None and (<_Packet>slot).ext == ext:
+            return <_Packet>slot
+        if self._overflow:
+            return self._overflow.get(ext)
+        return None
+
+    cdef _Packet at(self, long long ext):
+        """The packet ``ext``; ``KeyError`` if it is not held (a logic error)."""
+        cdef _Packet p = self.get(ext)
+        if p is None:
+            raise KeyError(ext)
+        return p
+
+    cdef void put(self, _Packet p):
+        cdef Py_ssize_t i = p.ext & self._mask
+        cdef object slot = self._slots[i]
+        if slot is not None and (<_Packet>slot).ext == p.ext:
+            self._slots[i] = p
+        elif self._overflow and p.ext in self._overflow:
+            self._overflow[p.ext] = p
+        else:
+            self.count += 1
+            if slot is None:
+                self._slots[i] = p
+            else:
+                self._overflow[p.ext] = p
+
+    cdef _Packet pop(self, long long ext):
+        """Remove and return the packet ``ext``, or ``None``."""
+        cdef Py_ssize_t i = ext & self._mask
+        cdef object slot = self._slots[i]
+        cdef _Packet p
+        if slot is not None and (<_Packet>slot).ext == ext:
+            self._slots[i] = None
+            self.count -= 1
+            return <_Packet>slot
+        if self._overflow:
+            p = self._overflow.pop(ext, None)
+            if p is not None:
+                self.count -= 1
+            return p
+        return None
+
+    cdef void clear(self):
+        self._slots = [None] * (self._mask + 1)
+        self._overflow.clear()
+        self.count = 0
 
 
 cdef class _Missing:
@@ -97,7 +170,7 @@ cdef class JitterBuffer:
     cdef readonly Py_ssize_t max_bytes
     cdef readonly double keyframe_request_interval
 
-    cdef dict _packets
+    cdef _Store _packets
     cdef dict _missing
     cdef set _key_starts
     cdef list _events
@@ -155,7 +228,7 @@ cdef class JitterBuffer:
         self.max_packets = max_packets
         self.max_bytes = max_bytes
         self.keyframe_request_interval = keyframe_request_interval
-        self._packets = {}
+        self._packets = _Store(2 * max_packets)
         self._missing = {}
         self._key_starts = set()
         self._events = []
@@ -179,7 +252,7 @@ cdef class JitterBuffer:
     @property
     def packet_count(self):
         """Packets held."""
-        return len(self._packets)
+        return self._packets.count
 
     @property
     def byte_count(self):
@@ -205,7 +278,6 @@ cdef class JitterBuffer:
         cdef long long ext, ts, delta, s
         cdef double transit, d
         cdef _Packet p
-        cdef object key = None
         if not self._started:
             self._started = True
             ext = seq16
@@ -219,8 +291,7 @@ cdef class JitterBuffer:
             ext = self._highest + (delta - 0x10000 if delta >= SEQ_HALF else delta)
             delta = (ts32 - self._last_ts) & 0xFFFFFFFF
             ts = self._last_ts + (delta - 0x100000000 if delta >= TS_HALF else delta)
-            key = ext
-            if key in self._packets:
+            if self._packets.get(ext) is not None:
                 self.duplicates += 1
                 return False
         self._last_ts = ts
@@ -239,7 +310,7 @@ cdef class JitterBuffer:
                 self.late += 1
                 return False
             for s in range(ext + 1, self._head):  # reordered ahead of the first packet seen
-                if s not in self._packets:
+                if self._packets.get(s) is None:
                     self._add_missing(s, now)
             self._head = ext
         if ext > self._highest:
@@ -254,14 +325,15 @@ cdef class JitterBuffer:
 
         p = _Packet.__new__(_Packet)
         p.payload = payload
+        p.ext = ext
         p.ts = ts
         p.marker = packet.marker
         p.flags = flags
-        self._packets[ext if key is None else key] = p
+        self._packets.put(p)
         self._bytes += len(payload)
         if (flags & (FRAME_START | KEYFRAME)) == (FRAME_START | KEYFRAME):
             self._key_starts.add(ext)
-        while len(self._packets) > self.max_packets or self._bytes > self.max_bytes:
+        while self._packets.count > self.max_packets or self._bytes > self.max_bytes:
             self._drop_oldest(now)
         return True
 
@@ -321,12 +393,12 @@ cdef class JitterBuffer:
         else:
             end = self._frame_end()
             if end >= self._head:
-                p = self._packets[self._head]
+                p = self._packets.at(self._head)
                 if self._need_keyframe and not self._released_any and not self._is_key(end):
                     t = min(t, self._playout(p.ts) + self.max_delay)
                     s = self._due_keyframe(INFINITY)
                     if s > self._head:
-                        t = min(t, self._playout((<_Packet>self._packets[s]).ts))
+                        t = min(t, self._playout(self._packets.at(s).ts))
                 else:
                     t = min(t, self._playout(p.ts))
             else:
@@ -336,7 +408,7 @@ cdef class JitterBuffer:
                 if self._key_starts:
                     s = min(self._key_starts)
                     if s > self._head and self._complete_from(s):
-                        t = min(t, self._playout((<_Packet>self._packets[s]).ts))
+                        t = min(t, self._playout(self._packets.at(s).ts))
         return None if t == INFINITY else t
 
     # --- internals ------------------------------------------------------------------------
@@ -362,7 +434,7 @@ cdef class JitterBuffer:
 
     cdef long long _first_absent(self):
         cdef long long s = self._head
-        while s in self._packets:
+        while self._packets.get(s) is not None:
             s += 1
         return s
 
@@ -370,7 +442,7 @@ cdef class JitterBuffer:
         """Smallest held sequence number above ``after``, or -1."""
         cdef long long s
         for s in range(after + 1, self._highest + 1):
-            if s in self._packets:
+            if self._packets.get(s) is not None:
                 return s
         return -1
 
@@ -389,7 +461,7 @@ cdef class JitterBuffer:
             self._scan_head = self._head
             self._scan = self._head
         else:
-            p = self._packets[self._scan]
+            p = self._packets.at(self._scan)
         s = self._scan
         while True:
             if p.marker:
@@ -412,7 +484,7 @@ cdef class JitterBuffer:
         cdef long long s
         cdef _Packet p
         for s in range(self._head, new_head):
-            p = self._packets.pop(s, None)
+            p = self._packets.pop(s)
             if p is not None:
                 self._bytes -= len(p.payload)
             elif self._missing.pop(s, None) is not None:
@@ -479,10 +551,10 @@ cdef class JitterBuffer:
                     self._skip(self._next_start(s), "loss", now)
                     continue
                 return None
-            p = self._packets[self._head]
+            p = self._packets.at(self._head)
             flags = 0
             for s in range(self._head, end + 1):
-                flags |= (<_Packet>self._packets[s]).flags
+                flags |= self._packets.at(s).flags
             if self._need_keyframe and not ((p.flags & FRAME_START) and (flags & KEYFRAME)):
                 start = self._due_keyframe(now)
                 if start > self._head:
@@ -496,7 +568,7 @@ cdef class JitterBuffer:
                 continue
             if now < self._playout(p.ts):
                 return None
-            payloads = [(<_Packet>self._packets[s]).payload for s in range(self._head, end + 1)]
+            payloads = [self._packets.at(s).payload for s in range(self._head, end + 1)]
             start = self._head
             try:
                 data = self._depacketize(payloads)
@@ -517,7 +589,7 @@ cdef class JitterBuffer:
         start = min(self._key_starts)
         if start <= self._head or not self._complete_from(start):
             return -1
-        if now < self._playout((<_Packet>self._packets[start]).ts):
+        if now < self._playout(self._packets.at(start).ts):
             return -1
         return start
 
@@ -526,8 +598,8 @@ cdef class JitterBuffer:
         cdef long long s
         cdef int flags = 0
         for s in range(self._head, end + 1):
-            flags |= (<_Packet>self._packets[s]).flags
-        return ((<_Packet>self._packets[self._head]).flags & FRAME_START) and (flags & KEYFRAME)
+            flags |= self._packets.at(s).flags
+        return (self._packets.at(self._head).flags & FRAME_START) and (flags & KEYFRAME)
 
     cdef bint _complete_from(self, long long start):
         cdef long long saved = self._head
@@ -539,7 +611,7 @@ cdef class JitterBuffer:
 
     cdef long long _lost_ts(self, long long present):
         """Timestamp of the missing head packet, interpolated up to held packet ``present``."""
-        cdef _Packet p = self._packets[present]
+        cdef _Packet p = self._packets.at(present)
         return self._prev_ts + (p.ts - self._prev_ts) * (self._head - self._prev_seq) // (
             present - self._prev_seq
         )
@@ -548,16 +620,14 @@ cdef class JitterBuffer:
         cdef _Packet p
         cdef long long s, seq, ts
         cdef double due
-        cdef object key
         while True:
-            key = self._head
-            p = self._packets.get(key)
+            p = self._packets.get(self._head)
             if p is not None:
                 due = self._playout(p.ts)
                 if now < due:
                     return None
                 seq = self._head
-                del self._packets[key]
+                self._packets.pop(seq)
                 self._bytes -= len(p.payload)
                 self._head = seq + 1
                 self._prev_seq = seq

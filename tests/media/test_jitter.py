@@ -343,3 +343,59 @@ def test_timer_driven_caller_makes_progress(audio: bool) -> None:
         jb.nack_list(now)
         frames += len(drain(jb, now))
     assert frames > 0 and jb.packet_count == 0
+
+
+def test_packets_whose_ring_slots_are_taken_are_held_exactly() -> None:
+    """The store indexes packets by the low bits of their sequence number (16 slots for
+    max_packets=6); a packet 16 ahead shares a slot and must still be found, counted and
+    released, and duplicates of either recognized."""
+    jb = JitterBuffer(CLOCK, VP8, max_packets=6)
+    head = packets_of(vp8_frame(0, size=2000, key=True), seq=100, ts=0)  # 100, 101
+    singles = {
+        seq: packets_of(vp8_frame(i, size=50, key=True), seq=seq, ts=3000 * i)[0]
+        for i, seq in ((1, 104), (2, 110), (3, 116))  # jumps of at most max_packets
+    }
+    assert len(head) == 2 and all(p.marker for p in singles.values())
+    jb.insert(head[0], 0.0)  # the head frame waits for 101
+    for packet in singles.values():
+        assert jb.insert(packet, 0.0)
+    assert jb.packet_count == 4  # 116 lives where 100 would: both are held
+    assert not jb.insert(singles[116], 0.0) and not jb.insert(head[0], 0.0)
+    assert jb.duplicates == 2
+    jb.insert(head[1], 0.0)
+    got = drain(jb, 10.0)
+    assert [f.data for f in got] == [vp8_frame(0, size=2000, key=True)] + [
+        vp8_frame(i, size=50, key=True) for i in (1, 2, 3)
+    ]
+    assert jb.packet_count == 0 and jb.byte_count == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    start=st.integers(0, 65535),
+    loss=st.sampled_from([0.0, 0.1, 0.3]),
+)
+def test_property_small_buffers_never_invent_or_reorder(seed: int, start: int, loss: float) -> None:
+    """Small ``max_packets``: sparse, far-apart packets share ring slots and the drop-oldest
+    path runs; frames still come out unchanged, in order, and the counts stay within bounds."""
+    rng = random.Random(seed)
+    frames = stream(40, seq=start, ts=rng.randrange(2**32), key_every=5)
+    originals = [vp8_frame(i, key=i % 5 == 0) for i in range(40)]
+    arrivals = [
+        (i / 30 + rng.uniform(0, 0.2), p)
+        for i, f in enumerate(frames)
+        for p in f
+        if rng.random() >= loss
+    ]
+    arrivals.sort(key=lambda a: a[0])
+    jb = JitterBuffer(CLOCK, VP8, max_delay=0.3, max_packets=7)
+    got: list[Frame] = []
+    for t, p in arrivals:
+        jb.insert(p, t)
+        assert jb.packet_count <= 7
+        got += drain(jb, t)
+    got += drain(jb, 100.0)
+    indices = [originals.index(f.data) for f in got]
+    assert indices == sorted(set(indices))
+    assert jb.packet_count == 0 or jb.byte_count > 0

@@ -10,12 +10,13 @@ leading zeros, ...). It is not part of the value (``==`` ignores it) and
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import ClassVar, Self
+from dataclasses import dataclass, field, fields
+from typing import ClassVar, Generic, Self, TypeVar
 
 from pyrtc.ice.candidate import Candidate, CandidateError
 from pyrtc.sdp.errors import SdpError
@@ -99,6 +100,7 @@ _FINGERPRINT = re.compile(r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})*")
 _RID_ID = re.compile(r"[A-Za-z0-9\-_]+")
 _TLS_ID = re.compile(r"[A-Za-z0-9+/\-_]{20,255}")
 _UNKNOWN_LETTERS = frozenset(string.ascii_letters) - frozenset("vosiuepcbtrzkam")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -207,108 +209,154 @@ class UnknownLine(Attribute):
         return cls(name, value or "")
 
 
+@functools.cache
+def _field_name(cls: type[Attribute]) -> str:
+    """The one constructor field of a single-field attribute class (``mid``, ``rate``, ...)."""
+    (name,) = (spec.name for spec in fields(cls) if spec.init)
+    return name
+
+
 @dataclass(frozen=True)
-class Flag(Attribute):
+class _SingleField(Attribute, Generic[_T]):
+    """Base of the attributes built from one field, which each subclass declares and names.
+
+    The field keeps its public name (``Mid.mid``, ``Ptime.milliseconds``); this base finds it,
+    so the check, format and parse logic of a kind of attribute is written once.
+    """
+
+    def __post_init__(self) -> None:
+        self._check(self._field_value())
+
+    def _field_value(self) -> _T:
+        value: _T = getattr(self, _field_name(type(self)))
+        return value
+
+    @classmethod
+    def _build(cls, value: _T) -> Self:
+        return cls(value)  # type: ignore[call-arg]  # the subclass __init__ takes its one field
+
+    @abstractmethod
+    def _check(self, value: _T) -> None:
+        """Raise :class:`SdpError` unless ``value`` is a valid field for this attribute."""
+
+
+@dataclass(frozen=True)
+class _Property(_SingleField[str]):
+    """Base of the attributes without value whose field is their name (``a=rtcp-mux``)."""
+
+    @property
+    def name(self) -> str:
+        return self._field_value()
+
+    def format_value(self) -> str | None:
+        return None
+
+    @classmethod
+    def parse(cls, name: str, value: str | None) -> Self:
+        if value is not None:
+            raise SdpError(f"a={name} takes no value")
+        return cls._build(name)
+
+
+@dataclass(frozen=True)
+class _Text(_SingleField[str]):
+    """Base of the attributes whose value is one string field, written as it is."""
+
+    def format_value(self) -> str | None:
+        return self._field_value()
+
+    @classmethod
+    def parse(cls, name: str, value: str | None) -> Self:
+        return cls._build(_need_value(name, value))
+
+
+@dataclass(frozen=True)
+class _Unsigned(_SingleField[int]):
+    """Base of the attributes whose value is a decimal integer in 0.._MAXIMUM."""
+
+    _MAXIMUM: ClassVar[int]
+
+    def _check(self, value: int) -> None:
+        check_range(value, self.NAME, 0, self._MAXIMUM)
+
+    def format_value(self) -> str | None:
+        return str(self._field_value())
+
+    @classmethod
+    def parse(cls, name: str, value: str | None) -> Self:
+        return cls._build(parse_uint(_need_value(name, value), cls.NAME, cls._MAXIMUM))
+
+
+@dataclass(frozen=True)
+class _Decimal(_SingleField[float]):
+    """Base of the attributes whose value is a non-negative decimal such as ``20`` or ``2.5``."""
+
+    def _check(self, value: float) -> None:
+        check_decimal(value, self.NAME)
+
+    def format_value(self) -> str | None:
+        return format_decimal(self._field_value())
+
+    @classmethod
+    def parse(cls, name: str, value: str | None) -> Self:
+        return cls._build(parse_decimal(_need_value(name, value), name))
+
+
+@dataclass(frozen=True)
+class Flag(_Property):
     """A property attribute without value, one of :data:`FLAGS` (``a=rtcp-mux``, ...)."""
 
     flag: str
 
-    def __post_init__(self) -> None:
-        if self.flag not in FLAGS:
-            raise SdpError(f"{self.flag!r} is not one of {FLAGS}")
-
-    @property
-    def name(self) -> str:
-        return self.flag
-
-    def format_value(self) -> str | None:
-        return None
-
-    @classmethod
-    def parse(cls, name: str, value: str | None) -> Self:
-        if value is not None:
-            raise SdpError(f"a={name} takes no value")
-        return cls(name)
+    def _check(self, value: str) -> None:
+        if value not in FLAGS:
+            raise SdpError(f"{value!r} is not one of {FLAGS}")
 
 
 @dataclass(frozen=True)
-class Direction(Attribute):
+class Direction(_Property):
     """``a=sendrecv`` / ``sendonly`` / ``recvonly`` / ``inactive`` (RFC 8866 section 6.7)."""
 
     direction: str
 
-    def __post_init__(self) -> None:
-        if self.direction not in DIRECTIONS:
-            raise SdpError(f"direction {self.direction!r} is not one of {DIRECTIONS}")
-
-    @property
-    def name(self) -> str:
-        return self.direction
-
-    def format_value(self) -> str | None:
-        return None
-
-    @classmethod
-    def parse(cls, name: str, value: str | None) -> Self:
-        if value is not None:
-            raise SdpError(f"a={name} takes no value")
-        return cls(name)
+    def _check(self, value: str) -> None:
+        if value not in DIRECTIONS:
+            raise SdpError(f"direction {value!r} is not one of {DIRECTIONS}")
 
 
 @dataclass(frozen=True)
-class Mid(Attribute):
+class Mid(_Text):
     """``a=mid``: the media stream identification tag (RFC 5888 section 4)."""
 
     NAME = "mid"
     mid: str
 
-    def __post_init__(self) -> None:
-        check_token(self.mid, "mid")
-
-    def format_value(self) -> str | None:
-        return self.mid
-
-    @classmethod
-    def parse(cls, name: str, value: str | None) -> Self:
-        return cls(_need_value(name, value))
+    def _check(self, value: str) -> None:
+        check_token(value, "mid")
 
 
 @dataclass(frozen=True)
-class IceUfrag(Attribute):
+class IceUfrag(_Text):
     """``a=ice-ufrag`` (RFC 8839 section 5.4); length limits are left to the ICE agent."""
 
     NAME = "ice-ufrag"
     ufrag: str
 
-    def __post_init__(self) -> None:
-        if not _ICE_CHARS.fullmatch(self.ufrag):
-            raise SdpError(f"ice-ufrag {self.ufrag!r} is not made of ice-chars")
-
-    def format_value(self) -> str | None:
-        return self.ufrag
-
-    @classmethod
-    def parse(cls, name: str, value: str | None) -> Self:
-        return cls(_need_value(name, value))
+    def _check(self, value: str) -> None:
+        if not _ICE_CHARS.fullmatch(value):
+            raise SdpError(f"ice-ufrag {value!r} is not made of ice-chars")
 
 
 @dataclass(frozen=True)
-class IcePwd(Attribute):
+class IcePwd(_Text):
     """``a=ice-pwd`` (RFC 8839 section 5.4); length limits are left to the ICE agent."""
 
     NAME = "ice-pwd"
     password: str
 
-    def __post_init__(self) -> None:
-        if not _ICE_CHARS.fullmatch(self.password):
+    def _check(self, value: str) -> None:
+        if not _ICE_CHARS.fullmatch(value):
             raise SdpError("ice-pwd is not made of ice-chars")
-
-    def format_value(self) -> str | None:
-        return self.password
-
-    @classmethod
-    def parse(cls, name: str, value: str | None) -> Self:
-        return cls(_need_value(name, value))
 
 
 @dataclass(frozen=True)
@@ -333,22 +381,15 @@ class IceOptions(Attribute):
 
 
 @dataclass(frozen=True)
-class Setup(Attribute):
+class Setup(_Text):
     """``a=setup``: the DTLS/TCP connection role, one of :data:`SETUP_ROLES` (RFC 4145)."""
 
     NAME = "setup"
     role: str
 
-    def __post_init__(self) -> None:
-        if self.role not in SETUP_ROLES:
-            raise SdpError(f"setup role {self.role!r} is not one of {SETUP_ROLES}")
-
-    def format_value(self) -> str | None:
-        return self.role
-
-    @classmethod
-    def parse(cls, name: str, value: str | None) -> Self:
-        return cls(_need_value(name, value))
+    def _check(self, value: str) -> None:
+        if value not in SETUP_ROLES:
+            raise SdpError(f"setup role {value!r} is not one of {SETUP_ROLES}")
 
 
 @dataclass(frozen=True)
@@ -379,58 +420,37 @@ class Fingerprint(Attribute):
 
 
 @dataclass(frozen=True)
-class TlsId(Attribute):
+class TlsId(_Text):
     """``a=tls-id`` (RFC 8842 section 4)."""
 
     NAME = "tls-id"
     tls_id: str
 
-    def __post_init__(self) -> None:
-        if not _TLS_ID.fullmatch(self.tls_id):
-            raise SdpError(f"tls-id {self.tls_id!r} is not 20 to 255 tls-id-chars")
-
-    def format_value(self) -> str | None:
-        return self.tls_id
-
-    @classmethod
-    def parse(cls, name: str, value: str | None) -> Self:
-        return cls(_need_value(name, value))
+    def _check(self, value: str) -> None:
+        if not _TLS_ID.fullmatch(value):
+            raise SdpError(f"tls-id {value!r} is not 20 to 255 tls-id-chars")
 
 
 @dataclass(frozen=True)
-class Identity(Attribute):
+class Identity(_Text):
     """``a=identity``: an identity assertion and its extensions (RFC 8827 section 5), as text."""
 
     NAME = "identity"
     assertion: str
 
-    def __post_init__(self) -> None:
-        check_text(self.assertion, "a=identity")
-
-    def format_value(self) -> str | None:
-        return self.assertion
-
-    @classmethod
-    def parse(cls, name: str, value: str | None) -> Self:
-        return cls(_need_value(name, value))
+    def _check(self, value: str) -> None:
+        check_text(value, "a=identity")
 
 
 @dataclass(frozen=True)
-class Label(Attribute):
+class Label(_Text):
     """``a=label``: a media stream label (RFC 4574)."""
 
     NAME = "label"
     label: str
 
-    def __post_init__(self) -> None:
-        check_text(self.label, "a=label")
-
-    def format_value(self) -> str | None:
-        return self.label
-
-    @classmethod
-    def parse(cls, name: str, value: str | None) -> Self:
-        return cls(_need_value(name, value))
+    def _check(self, value: str) -> None:
+        check_text(value, "a=label")
 
 
 @dataclass(frozen=True)
@@ -924,39 +944,21 @@ class Simulcast(Attribute):
 
 
 @dataclass(frozen=True)
-class SctpPort(Attribute):
+class SctpPort(_Unsigned):
     """``a=sctp-port`` (RFC 8841 section 5)."""
 
     NAME = "sctp-port"
+    _MAXIMUM = 0xFFFF
     port: int
-
-    def __post_init__(self) -> None:
-        check_range(self.port, "sctp-port", 0, 0xFFFF)
-
-    def format_value(self) -> str | None:
-        return str(self.port)
-
-    @classmethod
-    def parse(cls, name: str, value: str | None) -> Self:
-        return cls(parse_uint(_need_value(name, value), "sctp-port", 0xFFFF))
 
 
 @dataclass(frozen=True)
-class MaxMessageSize(Attribute):
+class MaxMessageSize(_Unsigned):
     """``a=max-message-size``; 0 means no limit (RFC 8841 section 6)."""
 
     NAME = "max-message-size"
+    _MAXIMUM = _MAX_UINT64
     size: int
-
-    def __post_init__(self) -> None:
-        check_range(self.size, "max-message-size", 0, _MAX_UINT64)
-
-    def format_value(self) -> str | None:
-        return str(self.size)
-
-    @classmethod
-    def parse(cls, name: str, value: str | None) -> Self:
-        return cls(parse_uint(_need_value(name, value), "max-message-size", _MAX_UINT64))
 
 
 @dataclass(frozen=True)
@@ -1007,57 +1009,27 @@ class CandidateAttribute(Attribute):
 
 
 @dataclass(frozen=True)
-class Ptime(Attribute):
+class Ptime(_Decimal):
     """``a=ptime``: packet time in milliseconds (RFC 8866 section 6.4)."""
 
     NAME = "ptime"
     milliseconds: float
 
-    def __post_init__(self) -> None:
-        check_decimal(self.milliseconds, "ptime")
-
-    def format_value(self) -> str | None:
-        return format_decimal(self.milliseconds)
-
-    @classmethod
-    def parse(cls, name: str, value: str | None) -> Self:
-        return cls(parse_decimal(_need_value(name, value), name))
-
 
 @dataclass(frozen=True)
-class MaxPtime(Attribute):
+class MaxPtime(_Decimal):
     """``a=maxptime``: maximum packet time in milliseconds (RFC 8866 section 6.5)."""
 
     NAME = "maxptime"
     milliseconds: float
 
-    def __post_init__(self) -> None:
-        check_decimal(self.milliseconds, "maxptime")
-
-    def format_value(self) -> str | None:
-        return format_decimal(self.milliseconds)
-
-    @classmethod
-    def parse(cls, name: str, value: str | None) -> Self:
-        return cls(parse_decimal(_need_value(name, value), name))
-
 
 @dataclass(frozen=True)
-class Framerate(Attribute):
+class Framerate(_Decimal):
     """``a=framerate``: maximum video frame rate (RFC 8866 section 6.21)."""
 
     NAME = "framerate"
     rate: float
-
-    def __post_init__(self) -> None:
-        check_decimal(self.rate, "framerate")
-
-    def format_value(self) -> str | None:
-        return format_decimal(self.rate)
-
-    @classmethod
-    def parse(cls, name: str, value: str | None) -> Self:
-        return cls(parse_decimal(_need_value(name, value), name))
 
 
 _TYPED: dict[str, type[Attribute]] = {

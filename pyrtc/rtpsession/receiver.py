@@ -10,7 +10,6 @@ releases as :class:`~pyrtc.rtpsession.FrameReceived` events.
 from __future__ import annotations
 
 import random
-from collections import deque
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -22,23 +21,17 @@ from pyrtc.rtcp import (
     RtcpPacket,
     RtcpPliPacket,
     RtcpRrPacket,
-    RtcpSdesPacket,
-    RtcpSourceInfo,
     RtcpSrPacket,
     RtcpXrPacket,
-    SdesItemType,
     XrDlrrBlock,
     XrRrtrBlock,
     ntp_middle32,
-    rtt_from_report,
-    seconds_to_ntp,
     serialize_compound,
 )
 from pyrtc.rtp import RtpPacket, unwrap_rtx
 from pyrtc.rtpsession.events import ByeReceived, FrameReceived, SenderReportReceived
-from pyrtc.rtpsession.interval import rtcp_interval
+from pyrtc.rtpsession.reports import RtcpStream, delay_since
 from pyrtc.rtpsession.statistics import ReceptionStatistics
-from pyrtc.sansio import Event
 
 __all__ = ["JitterBufferLike", "RtpReceiver"]
 
@@ -63,7 +56,7 @@ class JitterBufferLike(Protocol):
     def next_event(self) -> KeyframeRequest | None: ...
 
 
-class RtpReceiver:
+class RtpReceiver(RtcpStream):
     """Sans-I/O core for one incoming RTP stream and its RTX stream.
 
     ``local_ssrc`` is the SSRC our RTCP about this stream is sent from. ``rtx_payload_types``
@@ -93,24 +86,18 @@ class RtpReceiver:
         ntp_offset: float = NTP_UNIX_OFFSET,
         rng: random.Random | None = None,
     ) -> None:
-        self._rng = rng or random.Random()
+        super().__init__(cname=cname, rtcp_interval=rtcp_interval, ntp_offset=ntp_offset, rng=rng)
         self.ssrc = ssrc
         self.clock_rate = clock_rate
         self.jitter_buffer = jitter_buffer
         self.local_ssrc = local_ssrc
-        self.cname = cname
         self.rtx_ssrc = rtx_ssrc
         self.rtx_payload_types = dict(rtx_payload_types or {})
         self.reduced_size = reduced_size
         self.rrtr = rrtr
-        self.rtcp_interval = rtcp_interval
         self.keyframe_request_interval = keyframe_request_interval
-        self.ntp_offset = ntp_offset
         self.statistics = ReceptionStatistics(clock_rate)
         self.ended = False
-        self._outbox: list[bytes] = []
-        self._events: deque[Event] = deque()
-        self._next_rtcp: float | None = None
         self._last_sr: tuple[int, float] | None = None  # (middle 32 bits of NTP, arrival)
         self._last_pli = -float("inf")
         # counters (W3C webrtc-stats inbound-rtp / remote-outbound-rtp)
@@ -122,9 +109,6 @@ class RtpReceiver:
         self.nack_count = 0
         self.pli_count = 0
         self.last_sender_report: SenderReportReceived | None = None
-        self.round_trip_time: float | None = None
-        self.total_round_trip_time = 0.0
-        self.round_trip_time_measurements = 0
 
     # -- RTP -----------------------------------------------------------------------------
 
@@ -156,8 +140,7 @@ class RtpReceiver:
                 self.packets_discarded += 1  # duplicate, or too late for its frame
         except DepacketizeError:
             self.packets_discarded += 1
-        if self._next_rtcp is None:
-            self._next_rtcp = now + rtcp_interval(self.rtcp_interval, self._rng, initial=True)
+        self._start_reports(now)
         self._pump(now)
 
     def _pump(self, now: float) -> None:
@@ -222,35 +205,27 @@ class RtpReceiver:
             for block in packet.blocks:
                 if isinstance(block, XrDlrrBlock):
                     for entry in block.reports:
-                        if entry.ssrc == self.local_ssrc:
-                            self._measure_rtt(entry.lrr, entry.dlrr, now)
-
-    def _measure_rtt(self, lrr: int, dlrr: int, now: float) -> None:
-        rtt = rtt_from_report(self._ntp(now), lrr, dlrr)
-        if rtt is not None and rtt >= 0:
-            self.round_trip_time = rtt
-            self.total_round_trip_time += rtt
-            self.round_trip_time_measurements += 1
-            self.jitter_buffer.rtt = rtt
-
-    def _ntp(self, now: float) -> int:
-        return seconds_to_ntp(now + self.ntp_offset)
+                        if (
+                            entry.ssrc == self.local_ssrc
+                            and (rtt := self._measure_rtt(entry.lrr, entry.dlrr, now)) is not None
+                        ):
+                            self.jitter_buffer.rtt = rtt
 
     def _report_packets(self, now: float) -> list[RtcpPacket]:
         """RR with this stream's report block (RFC 3550 §6.4.2) and SDES CNAME."""
         lsr = dlsr = 0
         if self._last_sr is not None:
             lsr, arrival = self._last_sr
-            dlsr = min(round((now - arrival) * 65536), 0xFFFFFFFF)
+            dlsr = delay_since(arrival, now)
         reports = []
         if self.statistics.started:
             reports.append(self.statistics.report_block(self.ssrc, lsr, dlsr))
-        sdes = RtcpSdesPacket(
-            [RtcpSourceInfo(self.local_ssrc, [(SdesItemType.CNAME, self.cname.encode())])]
-        )
-        packets: list[RtcpPacket] = [RtcpRrPacket(self.local_ssrc, reports), sdes]
+        packets: list[RtcpPacket] = [
+            RtcpRrPacket(self.local_ssrc, reports),
+            self._sdes(self.local_ssrc),
+        ]
         if self.rrtr:
-            packets.append(RtcpXrPacket(self.local_ssrc, [XrRrtrBlock(self._ntp(now))]))
+            packets.append(RtcpXrPacket(self.local_ssrc, [XrRrtrBlock(self.ntp(now))]))
         return packets
 
     # -- sans-I/O plumbing ----------------------------------------------------------------
@@ -269,18 +244,7 @@ class RtpReceiver:
         if self.ended:
             return
         self._pump(now)
-        if self._next_rtcp is not None and now >= self._next_rtcp:
-            self._outbox.append(serialize_compound(self._report_packets(now)))
-            self._next_rtcp = now + rtcp_interval(self.rtcp_interval, self._rng)
-
-    def datagrams_to_send(self, now: float) -> list[bytes]:
-        """RTCP datagrams to send (not yet SRTCP-protected)."""
-        out, self._outbox = self._outbox, []
-        return out
-
-    def next_event(self) -> Event | None:
-        """The next ``FrameReceived``, ``SenderReportReceived`` or ``ByeReceived`` event."""
-        return self._events.popleft() if self._events else None
+        self._send_due_report(now)
 
     def stats(self) -> list[dict[str, Any]]:
         """W3C webrtc-stats ``inbound-rtp`` and, once an SR arrived, ``remote-outbound-rtp``."""
@@ -309,10 +273,7 @@ class RtpReceiver:
                     "packetsSent": sr.packet_count,
                     "bytesSent": sr.octet_count,
                     "remoteTimestamp": (sr.ntp_timestamp / 4294967296.0 - NTP_UNIX_OFFSET) * 1000,
-                    "roundTripTimeMeasurements": self.round_trip_time_measurements,
-                    "totalRoundTripTime": self.total_round_trip_time,
+                    **self._rtt_stats(),
                 }
             )
-            if self.round_trip_time is not None:
-                out[-1]["roundTripTime"] = self.round_trip_time
         return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -25,17 +25,12 @@ from pyrtc.rtcp import (
     RtcpPliPacket,
     RtcpReceiverInfo,
     RtcpRrPacket,
-    RtcpSdesPacket,
     RtcpSenderInfo,
-    RtcpSourceInfo,
     RtcpSrPacket,
     RtcpXrPacket,
-    SdesItemType,
     XrDlrrBlock,
     XrRrtrBlock,
     ntp_middle32,
-    rtt_from_report,
-    seconds_to_ntp,
     serialize_compound,
 )
 from pyrtc.rtp import (
@@ -51,8 +46,7 @@ from pyrtc.rtp import (
 )
 from pyrtc.rtpsession.errors import RtpSessionError
 from pyrtc.rtpsession.events import KeyframeRequested, ReceiverReportReceived
-from pyrtc.rtpsession.interval import rtcp_interval
-from pyrtc.sansio import Event
+from pyrtc.rtpsession.reports import RtcpStream, delay_since
 
 __all__ = ["RtpSender", "TransportSequence"]
 
@@ -99,7 +93,7 @@ class _Sent:
     retransmitted_at: float | None = None
 
 
-class RtpSender:
+class RtpSender(RtcpStream):
     """Sans-I/O core for one outgoing RTP stream (plus its RTX stream, if negotiated).
 
     Feed it frames with :meth:`send_frame` and the peer's RTCP with :meth:`receive_rtcp`;
@@ -143,18 +137,15 @@ class RtpSender:
             raise ValueError("rtx_ssrc and rtx_payload_type go together")
         if not 0 < history_packets <= 0x8000:
             raise ValueError("history_packets must be 1..32768 (unique 16-bit sequence numbers)")
-        self._rng = rng or random.Random()
+        super().__init__(cname=cname, rtcp_interval=rtcp_interval, ntp_offset=ntp_offset, rng=rng)
         self.ssrc = ssrc
         self.payload_type = payload_type
         self.clock_rate = clock_rate
-        self.cname = cname
         self.rtx_ssrc = rtx_ssrc
         self.rtx_payload_type = rtx_payload_type
         self.history_packets = history_packets
         self.history_age = history_age
-        self.rtcp_interval = rtcp_interval
         self.keyframe_request_interval = keyframe_request_interval
-        self.ntp_offset = ntp_offset
         self.sequence_number = self._rng.randrange(0x10000)
         """The sequence number of the next media packet (random start, RFC 3550 §5.1)."""
         self.rtx_sequence_number = self._rng.randrange(0x10000)
@@ -167,9 +158,6 @@ class RtpSender:
         self._audio_level_id = extmap.id_of(AUDIO_LEVEL)
         self._history: OrderedDict[int, _Sent] = OrderedDict()
         self._abs_send_time = (math.nan, b"")  # (now, abs-send-time bytes) of the last stamp
-        self._outbox: list[bytes] = []
-        self._events: deque[Event] = deque()
-        self._next_rtcp: float | None = None
         self._last_frame: tuple[int, float] | None = None  # (RTP timestamp, now) of last frame
         self._last_keyframe_request = -float("inf")
         self._last_fir_sequence: int | None = None
@@ -186,9 +174,6 @@ class RtpSender:
         self.pli_count = 0
         self.fir_count = 0
         self.reports_received = 0
-        self.round_trip_time: float | None = None
-        self.total_round_trip_time = 0.0
-        self.round_trip_time_measurements = 0
         self.last_report: RtcpReceiverInfo | None = None
         self._rrtr: dict[int, tuple[int, float]] = {}  # receiver SSRC -> (LRR, arrival)
 
@@ -243,8 +228,7 @@ class RtpSender:
             self.frames_sent += 1
             self.key_frames_sent += keyframe
             self._last_frame = (timestamp, now)
-            if self._next_rtcp is None:
-                self._next_rtcp = now + rtcp_interval(self.rtcp_interval, self._rng, initial=True)
+            self._start_reports(now)
 
     def _stamp(self, base: dict[int, bytes], now: float) -> tuple[dict[int, bytes], int | None]:
         """The extensions of one transmission: ``base`` plus the per-send timing values, and
@@ -359,13 +343,7 @@ class RtpSender:
     def _report(self, report: RtcpReceiverInfo, now: float) -> None:
         self.reports_received += 1
         self.last_report = report
-        rtt = rtt_from_report(self.ntp(now), report.lsr, report.dlsr)
-        if rtt is not None and rtt >= 0:
-            self.round_trip_time = rtt
-            self.total_round_trip_time += rtt
-            self.round_trip_time_measurements += 1
-        else:
-            rtt = None
+        rtt = self._measure_rtt(report.lsr, report.dlsr, now)
         self._events.append(
             ReceiverReportReceived(
                 ssrc=self.ssrc,
@@ -376,10 +354,6 @@ class RtpSender:
                 round_trip_time=rtt,
             )
         )
-
-    def ntp(self, now: float) -> int:
-        """The 64-bit NTP timestamp of ``now`` (``now + ntp_offset`` seconds)."""
-        return seconds_to_ntp(now + self.ntp_offset)
 
     def _report_packets(self, now: float) -> list[RtcpPacket]:
         """SR (or an empty RR before the first packet, RFC 3550 §6.4) and SDES CNAME."""
@@ -393,14 +367,11 @@ class RtpSender:
             first = RtcpSrPacket(self.ssrc, info)
         else:
             first = RtcpRrPacket(self.ssrc)
-        sdes = RtcpSdesPacket(
-            [RtcpSourceInfo(self.ssrc, [(SdesItemType.CNAME, self.cname.encode())])]
-        )
+        sdes = self._sdes(self.ssrc)
         if not self._rrtr:
             return [first, sdes]
         dlrr = [
-            DlrrReport(ssrc, lrr, min(round((now - at) * 65536), 0xFFFFFFFF))
-            for ssrc, (lrr, at) in self._rrtr.items()
+            DlrrReport(ssrc, lrr, delay_since(at, now)) for ssrc, (lrr, at) in self._rrtr.items()
         ]
         self._rrtr = {}
         return [first, sdes, RtcpXrPacket(self.ssrc, [XrDlrrBlock(dlrr)])]
@@ -423,19 +394,7 @@ class RtpSender:
 
     def handle_timer(self, now: float) -> None:
         """Send the periodic SR + SDES compound (RFC 3550 §6.3.6) when it is due."""
-        if self._next_rtcp is None or now < self._next_rtcp:
-            return
-        self._outbox.append(serialize_compound(self._report_packets(now)))
-        self._next_rtcp = now + rtcp_interval(self.rtcp_interval, self._rng)
-
-    def datagrams_to_send(self, now: float) -> list[bytes]:
-        """RTP packets and RTCP compounds to send, in order (not yet SRTP-protected)."""
-        out, self._outbox = self._outbox, []
-        return out
-
-    def next_event(self) -> Event | None:
-        """The next :class:`KeyframeRequested` or :class:`ReceiverReportReceived`, if any."""
-        return self._events.popleft() if self._events else None
+        self._send_due_report(now)
 
     def stats(self) -> list[dict[str, Any]]:
         """W3C webrtc-stats ``outbound-rtp`` and, once a report arrived, ``remote-inbound-rtp``."""
@@ -457,17 +416,15 @@ class RtpSender:
         ]
         report = self.last_report
         if report is not None:
-            remote: dict[str, Any] = {
-                "type": "remote-inbound-rtp",
-                "ssrc": self.ssrc,
-                "packetsLost": report.packets_lost,
-                "fractionLost": report.fraction_lost / 256,
-                "jitter": report.jitter / self.clock_rate,
-                "reportsReceived": self.reports_received,
-                "roundTripTimeMeasurements": self.round_trip_time_measurements,
-                "totalRoundTripTime": self.total_round_trip_time,
-            }
-            if self.round_trip_time is not None:
-                remote["roundTripTime"] = self.round_trip_time
-            out.append(remote)
+            out.append(
+                {
+                    "type": "remote-inbound-rtp",
+                    "ssrc": self.ssrc,
+                    "packetsLost": report.packets_lost,
+                    "fractionLost": report.fraction_lost / 256,
+                    "jitter": report.jitter / self.clock_rate,
+                    "reportsReceived": self.reports_received,
+                    **self._rtt_stats(),
+                }
+            )
         return out

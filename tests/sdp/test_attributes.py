@@ -6,154 +6,117 @@ import dataclasses
 
 import pytest
 
+from pyrtc import sdp
 from pyrtc.ice import Candidate
-from pyrtc.sdp import (
-    Attribute,
-    CandidateAttribute,
-    Direction,
-    ExtMap,
-    Fingerprint,
-    Flag,
-    Fmtp,
-    FmtpParameters,
-    Framerate,
-    Group,
-    IceOptions,
-    IcePwd,
-    IceUfrag,
-    Identity,
-    Label,
-    MaxMessageSize,
-    MaxPtime,
-    Mid,
-    Msid,
-    MsidSemantic,
-    Ptime,
-    Rid,
-    Rtcp,
-    RtcpFb,
-    RtpMap,
-    SctpMap,
-    SctpPort,
-    SdpError,
-    Setup,
-    Simulcast,
-    SimulcastStream,
-    Ssrc,
-    SsrcGroup,
-    TlsId,
-    UnknownAttribute,
-    parse_attribute,
-)
 
-S = SimulcastStream
+S = sdp.SimulcastStream
 
-CASES: list[tuple[str, Attribute]] = [
-    ("mid:audio", Mid("audio")),
-    ("ice-ufrag:Tg/C", IceUfrag("Tg/C")),
-    ("ice-pwd:mT95SK8B9bnyTog7SeRflQ29", IcePwd("mT95SK8B9bnyTog7SeRflQ29")),
-    ("ice-options:trickle ice2", IceOptions(("trickle", "ice2"))),
-    ("ice-lite", Flag("ice-lite")),
-    ("end-of-candidates", Flag("end-of-candidates")),
-    ("rtcp-mux", Flag("rtcp-mux")),
-    ("rtcp-mux-only", Flag("rtcp-mux-only")),
-    ("rtcp-rsize", Flag("rtcp-rsize")),
-    ("extmap-allow-mixed", Flag("extmap-allow-mixed")),
-    ("bundle-only", Flag("bundle-only")),
-    ("sendrecv", Direction("sendrecv")),
-    ("sendonly", Direction("sendonly")),
-    ("recvonly", Direction("recvonly")),
-    ("inactive", Direction("inactive")),
-    ("setup:actpass", Setup("actpass")),
-    ("setup:holdconn", Setup("holdconn")),
+CASES: list[tuple[str, sdp.Attribute]] = [
+    ("mid:audio", sdp.Mid("audio")),
+    ("ice-ufrag:Tg/C", sdp.IceUfrag("Tg/C")),
+    ("ice-pwd:mT95SK8B9bnyTog7SeRflQ29", sdp.IcePwd("mT95SK8B9bnyTog7SeRflQ29")),
+    ("ice-options:trickle ice2", sdp.IceOptions(("trickle", "ice2"))),
+    ("ice-lite", sdp.Flag("ice-lite")),
+    ("end-of-candidates", sdp.Flag("end-of-candidates")),
+    ("rtcp-mux", sdp.Flag("rtcp-mux")),
+    ("rtcp-mux-only", sdp.Flag("rtcp-mux-only")),
+    ("rtcp-rsize", sdp.Flag("rtcp-rsize")),
+    ("extmap-allow-mixed", sdp.Flag("extmap-allow-mixed")),
+    ("bundle-only", sdp.Flag("bundle-only")),
+    ("sendrecv", sdp.Direction("sendrecv")),
+    ("sendonly", sdp.Direction("sendonly")),
+    ("recvonly", sdp.Direction("recvonly")),
+    ("inactive", sdp.Direction("inactive")),
+    ("setup:actpass", sdp.Setup("actpass")),
+    ("setup:holdconn", sdp.Setup("holdconn")),
     # RFC 8122 section 5 example
     (
         "fingerprint:sha-1 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB",
-        Fingerprint("sha-1", "4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB"),
+        sdp.Fingerprint("sha-1", "4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB"),
     ),
-    ("tls-id:abc3de65cddef001be82", TlsId("abc3de65cddef001be82")),
+    ("tls-id:abc3de65cddef001be82", sdp.TlsId("abc3de65cddef001be82")),
     (
         "identity:eyJpZHAiOnsiZG9tYWluIjoiZXhhbXBsZS5vcmcifX0=",
-        Identity("eyJpZHAiOnsiZG9tYWluIjoiZXhhbXBsZS5vcmcifX0="),
+        sdp.Identity("eyJpZHAiOnsiZG9tYWluIjoiZXhhbXBsZS5vcmcifX0="),
     ),
-    ("label:main audio", Label("main audio")),
-    ("group:BUNDLE 0 1 2", Group("BUNDLE", ("0", "1", "2"))),
-    ("group:LS a v", Group("LS", ("a", "v"))),
-    ("group:BUNDLE", Group("BUNDLE")),
-    ("msid-semantic:WMS *", MsidSemantic("WMS", ("*",))),
-    ("msid:stream track", Msid("stream", "track")),
-    ("msid:{a-b}", Msid("{a-b}")),
-    ("msid:- track", Msid("-", "track")),
+    ("label:main audio", sdp.Label("main audio")),
+    ("group:BUNDLE 0 1 2", sdp.Group("BUNDLE", ("0", "1", "2"))),
+    ("group:LS a v", sdp.Group("LS", ("a", "v"))),
+    ("group:BUNDLE", sdp.Group("BUNDLE")),
+    ("msid-semantic:WMS *", sdp.MsidSemantic("WMS", ("*",))),
+    ("msid:stream track", sdp.Msid("stream", "track")),
+    ("msid:{a-b}", sdp.Msid("{a-b}")),
+    ("msid:- track", sdp.Msid("-", "track")),
     (
         "extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
-        ExtMap(1, "urn:ietf:params:rtp-hdrext:ssrc-audio-level"),
+        sdp.ExtMap(1, "urn:ietf:params:rtp-hdrext:ssrc-audio-level"),
     ),
-    ("extmap:2/recvonly urn:x", ExtMap(2, "urn:x", "recvonly")),
+    ("extmap:2/recvonly urn:x", sdp.ExtMap(2, "urn:x", "recvonly")),
     # RFC 8285 section 8 style: extension attributes after the URI
     (
         "extmap:20/sendonly urn:example:ext attr1 attr2",
-        ExtMap(20, "urn:example:ext", "sendonly", "attr1 attr2"),
+        sdp.ExtMap(20, "urn:example:ext", "sendonly", "attr1 attr2"),
     ),
-    ("extmap:4096 urn:x", ExtMap(4096, "urn:x")),
-    ("rtcp:9 IN IP4 0.0.0.0", Rtcp(9, "IN", "IP4", "0.0.0.0")),
-    ("rtcp:53020", Rtcp(53020)),
-    ("rtpmap:111 opus/48000/2", RtpMap(111, "opus", 48000, 2)),
-    ("rtpmap:0 PCMU/8000", RtpMap(0, "PCMU", 8000)),
+    ("extmap:4096 urn:x", sdp.ExtMap(4096, "urn:x")),
+    ("rtcp:9 IN IP4 0.0.0.0", sdp.Rtcp(9, "IN", "IP4", "0.0.0.0")),
+    ("rtcp:53020", sdp.Rtcp(53020)),
+    ("rtpmap:111 opus/48000/2", sdp.RtpMap(111, "opus", 48000, 2)),
+    ("rtpmap:0 PCMU/8000", sdp.RtpMap(0, "PCMU", 8000)),
     (
         "fmtp:111 minptime=10;useinbandfec=1",
-        Fmtp(111, FmtpParameters((("minptime", "10"), ("useinbandfec", "1")))),
+        sdp.Fmtp(111, sdp.FmtpParameters((("minptime", "10"), ("useinbandfec", "1")))),
     ),
-    ("fmtp:101 0-15", Fmtp(101, FmtpParameters((("0-15", None),)))),
-    ("fmtp:63 111/111", Fmtp(63, FmtpParameters((("111/111", None),)))),
-    ("fmtp:96", Fmtp(96, FmtpParameters())),
-    ("rtcp-fb:96 nack pli", RtcpFb(96, "nack", "pli")),
-    ("rtcp-fb:96 goog-remb", RtcpFb(96, "goog-remb")),
-    ("rtcp-fb:* trr-int 100", RtcpFb(None, "trr-int", "100")),
-    ("ssrc:3913685565 cname:uAPoWv8y0Ss5guKT", Ssrc(3913685565, "cname", "uAPoWv8y0Ss5guKT")),
-    ("ssrc:1 msid:stream track", Ssrc(1, "msid", "stream track")),
-    ("ssrc:4294967295 previous-ssrc", Ssrc(4294967295, "previous-ssrc")),
-    ("ssrc-group:FID 991105109 3658408329", SsrcGroup("FID", (991105109, 3658408329))),
-    ("ssrc-group:SIM 1 2 3", SsrcGroup("SIM", (1, 2, 3))),
-    ("ssrc-group:FEC-FR 1 2", SsrcGroup("FEC-FR", (1, 2))),
+    ("fmtp:101 0-15", sdp.Fmtp(101, sdp.FmtpParameters((("0-15", None),)))),
+    ("fmtp:63 111/111", sdp.Fmtp(63, sdp.FmtpParameters((("111/111", None),)))),
+    ("fmtp:96", sdp.Fmtp(96, sdp.FmtpParameters())),
+    ("rtcp-fb:96 nack pli", sdp.RtcpFb(96, "nack", "pli")),
+    ("rtcp-fb:96 goog-remb", sdp.RtcpFb(96, "goog-remb")),
+    ("rtcp-fb:* trr-int 100", sdp.RtcpFb(None, "trr-int", "100")),
+    ("ssrc:3913685565 cname:uAPoWv8y0Ss5guKT", sdp.Ssrc(3913685565, "cname", "uAPoWv8y0Ss5guKT")),
+    ("ssrc:1 msid:stream track", sdp.Ssrc(1, "msid", "stream track")),
+    ("ssrc:4294967295 previous-ssrc", sdp.Ssrc(4294967295, "previous-ssrc")),
+    ("ssrc-group:FID 991105109 3658408329", sdp.SsrcGroup("FID", (991105109, 3658408329))),
+    ("ssrc-group:SIM 1 2 3", sdp.SsrcGroup("SIM", (1, 2, 3))),
+    ("ssrc-group:FEC-FR 1 2", sdp.SsrcGroup("FEC-FR", (1, 2))),
     # RFC 8851 section 4 / 11 examples
     (
         "rid:1 send pt=97;max-width=1280;max-height=720",
-        Rid("1", "send", (97,), (("max-width", "1280"), ("max-height", "720"))),
+        sdp.Rid("1", "send", (97,), (("max-width", "1280"), ("max-height", "720"))),
     ),
-    ("rid:5 send pt=99,102;max-br=64000", Rid("5", "send", (99, 102), (("max-br", "64000"),))),
-    ("rid:hi recv", Rid("hi", "recv")),
+    ("rid:5 send pt=99,102;max-br=64000", sdp.Rid("5", "send", (99, 102), (("max-br", "64000"),))),
+    ("rid:hi recv", sdp.Rid("hi", "recv")),
     (
         "rid:lo send max-fps=15;depend=hi",
-        Rid("lo", "send", (), (("max-fps", "15"), ("depend", "hi"))),
+        sdp.Rid("lo", "send", (), (("max-fps", "15"), ("depend", "hi"))),
     ),
-    ("rid:f send flagparam", Rid("f", "send", (), (("flagparam", None),))),
+    ("rid:f send flagparam", sdp.Rid("f", "send", (), (("flagparam", None),))),
     # RFC 8853 section 5.1 examples
-    ("simulcast:send 1;2;3 recv 4", Simulcast(((S("1"),), (S("2"),), (S("3"),)), ((S("4"),),))),
+    ("simulcast:send 1;2;3 recv 4", sdp.Simulcast(((S("1"),), (S("2"),), (S("3"),)), ((S("4"),),))),
     (
         "simulcast:send 1,~4;2;3 recv c",
-        Simulcast(((S("1"), S("4", True)), (S("2"),), (S("3"),)), ((S("c"),),)),
+        sdp.Simulcast(((S("1"), S("4", True)), (S("2"),), (S("3"),)), ((S("c"),),)),
     ),
-    ("simulcast:recv h;~m;l", Simulcast((), ((S("h"),), (S("m", True),), (S("l"),)))),
-    ("sctp-port:5000", SctpPort(5000)),
-    ("max-message-size:262144", MaxMessageSize(262144)),
-    ("max-message-size:0", MaxMessageSize(0)),
-    ("sctpmap:5000 webrtc-datachannel 1024", SctpMap(5000, "webrtc-datachannel", 1024)),
-    ("sctpmap:5000 webrtc-datachannel", SctpMap(5000, "webrtc-datachannel")),
-    ("ptime:20", Ptime(20)),
-    ("ptime:2.5", Ptime(2.5)),
-    ("maxptime:120", MaxPtime(120)),
-    ("framerate:29.97", Framerate(29.97)),
-    ("tool:libwebrtc", UnknownAttribute("tool", "libwebrtc")),
-    ("x-google-flag:conference", UnknownAttribute("x-google-flag", "conference")),
-    ("x-empty:", UnknownAttribute("x-empty", "")),
-    ("recvonly-ish", UnknownAttribute("recvonly-ish")),
-    ("rtcp-xr:rcvr-rtt=all", UnknownAttribute("rtcp-xr", "rcvr-rtt=all")),
+    ("simulcast:recv h;~m;l", sdp.Simulcast((), ((S("h"),), (S("m", True),), (S("l"),)))),
+    ("sctp-port:5000", sdp.SctpPort(5000)),
+    ("max-message-size:262144", sdp.MaxMessageSize(262144)),
+    ("max-message-size:0", sdp.MaxMessageSize(0)),
+    ("sctpmap:5000 webrtc-datachannel 1024", sdp.SctpMap(5000, "webrtc-datachannel", 1024)),
+    ("sctpmap:5000 webrtc-datachannel", sdp.SctpMap(5000, "webrtc-datachannel")),
+    ("ptime:20", sdp.Ptime(20)),
+    ("ptime:2.5", sdp.Ptime(2.5)),
+    ("maxptime:120", sdp.MaxPtime(120)),
+    ("framerate:29.97", sdp.Framerate(29.97)),
+    ("tool:libwebrtc", sdp.UnknownAttribute("tool", "libwebrtc")),
+    ("x-google-flag:conference", sdp.UnknownAttribute("x-google-flag", "conference")),
+    ("x-empty:", sdp.UnknownAttribute("x-empty", "")),
+    ("recvonly-ish", sdp.UnknownAttribute("recvonly-ish")),
+    ("rtcp-xr:rcvr-rtt=all", sdp.UnknownAttribute("rtcp-xr", "rcvr-rtt=all")),
 ]
 
 
 @pytest.mark.parametrize(("text", "expected"), CASES, ids=[text for text, _ in CASES])
-def test_parse_and_canonical_form(text: str, expected: Attribute) -> None:
-    attribute = parse_attribute(text)
+def test_parse_and_canonical_form(text: str, expected: sdp.Attribute) -> None:
+    attribute = sdp.parse_attribute(text)
     assert attribute == expected
     assert type(attribute) is type(expected)
     assert attribute.to_line() == "a=" + text
@@ -165,8 +128,8 @@ def test_parse_and_canonical_form(text: str, expected: Attribute) -> None:
 
 def test_candidate_attribute_keeps_the_spelling() -> None:
     text = "candidate:2 1 TCP 2105458943 127.0.0.1 9 typ host tcptype active"
-    attribute = parse_attribute(text)
-    assert isinstance(attribute, CandidateAttribute)
+    attribute = sdp.parse_attribute(text)
+    assert isinstance(attribute, sdp.CandidateAttribute)
     assert attribute.candidate == Candidate(
         "2", 1, "tcp", 2105458943, "127.0.0.1", 9, "host", tcptype="active"
     )
@@ -176,22 +139,22 @@ def test_candidate_attribute_keeps_the_spelling() -> None:
 
 def test_non_canonical_text_is_kept_until_replaced() -> None:
     text = "msid-semantic: WMS  stream"
-    attribute = parse_attribute(text)
-    assert attribute == MsidSemantic("WMS", ("stream",))
+    attribute = sdp.parse_attribute(text)
+    assert attribute == sdp.MsidSemantic("WMS", ("stream",))
     assert attribute.to_line() == "a=" + text
     assert attribute.value == " WMS  stream"
     assert dataclasses.replace(attribute).to_line() == "a=msid-semantic:WMS stream"
-    spaced = parse_attribute("fmtp:111 minptime=10; useinbandfec=1")
-    assert spaced == parse_attribute("fmtp:111 minptime=10;useinbandfec=1")
+    spaced = sdp.parse_attribute("fmtp:111 minptime=10; useinbandfec=1")
+    assert spaced == sdp.parse_attribute("fmtp:111 minptime=10;useinbandfec=1")
     assert spaced.to_line() == "a=fmtp:111 minptime=10; useinbandfec=1"
-    assert parse_attribute("ptime:20.0") == Ptime(20)
-    assert parse_attribute("ptime:20.0").to_line() == "a=ptime:20.0"
-    assert parse_attribute("sctp-port:05000") == SctpPort(5000)
-    assert parse_attribute("sctp-port:05000").to_line() == "a=sctp-port:05000"
+    assert sdp.parse_attribute("ptime:20.0") == sdp.Ptime(20)
+    assert sdp.parse_attribute("ptime:20.0").to_line() == "a=ptime:20.0"
+    assert sdp.parse_attribute("sctp-port:05000") == sdp.SctpPort(5000)
+    assert sdp.parse_attribute("sctp-port:05000").to_line() == "a=sctp-port:05000"
 
 
 def test_fmtp_parameters_mapping() -> None:
-    params = FmtpParameters.parse("profile-level-id=42e01f; packetization-mode=1;;flag;x=1;x=2")
+    params = sdp.FmtpParameters.parse("profile-level-id=42e01f; packetization-mode=1;;flag;x=1;x=2")
     assert list(params) == ["profile-level-id", "packetization-mode", "flag", "x"]
     assert params["x"] == "1"  # the first of a repeated key
     assert params.pairs()[-1] == ("x", "2")
@@ -199,15 +162,17 @@ def test_fmtp_parameters_mapping() -> None:
     assert params.get("missing") is None
     assert len(params) == 4
     assert params.format() == "profile-level-id=42e01f;packetization-mode=1;flag;x=1;x=2"
-    assert FmtpParameters({"a": "1", "b": None}) == FmtpParameters((("a", "1"), ("b", None)))
-    assert FmtpParameters({"a": "1"}) == {"a": "1"}
-    assert FmtpParameters({"a": "1", "b": "2"}) != FmtpParameters({"b": "2", "a": "1"})
-    assert hash(FmtpParameters({"a": "1"})) == hash(FmtpParameters((("a", "1"),)))
-    assert repr(FmtpParameters({"a": "1"})) == "FmtpParameters('a=1')"
+    assert sdp.FmtpParameters({"a": "1", "b": None}) == sdp.FmtpParameters(
+        (("a", "1"), ("b", None))
+    )
+    assert sdp.FmtpParameters({"a": "1"}) == {"a": "1"}
+    assert sdp.FmtpParameters({"a": "1", "b": "2"}) != sdp.FmtpParameters({"b": "2", "a": "1"})
+    assert hash(sdp.FmtpParameters({"a": "1"})) == hash(sdp.FmtpParameters((("a", "1"),)))
+    assert repr(sdp.FmtpParameters({"a": "1"})) == "FmtpParameters('a=1')"
 
 
 def test_fingerprint_digest() -> None:
-    fingerprint = Fingerprint("sha-256", "0a:FF:10")
+    fingerprint = sdp.Fingerprint("sha-256", "0a:FF:10")
     assert fingerprint.digest == b"\x0a\xff\x10"
 
 
@@ -284,7 +249,7 @@ def test_fingerprint_digest() -> None:
     ],
 )
 def test_malformed_values(text: str, reason: str) -> None:
-    with pytest.raises(SdpError) as info:
-        parse_attribute(text)
+    with pytest.raises(sdp.SdpError) as info:
+        sdp.parse_attribute(text)
     assert reason in info.value.reason
     assert info.value.line_number is None

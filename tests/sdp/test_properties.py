@@ -10,55 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pyrtc import sdp
 from pyrtc.ice import Candidate
-from pyrtc.sdp import (
-    DIRECTIONS,
-    FLAGS,
-    SETUP_ROLES,
-    Attribute,
-    Bandwidth,
-    CandidateAttribute,
-    Connection,
-    Direction,
-    ExtMap,
-    Fingerprint,
-    Flag,
-    Fmtp,
-    FmtpParameters,
-    Framerate,
-    Group,
-    IceOptions,
-    IcePwd,
-    IceUfrag,
-    Identity,
-    Label,
-    MaxMessageSize,
-    MaxPtime,
-    MediaDescription,
-    Mid,
-    Msid,
-    MsidSemantic,
-    Origin,
-    Ptime,
-    Rid,
-    Rtcp,
-    RtcpFb,
-    RtpMap,
-    SctpMap,
-    SctpPort,
-    SdpError,
-    SessionDescription,
-    Setup,
-    Simulcast,
-    SimulcastStream,
-    Ssrc,
-    SsrcGroup,
-    Timing,
-    TlsId,
-    UnknownAttribute,
-    UnknownLine,
-    parse_attribute,
-)
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("*.sdp"))
 FIXTURE_LINES = [path.read_bytes().decode().split("\r\n")[:-1] for path in FIXTURES]
@@ -96,54 +49,54 @@ candidates = st.builds(
 )
 
 
-def simulcast_list() -> st.SearchStrategy[tuple[tuple[SimulcastStream, ...], ...]]:
-    stream = st.builds(SimulcastStream, rid_id, st.booleans())
+def simulcast_list() -> st.SearchStrategy[tuple[tuple[sdp.SimulcastStream, ...], ...]]:
+    stream = st.builds(sdp.SimulcastStream, rid_id, st.booleans())
     return st.lists(
         st.lists(stream, min_size=1, max_size=2).map(tuple), min_size=1, max_size=3
     ).map(tuple)
 
 
-attributes: st.SearchStrategy[Attribute] = st.one_of(
-    st.builds(Mid, token),
-    st.builds(IceUfrag, ice_chars),
-    st.builds(IcePwd, ice_chars),
-    st.builds(IceOptions, st.lists(token, min_size=1, max_size=3).map(tuple)),
-    st.builds(Flag, st.sampled_from(FLAGS)),
-    st.builds(Direction, st.sampled_from(DIRECTIONS)),
-    st.builds(Setup, st.sampled_from(SETUP_ROLES)),
+attributes: st.SearchStrategy[sdp.Attribute] = st.one_of(
+    st.builds(sdp.Mid, token),
+    st.builds(sdp.IceUfrag, ice_chars),
+    st.builds(sdp.IcePwd, ice_chars),
+    st.builds(sdp.IceOptions, st.lists(token, min_size=1, max_size=3).map(tuple)),
+    st.builds(sdp.Flag, st.sampled_from(sdp.FLAGS)),
+    st.builds(sdp.Direction, st.sampled_from(sdp.DIRECTIONS)),
+    st.builds(sdp.Setup, st.sampled_from(sdp.SETUP_ROLES)),
     st.builds(
-        Fingerprint,
+        sdp.Fingerprint,
         token,
         st.lists(st.binary(min_size=1, max_size=1), min_size=1, max_size=32).map(
             lambda parts: ":".join(part.hex().upper() for part in parts)
         ),
     ),
-    st.builds(TlsId, st.text(string.ascii_letters + "+/-_", min_size=20, max_size=30)),
-    st.builds(Identity, words),
-    st.builds(Label, words),
-    st.builds(Group, token, st.lists(token, max_size=3).map(tuple)),
-    st.builds(MsidSemantic, token, st.lists(token, max_size=2).map(tuple)),
-    st.builds(Msid, token, st.none() | token),
+    st.builds(sdp.TlsId, st.text(string.ascii_letters + "+/-_", min_size=20, max_size=30)),
+    st.builds(sdp.Identity, words),
+    st.builds(sdp.Label, words),
+    st.builds(sdp.Group, token, st.lists(token, max_size=3).map(tuple)),
+    st.builds(sdp.MsidSemantic, token, st.lists(token, max_size=2).map(tuple)),
+    st.builds(sdp.Msid, token, st.none() | token),
     st.builds(
-        ExtMap,
+        sdp.ExtMap,
         st.integers(1, 255) | st.integers(4096, 4351),
         visible,
-        st.none() | st.sampled_from(DIRECTIONS),
+        st.none() | st.sampled_from(sdp.DIRECTIONS),
         st.none() | words,
     ),
-    st.builds(Rtcp, uint16),
-    st.builds(Rtcp, uint16, token, token, visible),
-    st.builds(RtpMap, payload_type, token, uint32, st.none() | st.integers(0, 255)),
+    st.builds(sdp.Rtcp, uint16),
+    st.builds(sdp.Rtcp, uint16, token, token, visible),
+    st.builds(sdp.RtpMap, payload_type, token, uint32, st.none() | st.integers(0, 255)),
     st.builds(
-        Fmtp,
+        sdp.Fmtp,
         payload_type,
-        st.lists(st.tuples(token, st.none() | fmtp_value), max_size=4).map(FmtpParameters),
+        st.lists(st.tuples(token, st.none() | fmtp_value), max_size=4).map(sdp.FmtpParameters),
     ),
-    st.builds(RtcpFb, st.none() | payload_type, token, st.none() | words),
-    st.builds(Ssrc, uint32, token, st.none() | words | st.just("")),
-    st.builds(SsrcGroup, token, st.lists(uint32, max_size=3).map(tuple)),
+    st.builds(sdp.RtcpFb, st.none() | payload_type, token, st.none() | words),
+    st.builds(sdp.Ssrc, uint32, token, st.none() | words | st.just("")),
+    st.builds(sdp.SsrcGroup, token, st.lists(uint32, max_size=3).map(tuple)),
     st.builds(
-        Rid,
+        sdp.Rid,
         rid_id,
         st.sampled_from(["send", "recv"]),
         st.lists(payload_type, max_size=3).map(tuple),
@@ -151,29 +104,29 @@ attributes: st.SearchStrategy[Attribute] = st.one_of(
             st.tuples(token.filter(lambda key: key != "pt"), st.none() | fmtp_value), max_size=3
         ).map(tuple),
     ),
-    st.builds(Simulcast, simulcast_list(), st.just(())),
-    st.builds(Simulcast, st.just(()), simulcast_list()),
-    st.builds(Simulcast, simulcast_list(), simulcast_list()),
-    st.builds(SctpPort, uint16),
-    st.builds(MaxMessageSize, uint64),
-    st.builds(SctpMap, uint16, token, st.none() | uint16),
-    st.builds(CandidateAttribute, candidates),
-    st.builds(Ptime, decimal),
-    st.builds(MaxPtime, decimal),
-    st.builds(Framerate, decimal),
-    st.builds(UnknownAttribute, token.map(lambda name: "x-" + name), st.none() | free_text),
+    st.builds(sdp.Simulcast, simulcast_list(), st.just(())),
+    st.builds(sdp.Simulcast, st.just(()), simulcast_list()),
+    st.builds(sdp.Simulcast, simulcast_list(), simulcast_list()),
+    st.builds(sdp.SctpPort, uint16),
+    st.builds(sdp.MaxMessageSize, uint64),
+    st.builds(sdp.SctpMap, uint16, token, st.none() | uint16),
+    st.builds(sdp.CandidateAttribute, candidates),
+    st.builds(sdp.Ptime, decimal),
+    st.builds(sdp.MaxPtime, decimal),
+    st.builds(sdp.Framerate, decimal),
+    st.builds(sdp.UnknownAttribute, token.map(lambda name: "x-" + name), st.none() | free_text),
     st.builds(
-        UnknownLine,
+        sdp.UnknownLine,
         st.sampled_from([c for c in string.ascii_letters if c not in "vosiuepcbtrzkam"]),
         free_text,
     ),
 )
 
-connections = st.builds(Connection, token, token, visible)
-bandwidths = st.builds(Bandwidth, token, uint64)
+connections = st.builds(sdp.Connection, token, token, visible)
+bandwidths = st.builds(sdp.Bandwidth, token, uint64)
 
 media_descriptions = st.builds(
-    MediaDescription,
+    sdp.MediaDescription,
     kind=token,
     port=uint16,
     protocol=st.lists(token, min_size=1, max_size=4).map("/".join),
@@ -187,8 +140,8 @@ media_descriptions = st.builds(
 )
 
 descriptions = st.builds(
-    SessionDescription,
-    origin=st.builds(Origin, visible, uint64, uint64, token, token, visible),
+    sdp.SessionDescription,
+    origin=st.builds(sdp.Origin, visible, uint64, uint64, token, token, visible),
     name=st.none() | free_text,
     information=st.none() | free_text,
     uri=st.none() | free_text,
@@ -198,7 +151,7 @@ descriptions = st.builds(
     bandwidths=st.lists(bandwidths, max_size=2),
     timings=st.lists(
         st.builds(
-            Timing,
+            sdp.Timing,
             uint64,
             uint64,
             st.lists(free_text, max_size=2).map(tuple),
@@ -214,21 +167,21 @@ descriptions = st.builds(
 
 @settings(max_examples=150, deadline=None)
 @given(descriptions)
-def test_generated_descriptions_round_trip(description: SessionDescription) -> None:
+def test_generated_descriptions_round_trip(description: sdp.SessionDescription) -> None:
     text = description.serialize()
-    parsed = SessionDescription.parse(text)
+    parsed = sdp.SessionDescription.parse(text)
     assert parsed == description
     assert parsed.serialize() == text
-    assert SessionDescription.parse(text.replace("\r\n", "\n")) == description
+    assert sdp.SessionDescription.parse(text.replace("\r\n", "\n")) == description
 
 
 @settings(max_examples=300, deadline=None)
 @given(attributes)
-def test_generated_attributes_round_trip(attribute: Attribute) -> None:
-    if isinstance(attribute, UnknownLine):
+def test_generated_attributes_round_trip(attribute: sdp.Attribute) -> None:
+    if isinstance(attribute, sdp.UnknownLine):
         return
     line = attribute.to_line()
-    parsed = parse_attribute(line[2:])
+    parsed = sdp.parse_attribute(line[2:])
     assert parsed == attribute
     assert parsed.to_line() == line
 
@@ -236,8 +189,8 @@ def test_generated_attributes_round_trip(attribute: Attribute) -> None:
 def check_parsed(text: str) -> None:
     """Parse; on success the text must come back byte for byte and every view must work."""
     try:
-        description = SessionDescription.parse(text)
-    except SdpError:
+        description = sdp.SessionDescription.parse(text)
+    except sdp.SdpError:
         return
     # the documented contract: same lines, CRLF after each
     lines = text.split("\n")
@@ -247,12 +200,12 @@ def check_parsed(text: str) -> None:
     sections = [description, *description.media]
     for section in sections:
         for attribute in section.attributes:
-            if isinstance(attribute, UnknownLine):
+            if isinstance(attribute, sdp.UnknownLine):
                 continue
             # the typed fields alone rebuild an equal attribute
             rebuilt = dataclasses.replace(attribute)
-            assert parse_attribute(rebuilt.to_line()[2:]) == attribute
-        assert section.fingerprints == section.find(Fingerprint)
+            assert sdp.parse_attribute(rebuilt.to_line()[2:]) == attribute
+        assert section.fingerprints == section.find(sdp.Fingerprint)
         _ = (section.direction, section.ice_ufrag, section.ice_pwd, section.setup)
     for media in description.media:
         _ = (media.codecs, media.ssrcs, media.candidates, media.sctp_port, media.rids)
@@ -275,8 +228,8 @@ def test_random_bytes_only_raise_sdp_error(data: bytes) -> None:
     try:
         text = data.decode()
     except UnicodeDecodeError:
-        with pytest.raises(SdpError, match="UTF-8"):
-            SessionDescription.parse(data)
+        with pytest.raises(sdp.SdpError, match="UTF-8"):
+            sdp.SessionDescription.parse(data)
         return
     check_parsed(text)
 
@@ -331,7 +284,7 @@ def test_mutated_fixtures_parse_exactly_or_raise_sdp_error(text: str) -> None:
 @st.composite
 def mutated_attribute_text(draw: st.DrawFn) -> str:
     """The text after ``a=`` of a generated attribute with a few characters replaced."""
-    attribute = draw(attributes.filter(lambda a: not isinstance(a, UnknownLine)))
+    attribute = draw(attributes.filter(lambda a: not isinstance(a, sdp.UnknownLine)))
     text = attribute.to_line()[2:]
     for _ in range(draw(st.integers(0, 3))):
         position = draw(st.integers(0, len(text)))
@@ -344,8 +297,8 @@ def mutated_attribute_text(draw: st.DrawFn) -> str:
 @given(mutated_attribute_text())
 def test_mutated_attribute_values_parse_or_raise_sdp_error(text: str) -> None:
     try:
-        attribute = parse_attribute(text)
-    except SdpError:
+        attribute = sdp.parse_attribute(text)
+    except sdp.SdpError:
         return
     assert attribute.to_line() == "a=" + text
-    assert parse_attribute(dataclasses.replace(attribute).to_line()[2:]) == attribute
+    assert sdp.parse_attribute(dataclasses.replace(attribute).to_line()[2:]) == attribute

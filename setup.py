@@ -69,7 +69,7 @@ def native_extensions() -> list[Extension]:
     return cythonize(
         extensions,
         language_level=3,
-        include_path=[str(NATIVE)],
+        include_path=[str(NATIVE), str(ROOT)],  # ROOT: pyrtc/_native/*.pxd
         compiler_directives={"embedsignature": True},
         quiet=True,
     )

@@ -17,11 +17,16 @@ from pyrtc.media.errors import DepacketizeError
 from pyrtc.media.events import KeyframeRequest
 
 from packetize_common cimport FRAME_START, KEYFRAME
+from pyrtc._native.rtp cimport RtpPacket
 
 cdef enum:
     SEQ_HALF = 0x8000
     TS_HALF = 0x80000000
     MAX_SLOTS = 1 << 16  # larger buffers put the rest of their packets in the overflow dict
+
+# Extended sequence numbers start here, so packets reordered ahead of the first one seen
+# never go negative: -1 is the "none" of the helpers below.
+cdef long long EXT_BASE = 1LL << 32
 
 # The target delay follows the jitter estimate: this many mean deviations of transit time.
 cdef double JITTER_FACTOR = 3.0
@@ -271,16 +276,29 @@ cdef class JitterBuffer:
         Raises :class:`~pyrtc.media.DepacketizeError` (video) for a malformed payload, before
         the packet changes any state.
         """
-        cdef bytes payload = packet.payload
-        cdef int seq16 = packet.sequence_number
-        cdef long long ts32 = packet.timestamp
+        cdef bytes payload
+        cdef int seq16
+        cdef long long ts32
+        cdef bint marker
+        cdef RtpPacket rtp
+        if type(packet) is RtpPacket:  # pyrtc's own packets: their fields, no attribute calls
+            rtp = <RtpPacket>packet
+            payload = rtp.payload_bytes()
+            seq16 = rtp._sequence_number
+            ts32 = rtp._timestamp
+            marker = rtp._marker
+        else:  # any object with the aiortc-style attributes
+            payload = packet.payload
+            seq16 = packet.sequence_number
+            ts32 = packet.timestamp
+            marker = packet.marker
         cdef int flags = 0 if self.audio else self._payload_info(payload)
         cdef long long ext, ts, delta, s
         cdef double transit, d
         cdef _Packet p
         if not self._started:
             self._started = True
-            ext = seq16
+            ext = seq16 + EXT_BASE
             ts = ts32
             self._head = ext
             self._highest = ext
@@ -327,7 +345,7 @@ cdef class JitterBuffer:
         p.payload = payload
         p.ext = ext
         p.ts = ts
-        p.marker = packet.marker
+        p.marker = marker
         p.flags = flags
         self._packets.put(p)
         self._bytes += len(payload)

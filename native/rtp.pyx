@@ -174,7 +174,6 @@ cdef inline uint32_t _checked(object value, uint32_t maximum, str name) except? 
     return <uint32_t>v
 
 
-@cython.final
 @cython.freelist(64)
 cdef class RtpPacket:
     """One RTP packet (RFC 3550 §5.1); field names and constructor follow ``aiortc.rtp``.
@@ -184,25 +183,9 @@ cdef class RtpPacket:
     number of padding bytes (count byte included) that :meth:`serialize` appends.
     """
 
-    cdef uint8_t _payload_type
-    cdef bint _marker
-    cdef uint16_t _sequence_number
-    cdef uint32_t _timestamp
-    cdef uint32_t _ssrc
-    cdef uint8_t _padding_size
-    # Python views, None until first read when the packet came from parse()
-    cdef list _csrc
-    cdef dict _extensions
-    cdef bytes _payload
-    # the parsed datagram and where its parts are
-    cdef bytes _data
-    cdef Py_ssize_t _csrc_count
-    cdef Py_ssize_t _ext_offset  # start of the 4-byte extension header; -1 when absent
-    cdef Py_ssize_t _ext_length  # bytes of extension data after that header
-    cdef Py_ssize_t _payload_offset
-    cdef Py_ssize_t _payload_length
+    # The fields are declared in pyrtc/_native/rtp.pxd.
 
-    cdef inline void _detached_views(self):
+    cdef void _detached_views(self):
         # a packet made with RtpPacket.__new__ has neither views nor a datagram: make it empty
         if self._data is None:
             if self._csrc is None:
@@ -211,6 +194,15 @@ cdef class RtpPacket:
                 self._extensions = {}
             if self._payload is None:
                 self._payload = b""
+
+    cdef bytes payload_bytes(self):
+        """:attr:`payload` for native callers (copied out on first read, then cached)."""
+        self._detached_views()
+        if self._payload is None:
+            self._payload = PyBytes_FromStringAndSize(
+                PyBytes_AS_STRING(self._data) + self._payload_offset, self._payload_length
+            )
+        return self._payload
 
     def __init__(
         self,
@@ -477,12 +469,7 @@ cdef class RtpPacket:
     @property
     def payload(self):
         """The payload as ``bytes`` (copied out of the packet on first read, then cached)."""
-        self._detached_views()
-        if self._payload is None:
-            self._payload = PyBytes_FromStringAndSize(
-                PyBytes_AS_STRING(self._data) + self._payload_offset, self._payload_length
-            )
-        return self._payload
+        return self.payload_bytes()
 
     @payload.setter
     def payload(self, value):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pyrtc.media import (
@@ -295,6 +295,9 @@ def test_scripted_loss_and_jitter_with_retransmission() -> None:
     loss=st.sampled_from([0.0, 0.02, 0.1]),
     dup=st.sampled_from([0.0, 0.05]),
 )
+# The first packet seen is frame 1's; frame 0's keyframe, just before a sequence wrap, comes
+# later: extended numbers below the first packet's once went negative and met a -1 "none".
+@example(seed=1, start=65533, loss=0.0, dup=0.0)
 def test_property_released_frames_are_originals_in_order(
     seed: int, start: int, loss: float, dup: float
 ) -> None:

@@ -2,10 +2,18 @@
 """Inline helpers shared by the packetizer modules (no module of its own)."""
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from libc.string cimport memcpy
 
 cdef enum:
     FRAME_START = 1  # the payload begins a frame (codec start bit, first NAL, ...)
     KEYFRAME = 2  # the payload belongs to a keyframe and is its first packet
+
+# Writes the payload header of fragment ``i`` of ``count`` at ``dst``; ``state`` is the codec's.
+ctypedef void (*header_writer)(unsigned char *dst, Py_ssize_t i, Py_ssize_t count,
+                               const void *state) noexcept
+
+# Length of the payload descriptor at the start of ``p`` (``n`` bytes), validated.
+ctypedef Py_ssize_t (*descriptor_length)(const unsigned char *p, Py_ssize_t n) except -1
 
 
 cdef inline bytes new_bytes(Py_ssize_t n, unsigned char **out):
@@ -31,3 +39,78 @@ cdef inline Py_ssize_t fragment_size(Py_ssize_t total, Py_ssize_t count, Py_ssiz
     """
     cdef Py_ssize_t base = (total + count - 1) // count
     return base if i < count - 1 else total - base * (count - 1)
+
+
+cdef inline list fragment_frame(bytes frame, Py_ssize_t mtu, Py_ssize_t header,
+                                Py_ssize_t first_extra, header_writer write, const void *state):
+    """Split ``frame`` into balanced payloads of at most ``mtu`` bytes.
+
+    Each payload is a ``header``-byte descriptor (``first_extra`` bytes more on the first)
+    written by ``write``, then its fragment of the frame. The first payload's extra bytes
+    count as part of its share, so that whole payloads stay balanced. ``mtu`` must exceed
+    ``header + first_extra``.
+    """
+    cdef Py_ssize_t total = len(frame) + first_extra
+    cdef Py_ssize_t count = fragment_count(total, mtu - header)
+    cdef Py_ssize_t i, extra, size, offset = 0
+    cdef const unsigned char *src = frame
+    cdef unsigned char *dst
+    cdef bytes payload
+    cdef list out = []
+    for i in range(count):
+        extra = first_extra if i == 0 else 0
+        size = fragment_size(total, count, i) - extra
+        payload = new_bytes(header + extra + size, &dst)
+        write(dst, i, count, state)
+        memcpy(dst + header + extra, src + offset, size)
+        offset += size
+        out.append(payload)
+    return out
+
+
+cdef inline _depacketize_error(str message):
+    """Raise :class:`pyrtc.media.DepacketizeError` (imported here: a .pxd has no imports)."""
+    from pyrtc.media.errors import DepacketizeError
+    raise DepacketizeError(message)
+
+
+cdef inline Py_ssize_t data_offset(const unsigned char *p, Py_ssize_t n,
+                                   descriptor_length length, str codec) except -1:
+    """Where the data of payload ``p`` (``n`` bytes) starts: after a valid descriptor, with
+    at least one byte after it."""
+    cdef Py_ssize_t hdr = length(p, n)
+    if hdr >= n:
+        _depacketize_error(f"{codec} payload has no data after the descriptor")
+    return hdr
+
+
+cdef inline bytes join_payloads(list payloads, descriptor_length length, str codec,
+                                unsigned char start_mask, unsigned char start_value, str start):
+    """One frame from its payloads in sequence order, their descriptors stripped.
+
+    Every payload must hold data after its descriptor; the first must start the frame
+    (``p[0] & start_mask == start_value``, described by ``start`` in the error).
+    """
+    cdef Py_ssize_t count = len(payloads), total = 0, i, n, hdr, pos = 0
+    cdef const unsigned char *p
+    cdef unsigned char *dst
+    cdef bytes payload
+    if count == 0:
+        _depacketize_error(f"no {codec} payloads")
+    for i in range(count):
+        payload = payloads[i]
+        p = payload
+        n = len(payload)
+        hdr = data_offset(p, n, length, codec)
+        if i == 0 and (p[0] & start_mask) != start_value:
+            _depacketize_error(f"{codec} frame does not start with {start}")
+        total += n - hdr
+    frame = new_bytes(total, &dst)
+    for i in range(count):
+        payload = payloads[i]
+        p = payload
+        n = len(payload)
+        hdr = length(p, n)  # validated in the first pass
+        memcpy(dst + pos, p + hdr, n - hdr)
+        pos += n - hdr
+    return frame

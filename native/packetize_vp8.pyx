@@ -6,9 +6,7 @@ splits the frame into balanced fragments as one partition (PID 0); the S bit mar
 packet. The depacketizer strips the descriptors of a frame's packets and joins the rest.
 """
 
-from libc.string cimport memcpy
-
-from packetize_common cimport FRAME_START, KEYFRAME, fragment_count, fragment_size, new_bytes
+from packetize_common cimport FRAME_START, KEYFRAME, data_offset, fragment_frame, join_payloads
 
 from pyrtc.media.errors import DepacketizeError, PacketizeError
 
@@ -166,36 +164,29 @@ cdef class Vp8Descriptor:
         )
 
 
+cdef void _write_descriptor(unsigned char *dst, Py_ssize_t i, Py_ssize_t count,
+                            const void *state) noexcept:
+    """The descriptor of fragment ``i``; ``state`` points to the ``int`` PictureID."""
+    cdef int picture_id = (<const int *>state)[0]
+    dst[0] = 0x90 if i == 0 else 0x80  # X=1, S on the first packet, PID 0
+    dst[1] = 0x80  # I=1
+    dst[2] = 0x80 | (picture_id >> 8)  # M=1: 15-bit PictureID
+    dst[3] = picture_id & 0xFF
+
+
 def vp8_packetize(bytes frame, Py_ssize_t mtu=1200, int picture_id=0):
     """Split one VP8 frame into RTP payloads of at most ``mtu`` bytes (RFC 7741 §4).
 
     Every payload starts with a 4-byte descriptor carrying the 15-bit ``picture_id``; the
     first has S=1. The caller sets the RTP marker bit on the last payload.
     """
-    cdef Py_ssize_t total = len(frame)
-    cdef Py_ssize_t capacity = mtu - DESCRIPTOR_SIZE
-    cdef Py_ssize_t count, i, size, offset = 0
-    cdef const unsigned char *src = frame
-    cdef unsigned char *dst
-    cdef list out = []
-    if total == 0:
+    if len(frame) == 0:
         raise PacketizeError("VP8 frame is empty")
-    if capacity < 1:
+    if mtu - DESCRIPTOR_SIZE < 1:
         raise ValueError(f"MTU {mtu} is too small for VP8")
     if not 0 <= picture_id <= 0x7FFF:
         raise ValueError("VP8 picture_id is at most 15 bits")
-    count = fragment_count(total, capacity)
-    for i in range(count):
-        size = fragment_size(total, count, i)
-        payload = new_bytes(DESCRIPTOR_SIZE + size, &dst)
-        dst[0] = 0x90 if i == 0 else 0x80  # X=1, S on the first packet, PID 0
-        dst[1] = 0x80  # I=1
-        dst[2] = 0x80 | (picture_id >> 8)  # M=1: 15-bit PictureID
-        dst[3] = picture_id & 0xFF
-        memcpy(dst + DESCRIPTOR_SIZE, src + offset, size)
-        offset += size
-        out.append(payload)
-    return out
+    return fragment_frame(frame, mtu, DESCRIPTOR_SIZE, 0, _write_descriptor, &picture_id)
 
 
 cdef class Vp8Packetizer:
@@ -219,36 +210,7 @@ def vp8_depacketize(list payloads):
     The first payload must start partition 0 (S=1, PID=0, RFC 7741 §4.2); every payload must
     carry at least one byte after its descriptor.
     """
-    cdef Py_ssize_t count = len(payloads), total = 0, i, n, hdr, pos = 0
-    cdef const unsigned char *p
-    cdef unsigned char *dst
-    cdef bytes payload
-    if count == 0:
-        raise DepacketizeError("no VP8 payloads")
-    cdef Py_ssize_t[64] small
-    cdef list offsets = None if count <= 64 else [0] * count
-    for i in range(count):
-        payload = payloads[i]
-        p = payload
-        n = len(payload)
-        hdr = _descriptor_length(p, n)
-        if hdr >= n:
-            raise DepacketizeError("VP8 payload has no data after the descriptor")
-        if i == 0 and (p[0] & 0x17) != 0x10:
-            raise DepacketizeError("VP8 frame does not start with S=1, PID=0")
-        if offsets is None:
-            small[i] = hdr
-        else:
-            offsets[i] = hdr
-        total += n - hdr
-    frame = new_bytes(total, &dst)
-    for i in range(count):
-        payload = payloads[i]
-        hdr = small[i] if offsets is None else offsets[i]
-        n = len(payload) - hdr
-        memcpy(dst + pos, (<const unsigned char *>payload) + hdr, n)
-        pos += n
-    return frame
+    return join_payloads(payloads, _descriptor_length, "VP8", 0x17, 0x10, "S=1, PID=0")
 
 
 def vp8_payload_info(bytes payload):
@@ -258,10 +220,7 @@ def vp8_payload_info(bytes payload):
     that follows is 0 (RFC 7741 §4.3, RFC 6386 §9.1).
     """
     cdef const unsigned char *p = payload
-    cdef Py_ssize_t n = len(payload)
-    cdef Py_ssize_t hdr = _descriptor_length(p, n)
-    if hdr >= n:
-        raise DepacketizeError("VP8 payload has no data after the descriptor")
+    cdef Py_ssize_t hdr = data_offset(p, len(payload), _descriptor_length, "VP8")
     if (p[0] & 0x17) != 0x10:
         return 0
     return FRAME_START | (KEYFRAME if (p[hdr] & 0x01) == 0 else 0)

@@ -8,9 +8,7 @@ non-flexible mode, like libwebrtc without SVC: a 15-bit PictureID, P from the fr
 B/E on the first/last packet, and on keyframes an SS with the frame's resolution.
 """
 
-from libc.string cimport memcpy
-
-from packetize_common cimport FRAME_START, KEYFRAME, fragment_count, fragment_size, new_bytes
+from packetize_common cimport FRAME_START, KEYFRAME, data_offset, fragment_frame, join_payloads
 
 from pyrtc.media.errors import DepacketizeError, PacketizeError
 
@@ -288,44 +286,48 @@ def vp9_frame_info(bytes frame):
     return True, _read(&b, 16) + 1, _read(&b, 16) + 1
 
 
+cdef struct _Picture:
+    int picture_id
+    bint key
+    int width
+    int height
+
+
+cdef void _write_descriptor(unsigned char *dst, Py_ssize_t i, Py_ssize_t count,
+                            const void *state) noexcept:
+    """The descriptor of fragment ``i``; ``state`` points to the frame's ``_Picture``."""
+    cdef const _Picture *picture = <const _Picture *>state
+    dst[0] = 0x80 | (0 if picture.key else 0x40) | (0x08 if i == 0 else 0)
+    dst[0] |= (0x04 if i == count - 1 else 0) | (0x02 if i == 0 and picture.key else 0)
+    dst[1] = 0x80 | (picture.picture_id >> 8)
+    dst[2] = picture.picture_id & 0xFF
+    if i == 0 and picture.key:
+        dst[3] = 0x10  # N_S = 0 (one layer), Y = 1, G = 0
+        dst[4] = (picture.width >> 8) & 0xFF
+        dst[5] = picture.width & 0xFF
+        dst[6] = (picture.height >> 8) & 0xFF
+        dst[7] = picture.height & 0xFF
+
+
 def vp9_packetize(bytes frame, Py_ssize_t mtu=1200, int picture_id=0):
     """Split one VP9 frame into RTP payloads of at most ``mtu`` bytes (RFC 9628 §4).
 
     Non-flexible mode, one spatial layer; the first payload of a keyframe carries an SS with
-    the resolution read from the frame header. Fragments are balanced across packets.
+    the resolution read from the frame header. Fragments are balanced across packets, the
+    first packet's SS counted as part of its share.
     """
-    cdef Py_ssize_t total = len(frame), extra, count, i, size, offset = 0, hdr
-    cdef const unsigned char *src = frame
-    cdef unsigned char *dst
-    cdef list out = []
-    if total == 0:
+    cdef _Picture picture
+    if len(frame) == 0:
         raise PacketizeError("VP9 frame is empty")
     if mtu < 16:
         raise ValueError(f"MTU {mtu} is too small for VP9")
     if not 0 <= picture_id <= 0x7FFF:
         raise ValueError("VP9 picture_id is at most 15 bits")
-    key, width, height = vp9_frame_info(frame)
-    extra = SS_SIZE if key else 0
-    # balance whole packets: the first packet's SS counts as part of its share
-    count = fragment_count(total + extra, mtu - BASE_SIZE)
-    for i in range(count):
-        size = fragment_size(total + extra, count, i) - (extra if i == 0 else 0)
-        hdr = BASE_SIZE + (extra if i == 0 else 0)
-        payload = new_bytes(hdr + size, &dst)
-        dst[0] = 0x80 | (0 if key else 0x40) | (0x08 if i == 0 else 0)
-        dst[0] |= (0x04 if i == count - 1 else 0) | (0x02 if i == 0 and key else 0)
-        dst[1] = 0x80 | (picture_id >> 8)
-        dst[2] = picture_id & 0xFF
-        if i == 0 and key:
-            dst[3] = 0x10  # N_S = 0 (one layer), Y = 1, G = 0
-            dst[4] = (width >> 8) & 0xFF
-            dst[5] = width & 0xFF
-            dst[6] = (height >> 8) & 0xFF
-            dst[7] = height & 0xFF
-        memcpy(dst + hdr, src + offset, size)
-        offset += size
-        out.append(payload)
-    return out
+    picture.picture_id = picture_id
+    picture.key, picture.width, picture.height = vp9_frame_info(frame)
+    return fragment_frame(
+        frame, mtu, BASE_SIZE, SS_SIZE if picture.key else 0, _write_descriptor, &picture
+    )
 
 
 cdef class Vp9Packetizer:
@@ -345,32 +347,7 @@ cdef class Vp9Packetizer:
 
 def vp9_depacketize(list payloads):
     """Rebuild one VP9 frame from its payloads in sequence order (first has B=1)."""
-    cdef Py_ssize_t count = len(payloads), total = 0, i, n, hdr, pos = 0
-    cdef const unsigned char *p
-    cdef unsigned char *dst
-    cdef bytes payload
-    cdef list offsets = []
-    if count == 0:
-        raise DepacketizeError("no VP9 payloads")
-    for i in range(count):
-        payload = payloads[i]
-        p = payload
-        n = len(payload)
-        hdr = _descriptor_length(p, n)
-        if hdr >= n:
-            raise DepacketizeError("VP9 payload has no data after the descriptor")
-        if i == 0 and not p[0] & 0x08:
-            raise DepacketizeError("VP9 frame does not start with B=1")
-        offsets.append(hdr)
-        total += n - hdr
-    frame = new_bytes(total, &dst)
-    for i in range(count):
-        payload = payloads[i]
-        hdr = offsets[i]
-        n = len(payload) - hdr
-        memcpy(dst + pos, (<const unsigned char *>payload) + hdr, n)
-        pos += n
-    return frame
+    return join_payloads(payloads, _descriptor_length, "VP9", 0x08, 0x08, "B=1")
 
 
 def vp9_payload_info(bytes payload):
@@ -379,11 +356,9 @@ def vp9_payload_info(bytes payload):
     A keyframe's first packet has B=1 and P=0 (not inter-picture predicted).
     """
     cdef const unsigned char *p = payload
-    cdef Py_ssize_t n = len(payload)
-    cdef Py_ssize_t hdr = _descriptor_length(p, n), pos = 1
+    cdef Py_ssize_t pos = 1
     cdef int sid = 0
-    if hdr >= n:
-        raise DepacketizeError("VP9 payload has no data after the descriptor")
+    data_offset(p, len(payload), _descriptor_length, "VP9")
     if not p[0] & 0x08:
         return 0
     if p[0] & 0x20:

@@ -222,9 +222,12 @@ cdef class RtpPacket:
         self._sequence_number = _checked(sequence_number, 0xFFFF, "sequence number")
         self._timestamp = _checked(timestamp, 0xFFFFFFFF, "timestamp")
         self._ssrc = _checked(ssrc, 0xFFFFFFFF, "SSRC")
-        self._padding_size = _checked(padding_size, 255, "padding size")
+        self._padding_size = (
+            0 if type(padding_size) is int and padding_size == 0
+            else _checked(padding_size, 255, "padding size")
+        )
         self._payload = _as_bytes(payload)
-        self._csrc = list(csrc)
+        self._csrc = [] if csrc == () else list(csrc)
         self._extensions = {} if extensions is None else dict(extensions)
         self._data = None
 

@@ -41,6 +41,27 @@ cdef inline Py_ssize_t fragment_size(Py_ssize_t total, Py_ssize_t count, Py_ssiz
     return base if i < count - 1 else total - base * (count - 1)
 
 
+cdef inline Py_ssize_t picture_id_length(unsigned char first) noexcept:
+    """Bytes of a PictureID whose first byte is ``first``: 2 with the M bit (15 bits), else 1
+    (the same field in VP8, RFC 7741 §4.2, and VP9, RFC 9628 §4.2)."""
+    return 2 if first & 0x80 else 1
+
+
+cdef inline int read_picture_id(const unsigned char *p, Py_ssize_t *pos) noexcept:
+    """The PictureID at ``p[pos[0]]`` (length already validated); moves ``pos`` past it."""
+    cdef Py_ssize_t at = pos[0]
+    pos[0] = at + picture_id_length(p[at])
+    return ((p[at] & 0x7F) << 8) | p[at + 1] if p[at] & 0x80 else p[at]
+
+
+cdef inline void write_picture_id(bytearray out, picture_id, bint long_id) except *:
+    """Append ``picture_id``: 15 bits with M set if ``long_id`` or it needs more than 7."""
+    if long_id or picture_id > 0x7F:
+        out += bytes([0x80 | (picture_id >> 8), picture_id & 0xFF])
+    else:
+        out.append(picture_id)
+
+
 cdef inline list fragment_frame(bytes frame, Py_ssize_t mtu, Py_ssize_t header,
                                 Py_ssize_t first_extra, header_writer write, const void *state):
     """Split ``frame`` into balanced payloads of at most ``mtu`` bytes.

@@ -7,6 +7,7 @@ packet. The depacketizer strips the descriptors of a frame's packets and joins t
 """
 
 from packetize_common cimport FRAME_START, KEYFRAME, data_offset, fragment_frame, join_payloads
+from packetize_common cimport picture_id_length, read_picture_id, write_picture_id
 
 from pyrtc.media.errors import DepacketizeError, PacketizeError
 
@@ -28,7 +29,7 @@ cdef Py_ssize_t _descriptor_length(const unsigned char *p, Py_ssize_t n) except 
         if ext & 0x80:  # I: PictureID, 7 or 15 bits (M)
             if pos >= n:
                 raise DepacketizeError("VP8 descriptor: PictureID missing")
-            pos += 2 if p[pos] & 0x80 else 1
+            pos += picture_id_length(p[pos])
         if ext & 0x40:  # L: TL0PICIDX
             pos += 1
         if ext & 0x30:  # T and/or K share one byte
@@ -92,13 +93,8 @@ cdef class Vp8Descriptor:
         if p[0] & 0x80:
             ext = p[1]
             if ext & 0x80:
-                if p[pos] & 0x80:
-                    d.long_picture_id = True
-                    d.picture_id = ((p[pos] & 0x7F) << 8) | p[pos + 1]
-                    pos += 2
-                else:
-                    d.picture_id = p[pos]
-                    pos += 1
+                d.long_picture_id = (p[pos] & 0x80) != 0  # M
+                d.picture_id = read_picture_id(p, &pos)
             if ext & 0x40:
                 d.tl0picidx = p[pos]
                 pos += 1
@@ -130,10 +126,7 @@ cdef class Vp8Descriptor:
             return bytes([first])
         out += bytes([first | 0x80, ext])
         if self.picture_id is not None:
-            if self.long_picture_id or self.picture_id > 0x7F:
-                out += bytes([0x80 | (self.picture_id >> 8), self.picture_id & 0xFF])
-            else:
-                out.append(self.picture_id)
+            write_picture_id(out, self.picture_id, self.long_picture_id)
         if self.tl0picidx is not None:
             out.append(self.tl0picidx & 0xFF)
         if ext & 0x30:

@@ -9,6 +9,7 @@ B/E on the first/last packet, and on keyframes an SS with the frame's resolution
 """
 
 from packetize_common cimport FRAME_START, KEYFRAME, data_offset, fragment_frame, join_payloads
+from packetize_common cimport picture_id_length, read_picture_id, write_picture_id
 
 from pyrtc.media.errors import DepacketizeError, PacketizeError
 
@@ -28,7 +29,7 @@ cdef Py_ssize_t _descriptor_length(const unsigned char *p, Py_ssize_t n) except 
     if flags & 0x80:  # I: PictureID, 7 or 15 bits (M)
         if pos >= n:
             raise DepacketizeError("VP9 descriptor: PictureID missing")
-        pos += 2 if p[pos] & 0x80 else 1
+        pos += picture_id_length(p[pos])
     if flags & 0x20:  # L: layer indices, plus TL0PICIDX in non-flexible mode
         pos += 1 if flags & 0x10 else 2
     if (flags & 0x50) == 0x50:  # F and P: up to 3 P_DIFF bytes chained by their N bit
@@ -128,13 +129,8 @@ cdef class Vp9Descriptor:
         d.not_reference_upper = flags & 1
         d.p_diffs = []
         if flags & 0x80:
-            if p[pos] & 0x80:
-                d.long_picture_id = True
-                d.picture_id = ((p[pos] & 0x7F) << 8) | p[pos + 1]
-                pos += 2
-            else:
-                d.picture_id = p[pos]
-                pos += 1
+            d.long_picture_id = (p[pos] & 0x80) != 0  # M
+            d.picture_id = read_picture_id(p, &pos)
         if flags & 0x20:
             d.tid = p[pos] >> 5
             d.switching_up = (p[pos] >> 4) & 1
@@ -181,10 +177,7 @@ cdef class Vp9Descriptor:
         cdef Py_ssize_t i
         if self.picture_id is not None:
             flags |= 0x80
-            if self.long_picture_id or self.picture_id > 0x7F:
-                out += bytes([0x80 | (self.picture_id >> 8), self.picture_id & 0xFF])
-            else:
-                out.append(self.picture_id)
+            write_picture_id(out, self.picture_id, self.long_picture_id)
         if self.tid is not None:
             flags |= 0x20
             out.append((self.tid << 5) | (self.switching_up << 4) | (self.sid << 1)
@@ -363,7 +356,7 @@ def vp9_payload_info(bytes payload):
         return 0
     if p[0] & 0x20:
         if p[0] & 0x80:
-            pos += 2 if p[1] & 0x80 else 1
+            pos += picture_id_length(p[1])
         sid = (p[pos] >> 1) & 7
     if sid != 0:
         return 0

@@ -275,13 +275,16 @@ def _rss_bytes() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def test_no_leak_over_many_calls(pair: tuple[socket.socket, socket.socket]) -> None:
+@pytest.mark.parametrize("offload", [False, True], ids=["plain", "gso-gro"])
+def test_no_leak_over_many_calls(pair: tuple[socket.socket, socket.socket], offload: bool) -> None:
     a, b = pair
-    datagrams = [(os.urandom(1200), _address(b)) for _ in range(32)]
+    if offload:
+        assert batch.enable_gro(b)
+    datagrams = [(os.urandom(1200), _address(b)) for _ in range(31)] + [(b"tail", _address(b))]
     bad = [*datagrams[:3], (b"x", ("not an address", 1))]
 
     def cycle() -> None:
-        assert batch.send_many(a, datagrams) == 32
+        assert batch.send_many(a, datagrams, gso=offload) == 32
         assert len(_drain(batch.recv_many, b, 32)) == 32
         with pytest.raises(ValueError):
             batch.send_many(a, bad)

@@ -778,10 +778,10 @@ class Association:
 
     # ---- data sender (RFC 9260 §6.1-6.3, §7; RFC 3758)
 
-    def _on_sack(self, sack: SackChunk, now: float) -> None:
+    def _on_sack(self, sack: SackChunk, now: float, *, reports_gaps: bool = True) -> None:
         sender = self._sender
         try:
-            advanced = sender.on_sack(sack, now)
+            advanced = sender.on_sack(sack, now, reports_gaps=reports_gaps)
         except ProtocolViolation as exc:
             self._abort([(CAUSE_PROTOCOL_VIOLATION, str(exc).encode())], str(exc))
             return
@@ -938,7 +938,9 @@ class Association:
             self.state = State.SHUTDOWN_RECEIVED
             sender = self._sender
             self._on_sack(
-                SackChunk(chunk.cumulative_tsn, sender.peer_rwnd + sender.flight_size), now
+                SackChunk(chunk.cumulative_tsn, sender.peer_rwnd + sender.flight_size),
+                now,
+                reports_gaps=False,
             )
         elif self.state is State.SHUTDOWN_SENT:
             self._outbox.append(self._packet(self._peer_tag, [ShutdownAckChunk().encode()]))

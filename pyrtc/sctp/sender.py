@@ -224,8 +224,11 @@ class Sender:
 
     # ------------------------------------------------------------------ acknowledgements
 
-    def on_sack(self, sack: SackChunk, now: float) -> bool:
-        """Process a SACK (§6.2.1, §7.2); returns whether the cumulative TSN advanced."""
+    def on_sack(self, sack: SackChunk, now: float, *, reports_gaps: bool = True) -> bool:
+        """Process a SACK (§6.2.1, §7.2); returns whether the cumulative TSN advanced.
+
+        ``reports_gaps=False`` for the Cumulative TSN Ack of a SHUTDOWN, which has no Gap Ack
+        Blocks: gap acknowledgements it does not repeat were not reneged on (§9.2)."""
         cum = sack.cumulative_tsn
         if not tsn_ge(cum, self.cum_ack):
             return False  # stale, arrived out of order
@@ -259,7 +262,7 @@ class Sender:
         if count:
             del outstanding[:count]
             self.cum_ack = cum
-        if self._gap_acked:
+        if self._gap_acked and reports_gaps:
             self._renege(sack.gaps)
         if sack.gaps:
             newest_acked, gap_bytes = self._gap_acks(sack.gaps, newest_acked)

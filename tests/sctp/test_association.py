@@ -769,3 +769,29 @@ def test_cwnd_decays_while_idle() -> None:
     pair.client.send(0, b"after a pause", 51)
     pair.client.datagrams_to_send(pair.now)
     assert pair.client.stats().cwnd == 4 * 1200
+
+
+def test_shutdown_cumulative_ack_is_not_a_renege() -> None:
+    """RFC 9260 section 9.2: a SHUTDOWN has no Gap Ack Blocks, so the gap acknowledgements it
+    does not repeat were not reneged on; they stay acknowledged."""
+    dropped: list[bytes] = []
+
+    def drop_first_data(packet: bytes) -> bool:
+        if not dropped and "DataChunk" in chunk_types(packet):
+            dropped.append(packet)
+            return True
+        return False
+
+    pair = connected(drop=drop_first_data)
+    for i in range(3):
+        pair.client.send(0, bytes([i]) * 1000, 53)  # one packet each
+    pair.exchange()  # the first is lost; the server gap-acks the other two at once
+    assert [c.acked for c in pair.client._sender.outstanding] == [False, True, True]
+    pair.server.shutdown()
+    pair.exchange()  # its SHUTDOWN acknowledges cumulatively only up to the lost chunk
+    assert pair.server.state is State.SHUTDOWN_SENT
+    assert [c.acked for c in pair.client._sender.outstanding] == [False, True, True]
+    assert pair.client._sender.reneged == 0
+    assert pair.run(lambda: pair.client.state is State.CLOSED and pair.server.state is State.CLOSED)
+    assert [m.data[0] for m in messages(pair.server_events)] == [0, 1, 2]
+    assert pair.client._sender.reneged == 0

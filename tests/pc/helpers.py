@@ -3,7 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import json
+import os
+import shutil
+import signal as signals
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).parent.parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
 
 LOOPBACK = ["127.0.0.1"]
 STEP = 30.0
@@ -19,6 +34,16 @@ async def signal(offerer: Any, answerer: Any) -> None:
     await offerer.setRemoteDescription(answerer.localDescription)
 
 
+@asynccontextmanager
+async def closing(*connections: Any) -> AsyncIterator[None]:
+    """Close every connection when the block ends, however it ends."""
+    try:
+        yield
+    finally:
+        for pc in connections:
+            await pc.close()
+
+
 async def wait_for_state(pc: Any, attribute: str, wanted: str, timeout: float = STEP) -> None:
     """Poll ``pc.<attribute>`` until it equals ``wanted`` (bounded)."""
     loop = asyncio.get_running_loop()
@@ -27,3 +52,39 @@ async def wait_for_state(pc: Any, attribute: str, wanted: str, timeout: float = 
         if loop.time() > deadline:
             raise AssertionError(f"{attribute} is {getattr(pc, attribute)!r}, not {wanted!r}")
         await asyncio.sleep(0.01)
+
+
+def chromium_missing() -> str | None:
+    """Why the Chromium interop tests cannot run here (``None`` when they can)."""
+    if not CHROMIUM.exists():
+        return "Debian chromium is not installed (apt-get install chromium)"
+    if importlib.util.find_spec("playwright") is None:
+        return "the playwright Python package is not installed"
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return "unshare/ip (util-linux, iproute2) are needed for the network namespace"
+    if os.geteuid() != 0:
+        return "unshare -n needs root"
+    return None
+
+
+def run_in_namespace(module: str, timeout: float = 100) -> dict[str, Any]:
+    """Run ``python -m <module>`` in a loopback-only network namespace (``unshare -n``,
+    docs/INTEROP.md §1), bounded by ``timeout``; the JSON object of its last output line."""
+    script = f"ip link set lo up; exec {sys.executable} -m {module}"
+    proc = subprocess.Popen(
+        ["unshare", "-n", "sh", "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,  # its own process group: Chromium's helpers die with it
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signals.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"{module} did not finish in {timeout:g} s:\n{err[-4000:]}")
+    assert proc.returncode == 0, err[-4000:]
+    outcome: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return outcome

@@ -10,60 +10,21 @@ DTLS client, which is the case when pyrtc offers.
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).parent.parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-def _missing() -> str | None:
-    if not CHROMIUM.exists():
-        return "Debian chromium is not installed (apt-get install chromium)"
-    if importlib.util.find_spec("playwright") is None:
-        return "the playwright Python package is not installed"
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        return "unshare/ip (util-linux, iproute2) are needed for the network namespace"
-    if os.geteuid() != 0:
-        return "unshare -n needs root"
-    return None
-
+from tests.pc.helpers import chromium_missing, run_in_namespace
 
 pytestmark = [
     pytest.mark.interop,
-    pytest.mark.skipif(_missing() is not None, reason=_missing() or ""),
+    pytest.mark.skipif(chromium_missing() is not None, reason=chromium_missing() or ""),
 ]
 
 
 @pytest.fixture(scope="module")
 def result() -> dict[str, Any]:
-    script = f"ip link set lo up; exec {sys.executable} -m tests.pc.chromium_run"
-    proc = subprocess.Popen(
-        ["unshare", "-n", "sh", "-c", script],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        start_new_session=True,  # its own process group: Chromium's helpers die with it
-    )
-    try:
-        out, err = proc.communicate(timeout=100)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"chromium_run.py did not finish in 100 s:\n{err[-4000:]}")
-    assert proc.returncode == 0, err[-4000:]
-    outcome: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    return outcome
+    return run_in_namespace("tests.pc.chromium_run")
 
 
 @pytest.mark.parametrize(

@@ -8,43 +8,21 @@ as ``chromium_run.py`` does."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
-from tests.pc.test_chromium import ROOT, _missing
+from tests.pc.helpers import chromium_missing, run_in_namespace
 
 pytestmark = [
     pytest.mark.interop,
-    pytest.mark.skipif(_missing() is not None, reason=_missing() or ""),
+    pytest.mark.skipif(chromium_missing() is not None, reason=chromium_missing() or ""),
 ]
 
 
 @pytest.fixture(scope="module")
 def result() -> dict[str, Any]:
-    script = f"ip link set lo up; exec {sys.executable} -m tests.pc.media_chromium_run"
-    proc = subprocess.Popen(
-        ["unshare", "-n", "sh", "-c", script],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=100)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"media_chromium_run.py did not finish in 100 s:\n{err[-4000:]}")
-    assert proc.returncode == 0, err[-4000:]
-    outcome: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    return outcome
+    return run_in_namespace("tests.pc.media_chromium_run")
 
 
 CALLS = ["chromium_offers", "pyrtc_offers", "chromium_offers_h264", "pyrtc_offers_h264"]

@@ -4,6 +4,8 @@ renegotiation, rollback, ICE restart, fingerprint failure, close, stats."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -20,7 +22,7 @@ from pyrtc.pc import (
     candidate_to_sdp,
 )
 from pyrtc.sdp import SessionDescription
-from tests.pc.helpers import LOOPBACK, STEP, signal, wait_for_state
+from tests.pc.helpers import LOOPBACK, STEP, closing, signal, wait_for_state
 
 
 def pair(**options: Any) -> tuple[RTCPeerConnection, RTCPeerConnection]:
@@ -43,6 +45,19 @@ async def remote_channel(pc: RTCPeerConnection) -> Any:
     return await asyncio.wait_for(future, STEP)
 
 
+@asynccontextmanager
+async def open_channel() -> AsyncIterator[tuple[RTCPeerConnection, RTCPeerConnection, Any, Any]]:
+    """Two connected connections and a channel ``"x"`` open on both: (a, b, a's, b's)."""
+    a, b = pair()
+    channel = a.createDataChannel("x")
+    incoming = asyncio.ensure_future(remote_channel(b))
+    async with closing(a, b):
+        await signal(a, b)
+        theirs = await incoming
+        await opened(channel)
+        yield a, b, channel, theirs
+
+
 async def test_offer_answer_states_and_message() -> None:
     a, b = pair()
     states: list[str] = []
@@ -51,7 +66,7 @@ async def test_offer_answer_states_and_message() -> None:
     a.on("connectionstatechange", lambda: connection.append(a.connectionState))
     channel = a.createDataChannel("chat")
     incoming = asyncio.ensure_future(remote_channel(b))
-    try:
+    async with closing(a, b):
         assert a.signalingState == "stable" and a.canTrickleIceCandidates is None
         offer = await a.createOffer()
         assert offer.type == "offer" and "a=setup:actpass" in offer.sdp
@@ -80,9 +95,6 @@ async def test_offer_answer_states_and_message() -> None:
         await wait_for_state(a, "connectionState", "connected")
         assert connection == ["connecting", "connected"]
         assert a.iceConnectionState in ("connected", "completed")
-    finally:
-        await a.close()
-        await b.close()
     assert a.connectionState == "closed" and a.signalingState == "closed"
 
 
@@ -93,7 +105,7 @@ async def test_trickle_candidates() -> None:
     b_candidates: list[Any] = []
     a.on("icecandidate", a_candidates.append)
     b.on("icecandidate", b_candidates.append)
-    try:
+    async with closing(a, b):
         offer = await a.createOffer()
         assert "a=candidate" not in offer.sdp
         await a.setLocalDescription(offer)
@@ -110,9 +122,6 @@ async def test_trickle_candidates() -> None:
             await a.addIceCandidate(candidate)
         await opened(channel)
         await wait_for_state(b, "connectionState", "connected")
-    finally:
-        await a.close()
-        await b.close()
 
 
 def test_candidate_sdp_round_trip() -> None:
@@ -127,7 +136,7 @@ def test_candidate_sdp_round_trip() -> None:
 async def test_wrong_fingerprint_fails() -> None:
     a, b = pair()
     channel = a.createDataChannel("x")
-    try:
+    async with closing(a, b):
         await a.setLocalDescription(await a.createOffer())
         await b.setRemoteDescription(a.localDescription)  # type: ignore[arg-type]
         await b.setLocalDescription(await b.createAnswer())
@@ -145,19 +154,10 @@ async def test_wrong_fingerprint_fails() -> None:
         assert channel.readyState == "connecting"  # no data ever flowed
         assert a.sctp is not None and a.sctp.channels is not None
         assert not a.sctp.channels.association.established
-    finally:
-        await a.close()
-        await b.close()
 
 
 async def test_close_is_seen_by_the_peer() -> None:
-    a, b = pair()
-    channel = a.createDataChannel("x")
-    incoming = asyncio.ensure_future(remote_channel(b))
-    try:
-        await signal(a, b)
-        theirs = await incoming
-        await opened(channel)
+    async with open_channel() as (a, b, channel, theirs):
         closed = asyncio.Event()
         errors: list[Exception] = []
         theirs.on("error", errors.append)
@@ -172,9 +172,6 @@ async def test_close_is_seen_by_the_peer() -> None:
         assert "SCTP association ended" in str(error)
         await wait_for_state(b, "connectionState", "closed")
         assert states == ["closed"]
-    finally:
-        await a.close()
-        await b.close()
 
 
 async def test_channel_close_both_sides_and_send_errors() -> None:
@@ -185,7 +182,7 @@ async def test_channel_close_both_sides_and_send_errors() -> None:
         channel.send("too early")
     with pytest.raises(TypeError):
         channel.send(12)  # type: ignore[arg-type]
-    try:
+    async with closing(a, b):
         await signal(a, b)
         await opened(channel)
         await opened(twin)
@@ -204,15 +201,12 @@ async def test_channel_close_both_sides_and_send_errors() -> None:
         await wait_for_state(channel, "readyState", "closed")
         with pytest.raises(InvalidStateError):
             channel.send("late")
-    finally:
-        await a.close()
-        await b.close()
 
 
 async def test_buffered_amount_low() -> None:
     a, b = pair()
     channel = a.createDataChannel("bulk")
-    try:
+    async with closing(a, b):
         await signal(a, b)
         await opened(channel)
         channel.bufferedAmountLowThreshold = 1000
@@ -223,9 +217,6 @@ async def test_buffered_amount_low() -> None:
         assert channel.bufferedAmount > 1000
         await asyncio.wait_for(low.wait(), STEP)
         assert channel.bufferedAmount <= 1000
-    finally:
-        await a.close()
-        await b.close()
 
 
 async def test_negotiationneeded_and_renegotiation() -> None:
@@ -234,7 +225,7 @@ async def test_negotiationneeded_and_renegotiation() -> None:
     a.on("negotiationneeded", needed.set)
     first = a.createDataChannel("one")
     await asyncio.wait_for(needed.wait(), 1)
-    try:
+    async with closing(a, b):
         await signal(a, b)
         await opened(first)
         needed.clear()
@@ -248,15 +239,12 @@ async def test_negotiationneeded_and_renegotiation() -> None:
         assert again.session_id == version.session_id
         assert again.session_version == version.session_version + 1
         assert first.readyState == second.readyState == "open"
-    finally:
-        await a.close()
-        await b.close()
 
 
 async def test_rollback() -> None:
     a, b = pair()
     a.createDataChannel("x")
-    try:
+    async with closing(a, b):
         await a.setLocalDescription(await a.createOffer())
         assert a.signalingState == "have-local-offer"
         await a.setLocalDescription(RTCSessionDescription("", "rollback"))
@@ -269,15 +257,12 @@ async def test_rollback() -> None:
             await b.setRemoteDescription(RTCSessionDescription("", "rollback"))
         with pytest.raises(InvalidStateError):
             await b.createAnswer()
-    finally:
-        await a.close()
-        await b.close()
 
 
 async def test_invalid_calls() -> None:
     a, b = pair()
     a.createDataChannel("x")
-    try:
+    async with closing(a, b):
         offer = await a.createOffer()
         with pytest.raises(InvalidStateError):
             await a.setRemoteDescription(RTCSessionDescription(offer.sdp, "answer"))
@@ -293,21 +278,12 @@ async def test_invalid_calls() -> None:
             RTCSessionDescription("", "bogus")
         with pytest.raises(ValueError):
             a.createDataChannel("y", maxRetransmits=1, maxPacketLifeTime=1)
-    finally:
-        await a.close()
-        await b.close()
     with pytest.raises(InvalidStateError):
         await a.createOffer()
 
 
 async def test_ice_restart_keeps_channels() -> None:
-    a, b = pair()
-    channel = a.createDataChannel("x")
-    incoming = asyncio.ensure_future(remote_channel(b))
-    try:
-        await signal(a, b)
-        theirs = await incoming
-        await opened(channel)
+    async with open_channel() as (a, b, channel, theirs):
         old = a.sctp.agent.local_username  # type: ignore[union-attr]
         a.restartIce()
         await signal(a, b)
@@ -317,9 +293,6 @@ async def test_ice_restart_keeps_channels() -> None:
         channel.send("after restart")
         assert await asyncio.wait_for(got.get(), 5) == "after restart"
         await wait_for_state(a, "iceConnectionState", "completed")
-    finally:
-        await a.close()
-        await b.close()
 
 
 async def test_get_stats() -> None:
@@ -327,7 +300,7 @@ async def test_get_stats() -> None:
     a = RTCPeerConnection(RTCConfiguration(certificates=[certificate]), addresses=LOOPBACK)
     b = RTCPeerConnection(addresses=LOOPBACK)
     channel = a.createDataChannel("s")
-    try:
+    async with closing(a, b):
         await signal(a, b)
         await opened(channel)
         channel.send(b"12345")
@@ -353,16 +326,13 @@ async def test_get_stats() -> None:
         assert (data.label, data.messagesSent, data.bytesSent, data.state) == ("s", 1, 5, "open")
         [pc_stats] = report.of_type("peer-connection")
         assert pc_stats.dataChannelsOpened == 1
-    finally:
-        await a.close()
-        await b.close()
 
 
 async def test_answer_rejects_media_sections() -> None:
     """A browser-style offer with audio and video: both rejected, the data section kept."""
     a, b = pair()
     a.createDataChannel("x")
-    try:
+    async with closing(a, b):
         offer = await a.createOffer()
         media = (
             "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:a\r\n"
@@ -376,20 +346,11 @@ async def test_answer_rejects_media_sections() -> None:
         answer = SessionDescription.parse((await b.createAnswer()).sdp)
         assert [(m.mid, m.port) for m in answer.media] == [("a", 0), ("0", 9)]
         assert answer.bundle_groups == [("0",)]
-    finally:
-        await a.close()
-        await b.close()
 
 
 async def test_answerer_offers_in_a_renegotiation() -> None:
     """After the first exchange the answerer offers; the DTLS roles stay (RFC 8842 5.5)."""
-    a, b = pair()
-    channel = a.createDataChannel("x")
-    incoming = asyncio.ensure_future(remote_channel(b))
-    try:
-        await signal(a, b)
-        theirs = await incoming
-        await opened(channel)
+    async with open_channel() as (a, b, channel, theirs):
         await b.setLocalDescription(await b.createOffer())
         assert "a=setup:actpass" in b.localDescription.sdp  # type: ignore[union-attr]
         await a.setRemoteDescription(b.localDescription)  # type: ignore[arg-type]
@@ -402,9 +363,6 @@ async def test_answerer_offers_in_a_renegotiation() -> None:
         channel.on("message", got.put_nowait)
         theirs.send("still here")
         assert await asyncio.wait_for(got.get(), 5) == "still here"
-    finally:
-        await a.close()
-        await b.close()
 
 
 async def test_stun_server_from_the_configuration() -> None:
@@ -433,7 +391,7 @@ async def test_stun_server_from_the_configuration() -> None:
 async def test_rollback_of_a_renegotiation_offer_keeps_the_session() -> None:
     a, b = pair()
     channel = a.createDataChannel("x")
-    try:
+    async with closing(a, b):
         await signal(a, b)
         await opened(channel)
         before = b.localDescription
@@ -445,9 +403,6 @@ async def test_rollback_of_a_renegotiation_offer_keeps_the_session() -> None:
         assert b.localDescription == before  # same sections, same parameters
         await signal(a, b)  # and negotiation still works afterwards
         assert a.signalingState == b.signalingState == "stable"
-    finally:
-        await a.close()
-        await b.close()
 
 
 def test_connection_state_follows_ice_and_dtls() -> None:

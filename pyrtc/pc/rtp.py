@@ -46,10 +46,10 @@ if TYPE_CHECKING:
 MTU = 1200
 """RTP payload budget per packet (leaves room for SRTP, UDP/IP and TURN overhead)."""
 VIDEO_BITRATE = 1_000_000
-VOICE_ACTIVITY_LEVEL = 50
-"""RFC 6464 levels below this (louder than -50 dBov) set the voice activity bit."""
 """A video encoder's starting target (bit/s) when ``maxBitrate`` is not set: also the ceiling
 the bandwidth estimate may raise it back to without reopening the encoder."""
+VOICE_ACTIVITY_LEVEL = 50
+"""RFC 6464 levels below this (louder than -50 dBov) set the voice activity bit."""
 _DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 _ENCODERS = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="pyrtc-encoder")
 """Encoding runs off the event loop (FFmpeg releases the GIL); one frame per sender at once."""

@@ -142,20 +142,18 @@ class DtlsConnection:
 
     def receive(self, data: bytes, now: float) -> None:
         """Feed one datagram from the peer; never raises on bad input."""
-        self._now = now
-        if self._phase is _Phase.ESTABLISHED:
-            opened = self._open_application_data(data)
-            if opened is not None:
-                if opened:
-                    self._events.append(ApplicationDataReceived(opened[0]))
-                return
-        self._receive_datagram(data)
+        plaintext = self.receive_data(data, now)
+        if plaintext is not None:
+            self._events.append(ApplicationDataReceived(plaintext))
 
     def receive_data(self, data: bytes, now: float) -> bytes | None:
         """:meth:`receive` for the data path: the plaintext of a datagram that is exactly one
         authentic application_data record is returned instead of queued as an
-        :class:`ApplicationDataReceived` event. Anything else goes through :meth:`receive`
-        (its events are queued as usual) and ``None`` is returned."""
+        :class:`ApplicationDataReceived` event. Anything else goes the general way (its
+        events are queued as usual) and ``None`` is returned.
+
+        Once established, such a datagram is checked and opened without building a
+        :class:`Record` (replayed or forged ones are dropped and counted)."""
         self._now = now
         if self._phase is _Phase.ESTABLISHED:
             protection = self._read[1]
@@ -359,18 +357,6 @@ class DtlsConnection:
         )
 
     # -- records in ----------------------------------------------------------------------
-
-    def _open_application_data(self, data: bytes) -> tuple[bytes] | tuple[()] | None:
-        """The data-path shortcut of :meth:`_receive_record` once established: a datagram
-        that is exactly one epoch-1 application_data record is checked and opened without
-        building a :class:`Record`. ``(plaintext,)`` when it authenticated, ``()`` when it
-        was dropped (replayed or forged), ``None`` (nothing done) for any other datagram."""
-        protection = self._read[1]
-        assert protection is not None
-        opened = protection.open_datagram(_APPLICATION_DATA, 1, self._replay[1], data)
-        if opened == ():
-            self.dropped_records += 1
-        return opened
 
     def _receive_record(self, record: Record) -> bool:
         """Handle one record; True when it shows the peer is retransmitting an old flight."""

@@ -102,7 +102,6 @@ class ClientTransaction:
         self._wire = request.encode(integrity_key, fingerprint=fingerprint, integrity=integrity)
         self._key = integrity_key
         self._long_term = long_term
-        self._rto = rto
         self._interval = rto
         self._max_sends = max_sends
         self._final_wait = final_wait * rto

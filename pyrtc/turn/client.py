@@ -115,7 +115,6 @@ class _Channel:
     number: int
     peer: Address
     bound: bool = False
-    pending: bool = False
     refresh_at: float | None = None
     queue: deque[bytes] = field(default_factory=deque)
 
@@ -577,7 +576,6 @@ class TurnClient:
 
     def _send_channel_bind(self, channel: _Channel, now: float) -> None:
         """ChannelBind (RFC 8656 §12.1), which also creates or refreshes the binding."""
-        channel.pending = True
         attributes: list[tuple[str, Any]] = [
             ("CHANNEL-NUMBER", channel.number),
             ("XOR-PEER-ADDRESS", channel.peer),
@@ -589,7 +587,6 @@ class TurnClient:
         if channel is None:
             return
         channel.bound = True
-        channel.pending = False
         channel.refresh_at = sent + CHANNEL_REFRESH
         # A ChannelBind installs or refreshes the permission for the peer's IP (§12.3).
         self._on_permission(peer, sent)

@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pyrtc.sansio import Address, Datagram, Event
-from pyrtc.stun.attributes import ErrorCode
-from pyrtc.stun.constants import REASONS, Class, Method
+from pyrtc.stun.constants import Class, Method
 from pyrtc.stun.credentials import short_term_key
 from pyrtc.stun.errors import StunError
 from pyrtc.stun.message import Integrity, Message, is_stun, read_header
@@ -119,10 +118,7 @@ class BindingServer:
         key: bytes | None = None,
         integrity: Integrity = "sha1",
     ) -> None:
-        response = Message(request.method, Class.ERROR, request.transaction_id)
-        response.attributes["ERROR-CODE"] = ErrorCode(code, REASONS[code])
-        for name, value in (extra or {}).items():
-            response.attributes[name] = value
+        response = Message.error_response(request, code, attributes=extra or ())
         if self.software is not None:
             response.attributes["SOFTWARE"] = self.software
         self._outbox.append((response.encode(key, fingerprint, integrity), addr))

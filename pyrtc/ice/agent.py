@@ -541,7 +541,7 @@ class Agent:
         elif message.message_class is Class.REQUEST:
             self._on_request(message, addr, local, now)
         elif message.message_class in (Class.SUCCESS, Class.ERROR):
-            self._on_response(message, data, addr, local, now)
+            self._on_response(message, addr, local, now)
         else:
             self.stats.ignored += 1  # Binding indications are keepalives (section 11)
         self._tick(now)
@@ -879,9 +879,7 @@ class Agent:
 
     # -- responses -------------------------------------------------------------------------------
 
-    def _on_response(
-        self, message: Message, data: bytes, addr: Address, local: Address, now: float
-    ) -> None:
+    def _on_response(self, message: Message, addr: Address, local: Address, now: float) -> None:
         request = self._requests.get(message.transaction_id)
         if request is None:
             self.stats.ignored += 1
@@ -897,7 +895,7 @@ class Agent:
                 del self._requests[message.transaction_id]
                 self._request_failed(request, now)
             return
-        request.transaction.receive(data, addr, now)
+        request.transaction.receive_message(message, addr, now)
         self._drain(request, now)
 
     def _drain(self, request: _Request, now: float) -> None:

@@ -140,6 +140,11 @@ class ClientTransaction:
         if "FINGERPRINT" in message.attributes and not message.verify_fingerprint():
             self.stats.malformed += 1
             return
+        self.receive_message(message, addr, now)
+
+    def receive_message(self, message: Message, addr: Address, now: float) -> None:
+        """Like :meth:`receive`, for a message the caller parsed (and whose FINGERPRINT, if
+        any, it checked) already: a core that demultiplexes STUN does not parse it twice."""
         if (
             self.done
             or message.transaction_id != self.transaction_id

@@ -324,7 +324,7 @@ class TurnClient:
             return
         transaction = request.transaction
         dropped = transaction.stats.unauthenticated
-        transaction.receive(data, addr, now)
+        transaction.receive_message(message, addr, now)
         self.stats.unauthenticated += transaction.stats.unauthenticated - dropped
         self._drain(request, now)
 

@@ -159,6 +159,25 @@ def test_unauthenticated_responses_are_discarded() -> None:
     assert isinstance(transaction.next_event(), ResponseReceived)
 
 
+def test_receive_message_takes_a_parsed_response() -> None:
+    """A core that parsed the datagram to demultiplex it hands over the Message itself; the
+    matching and the integrity check are the same as for :meth:`receive`."""
+    transaction = new_transaction(integrity_key=b"secret")
+    other_id = Message(Method.BINDING, Class.SUCCESS, bytes(12)).encode(b"secret")
+    unsigned = response_to(transaction)
+    transaction.receive_message(Message.parse(other_id), SERVER, 0.1)
+    transaction.receive_message(Message.parse(unsigned), SERVER, 0.1)
+    assert transaction.next_event() is None
+    assert (transaction.stats.ignored, transaction.stats.unauthenticated) == (1, 1)
+    signed = Message.parse(Message.success_response(transaction.request).encode(b"secret"))
+    transaction.receive_message(signed, SERVER, 0.3)
+    event = transaction.next_event()
+    assert isinstance(event, ResponseReceived)
+    assert event.response is signed
+    assert event.rtt == pytest.approx(0.3)
+    assert transaction.done
+
+
 @pytest.mark.parametrize(
     "kwargs", [{"rto": 0}, {"max_sends": 0}, {"final_wait": -1}], ids=["rto", "sends", "wait"]
 )

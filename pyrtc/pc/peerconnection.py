@@ -102,8 +102,7 @@ class _Socket:
             received = []
         receive = stack.receive
         for data, addr in received:
-            if data:
-                receive(data, addr, now, base)
+            receive(data, addr, now, base)
         pc._flush()
 
     def send(self, datagrams: list[Datagram]) -> None:

@@ -168,7 +168,8 @@ class TransportStack:
         """Feed one datagram that arrived from ``addr`` on the base ``local``."""
         self.packets_received += 1
         self.bytes_received += len(data)
-        if self._selected is not None and 19 < data[0] < 64 and self._selected == (local, addr):
+        selected = self._selected
+        if selected is not None and data and 19 < data[0] < 64 and selected == (local, addr):
             self._on_dtls(data, now)  # the selected pair's source is known: skip the agent
             return
         self.agent.receive(data, addr, now, local)

@@ -124,6 +124,17 @@ def test_garbage_from_the_peer_never_raises(data: bytes, first: int) -> None:
     assert b.dtls_state == "connected"
 
 
+def test_empty_datagram_is_dropped() -> None:
+    """A zero-length UDP payload, on the selected pair (the DTLS fast path) or not, is
+    counted by the agent as malformed instead of raising."""
+    sim, _, b = CONNECTED.get()
+    malformed = b.agent.stats.malformed
+    b.receive(b"", A, sim.now, B)
+    b.receive(b"", ("10.9.9.9", 9), sim.now, B)
+    assert b.agent.stats.malformed == malformed + 2
+    assert b.dtls_state == "connected"
+
+
 class _Connected:
     """One connected pair shared by the fuzz examples (building one costs DTLS handshakes)."""
 

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pyrtc.dtls import CipherSuite, RTCCertificate, certificate_fingerprint
+from pyrtc.dtls import CipherSuite, certificate_fingerprint
 from pyrtc.dtls.suites import SrtpProfile
 from pyrtc.ice import Candidate
 
@@ -272,10 +272,7 @@ def collect(pc: RTCPeerConnection) -> RTCStatsReport:
             True,
             srtt,
         )
-    local_cert = None
-    certificate: RTCCertificate | None = stack.certificate
-    if certificate is not None:
-        local_cert = _certificate(report, stamp, certificate.der, "CERTlocal")
+    local_cert = _certificate(report, stamp, stack.certificate.der, "CERTlocal")
     remote_cert = None
     if stack.peer_certificate is not None:
         remote_cert = _certificate(report, stamp, stack.peer_certificate, "CERTremote")

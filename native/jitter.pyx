@@ -191,6 +191,7 @@ cdef class JitterBuffer:
     cdef long long _scan
     cdef Py_ssize_t _bytes
     cdef double _base
+    cdef int _unplayable
     cdef bint _has_transit
     cdef double _last_transit
     cdef double _jitter
@@ -294,7 +295,8 @@ cdef class JitterBuffer:
             marker = packet.marker
         cdef int flags = 0 if self.audio else self._payload_info(payload)
         cdef long long ext, ts, delta, s
-        cdef double transit, d
+        cdef double transit, d, arrival
+        cdef bint rebase
         cdef _Packet p
         if not self._started:
             self._started = True
@@ -321,7 +323,9 @@ cdef class JitterBuffer:
             self._jitter += (d - self._jitter) / 16.0
         self._has_transit = True
         self._last_transit = transit
-        self._base = min(self._base, now - <double>ts / self.clock_rate)
+        arrival = now - <double>ts / self.clock_rate  # this packet's transit in seconds
+        rebase = self.audio and self._needs_rebase(ext, arrival)
+        self._base = min(self._base, arrival)
 
         if ext < self._head:
             if self._released_any or self._head - ext >= self.max_packets:
@@ -340,6 +344,8 @@ cdef class JitterBuffer:
             self._highest = ext
         elif self._missing:
             self._missing.pop(ext, None)
+        if rebase:
+            self._rebase(ext, arrival)
 
         p = _Packet.__new__(_Packet)
         p.payload = payload
@@ -437,6 +443,29 @@ cdef class JitterBuffer:
 
     cdef double _playout(self, long long ts):
         return <double>ts / self.clock_rate + self._base + self._target_delay()
+
+    cdef bint _needs_rebase(self, long long ext, double arrival):
+        """Whether this new packet is the second in a row already too late to play on arrival.
+
+        The time base is the smallest transit seen, so a timestamp jump backwards or a lasting
+        rise of the path delay beyond ``max_delay`` would make every later packet too late.
+        """
+        if ext <= self._highest:  # reordered or retransmitted: says nothing about the stream
+            return False
+        if arrival - self._base - self._target_delay() <= self.max_delay:
+            self._unplayable = 0
+            return False
+        self._unplayable += 1
+        return self._unplayable >= 2
+
+    cdef void _rebase(self, long long ext, double arrival):
+        """Map timestamps through ``arrival`` from now on; what is held before ``ext`` was
+        timed on the old base and is dropped (it would stall playout or come out too late)."""
+        cdef Py_ssize_t held = self._packets.count
+        self._discard_before(ext)
+        self.dropped_frames += held - self._packets.count
+        self._base = arrival
+        self._unplayable = 0
 
     cdef void _add_missing(self, long long s, double now):
         cdef _Missing m = _Missing.__new__(_Missing)

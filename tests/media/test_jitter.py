@@ -402,3 +402,44 @@ def test_property_small_buffers_never_invent_or_reorder(seed: int, start: int, l
     indices = [originals.index(f.data) for f in got]
     assert indices == sorted(set(indices))
     assert jb.packet_count == 0 or jb.byte_count > 0
+
+
+def audio_run(
+    jb: JitterBuffer, count: int, shift_at: int, ts_shift: int = 0, delay_shift: float = 0.0
+) -> list[int]:
+    """``count`` 20 ms Opus packets; from ``shift_at`` on the timestamps move by ``ts_shift``
+    and the path delay by ``delay_shift``. Pops at every arrival and every 10 ms after the
+    last one; returns the packet numbers released (each payload is its number)."""
+    got: list[Frame] = []
+    now = 0.0
+    for i in range(count):
+        shifted = i >= shift_at
+        ts = 960 * i + (ts_shift if shifted else 0)
+        now = 10.0 + 0.02 * i + (delay_shift if shifted else 0.0)
+        jb.insert(RtpPacket(111, False, i, ts & 0xFFFFFFFF, 1, bytes([i])), now)
+        got += drain(jb, now)
+    for step in range(1, 31):
+        got += drain(jb, now + 0.01 * step)
+    return [f.data[0] for f in got if not f.lost]
+
+
+@pytest.mark.parametrize(
+    ("ts_shift", "delay_shift"), [(-5 * 48000, 0.0), (-(1 << 31) + 1, 0.0), (0, 0.5)]
+)
+def test_audio_recovers_from_timestamps_jumping_back_or_the_delay_rising(
+    ts_shift: int, delay_shift: float
+) -> None:
+    # The time base is the smallest transit seen: without a new base every packet after a
+    # backwards timestamp jump (or a lasting rise of the path delay beyond max_delay) would
+    # be too late to play, for good.
+    jb = JitterBuffer(48000)
+    released = audio_run(jb, 100, 50, ts_shift, delay_shift)
+    # 49 was still held on the old base when the new base was taken, 50 came too late to play
+    assert released == [*range(49), *range(51, 100)]
+    assert jb.dropped_frames == 2
+
+
+def test_a_steady_audio_stream_keeps_its_time_base() -> None:
+    undisturbed = JitterBuffer(48000)
+    assert audio_run(undisturbed, 100, 100) == list(range(100))
+    assert undisturbed.dropped_frames == 0

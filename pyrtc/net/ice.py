@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import socket
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any, cast
 
@@ -27,6 +26,7 @@ from pyrtc.ice.events import (
     GatheringStateChanged,
     StateChanged,
 )
+from pyrtc.net.resolve import resolve
 from pyrtc.net.timer import DeadlineTimer
 from pyrtc.sansio import Address, Event
 
@@ -218,11 +218,11 @@ class Connection:
         loop = self._loop = asyncio.get_running_loop()
         self._timer = DeadlineTimer(loop, self._on_timer)
         self._gathered = asyncio.Event()
-        stun_servers = [] if self.stun_server is None else [await _resolve(self.stun_server)]
+        stun_servers = [] if self.stun_server is None else [(await resolve(self.stun_server))[1]]
         turn_servers = []
         if self.turn_server is not None:
             assert self.turn_username is not None and self.turn_password is not None
-            turn_address = await _resolve(self.turn_server)
+            _, turn_address = await resolve(self.turn_server)
             turn_servers.append(TurnServer(turn_address, self.turn_username, self.turn_password))
         addresses = self._addresses
         if addresses is None:
@@ -370,10 +370,3 @@ class Connection:
     def _on_timer(self, now: float) -> None:
         self._agent.handle_timer(now)
         self._pump()
-
-
-async def _resolve(server: Address) -> Address:
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(server[0], server[1], type=socket.SOCK_DGRAM)
-    sockaddr = infos[0][4]
-    return (str(sockaddr[0]), int(sockaddr[1]))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from pyrtc.errors import Error
 from pyrtc.net.driver import DatagramDriver, open_driver
+from pyrtc.net.resolve import any_address, resolve
 from pyrtc.sansio import Address
 from pyrtc.stun import (
     BindingServer,
@@ -48,17 +49,6 @@ class BindingResult:
     response: Message
 
 
-async def _resolve(server: Address) -> tuple[socket.AddressFamily, Address]:
-    loop = asyncio.get_running_loop()
-    host, port = server
-    try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
-    except socket.gaierror as exc:
-        raise Error(f"cannot resolve {host}: {exc}") from exc
-    family, _, _, _, sockaddr = infos[0]
-    return family, (str(sockaddr[0]), int(sockaddr[1]))
-
-
 async def stun_binding(
     server: Address,
     *,
@@ -74,9 +64,12 @@ async def stun_binding(
     exchange in seconds. Raises :class:`BindingTimeout` or :class:`BindingFailed`.
     """
     loop = asyncio.get_running_loop()
-    family, target = await _resolve(server)
+    try:
+        family, target = await resolve(server)
+    except socket.gaierror as exc:
+        raise Error(f"cannot resolve {server[0]}: {exc}") from exc
     if local_addr is None:
-        local_addr = ("::", 0) if family == socket.AF_INET6 else ("0.0.0.0", 0)
+        local_addr = any_address(family)
     attributes = {} if software is None else {"SOFTWARE": software}
     request = Message(Method.BINDING, Class.REQUEST, attributes=attributes)
     transaction = ClientTransaction(request, target, loop.time(), rto=rto, max_sends=max_sends)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from pyrtc.net.driver import DatagramDriver, open_driver
+from pyrtc.net.resolve import any_address, resolve
 from pyrtc.net.timer import DeadlineTimer
 from pyrtc.sansio import Address, Event
 from pyrtc.stun import AddressFamily
@@ -216,17 +217,6 @@ class TurnSession:
         await self.close()
 
 
-async def _resolve(host: str, port: int, stream: bool) -> tuple[socket.AddressFamily, Address]:
-    loop = asyncio.get_running_loop()
-    kind = socket.SOCK_STREAM if stream else socket.SOCK_DGRAM
-    try:
-        infos = await loop.getaddrinfo(host, port, type=kind)
-    except socket.gaierror as exc:
-        raise TurnError(f"cannot resolve {host}: {exc}") from exc
-    family, _, _, _, sockaddr = infos[0]
-    return family, (str(sockaddr[0]), int(sockaddr[1]))
-
-
 def tls_context(cafile: str | None = None, verify: bool = True) -> ssl.SSLContext:
     """A client TLS context for ``turns:``: system CAs, or ``cafile``; ``verify=False`` skips
     certificate and host name checks (self-signed test servers only).
@@ -265,7 +255,10 @@ async def connect_turn(
     loop = asyncio.get_running_loop()
     host, port = server
     stream = transport != "udp"
-    socket_family, target = await _resolve(host, port, stream)
+    try:
+        socket_family, target = await resolve(server, stream=stream)
+    except socket.gaierror as exc:
+        raise TurnError(f"cannot resolve {host}: {exc}") from exc
     client = TurnClient(
         target,
         username,
@@ -296,10 +289,8 @@ async def connect_turn(
                 protocol.pump, protocol.close, protocol.closed, (sockname[0], sockname[1])
             )
         else:
-            if local_addr is None:
-                local_addr = ("::", 0) if socket_family == socket.AF_INET6 else ("0.0.0.0", 0)
             driver: DatagramDriver[TurnClient] = await open_driver(
-                client, local_addr, session._on_event
+                client, local_addr or any_address(socket_family), session._on_event
             )
             session._connection = _Connection(
                 driver.pump, driver.close, driver.closed, driver.local_address

@@ -226,3 +226,23 @@ async def test_failing_callback_does_not_stall_the_driver() -> None:
         loop.set_exception_handler(None)
     assert calls == [Echoed(b"ping")]
     assert errors and isinstance(errors[0]["exception"], RuntimeError)
+
+
+async def test_unresolvable_server_names_raise_pyrtc_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A name that does not resolve is a pyrtc error of the layer, not a raw gaierror (no real
+    DNS query is made: getaddrinfo is replaced)."""
+    from pyrtc.errors import Error
+    from pyrtc.net import connect_turn
+    from pyrtc.turn import TurnError
+
+    async def no_such_name(*args: object, **kwargs: object) -> None:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", no_such_name)
+    with pytest.raises(Error, match=r"cannot resolve stun\.example"):
+        await stun_binding(("stun.example", 3478))
+    for transport in ("udp", "tcp"):
+        with pytest.raises(TurnError, match=r"cannot resolve turn\.example"):
+            await connect_turn(("turn.example", 3478), "user", "pass", transport=transport)

@@ -8,43 +8,20 @@ import statistics
 
 import pytest
 
-from pyrtc.sansio import Address, Datagram, Event
+from pyrtc.sansio import Address
 from pyrtc.sim import GilbertElliott, Link, SimError, Simulator
+from tests.sim.helpers import Recorder
 
 SRC = ("192.0.2.1", 5000)
 DST = ("198.51.100.2", 6000)
 
 
-class Sink:
-    """AddressedCore that records (arrival time, payload) and sends what it is told."""
-
-    def __init__(self) -> None:
-        self.arrivals: list[tuple[float, bytes]] = []
-        self.outbox: list[Datagram] = []
-
-    def receive(self, data: bytes, addr: Address, now: float) -> None:
-        self.arrivals.append((now, data))
-
-    def datagrams_to_send(self, now: float) -> list[Datagram]:
-        out, self.outbox = self.outbox, []
-        return out
-
-    def get_timer(self) -> float | None:
-        return None
-
-    def handle_timer(self, now: float) -> None:
-        raise AssertionError("no timer was armed")
-
-    def next_event(self) -> Event | None:
-        return None
-
-
 def _send_stream(
     link: Link, count: int, interval: float, size: int = 100, seed: int = 1, src: Address = SRC
-) -> tuple[Simulator, Sink]:
+) -> tuple[Simulator, Recorder]:
     """Send `count` numbered datagrams of `size` bytes, one every `interval` seconds."""
     sim = Simulator(seed=seed)
-    sender, sink = Sink(), Sink()
+    sender, sink = Recorder(), Recorder()
     sim.add_endpoint(src, sender)
     sim.add_endpoint(DST if ":" not in src[0] else ("2001:db8::2", 6000), sink)
     sim.set_link(src[0], DST[0] if ":" not in src[0] else "2001:db8::2", link)
@@ -56,7 +33,7 @@ def _send_stream(
     return sim, sink
 
 
-def _numbers(sink: Sink) -> list[int]:
+def _numbers(sink: Recorder) -> list[int]:
     return [int.from_bytes(data[:4], "big") for _, data in sink.arrivals]
 
 
@@ -179,7 +156,7 @@ def test_scripted_drops_lose_exactly_the_chosen_datagrams() -> None:
 
 def test_blackout_window_drops_both_ways() -> None:
     sim = Simulator()
-    a, b = Sink(), Sink()
+    a, b = Recorder(), Recorder()
     sim.add_endpoint(SRC, a)
     sim.add_endpoint(DST, b)
     sim.blackout(SRC[0], DST[0], 1.0, 2.0)
@@ -195,7 +172,7 @@ def test_blackout_window_drops_both_ways() -> None:
 def test_link_conditions_can_change_during_the_run() -> None:
     link = Link(delay=0.01)
     sim = Simulator()
-    a, b = Sink(), Sink()
+    a, b = Recorder(), Recorder()
     sim.add_endpoint(SRC, a)
     sim.add_endpoint(DST, b)
     sim.set_link(SRC[0], DST[0], link)

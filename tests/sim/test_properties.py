@@ -7,8 +7,8 @@ import struct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pyrtc.sansio import Address, Datagram, Event
 from pyrtc.sim import GilbertElliott, Link, Simulator
+from tests.sim.helpers import Recorder
 
 SRC = ("192.0.2.1", 5000)
 DST = ("198.51.100.2", 6000)
@@ -31,28 +31,6 @@ links = st.builds(
 )
 # (send time offset from the previous datagram, payload size)
 traffic = st.lists(st.tuples(st.floats(0.0, 0.01), st.integers(0, 1400)), max_size=60)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.outbox: list[Datagram] = []
-        self.arrivals: list[tuple[float, bytes]] = []
-
-    def receive(self, data: bytes, addr: Address, now: float) -> None:
-        self.arrivals.append((now, data))
-
-    def datagrams_to_send(self, now: float) -> list[Datagram]:
-        out, self.outbox = self.outbox, []
-        return out
-
-    def get_timer(self) -> float | None:
-        return None
-
-    def handle_timer(self, now: float) -> None:
-        raise AssertionError("no timer was armed")
-
-    def next_event(self) -> Event | None:
-        return None
 
 
 def _run(link: Link, schedule: list[tuple[float, int]], seed: int) -> tuple[list[str], Recorder]:

@@ -6,30 +6,9 @@ import io
 import ipaddress
 import struct
 
-from pyrtc.sansio import Address, Datagram, Event
 from pyrtc.sim import Link, Nat, PcapWriter, Simulator, TraceRecord
 from pyrtc.sim.trace import _checksum
-
-
-class Echo:
-    def __init__(self) -> None:
-        self.outbox: list[Datagram] = []
-
-    def receive(self, data: bytes, addr: Address, now: float) -> None:
-        self.outbox.append((data, addr))
-
-    def datagrams_to_send(self, now: float) -> list[Datagram]:
-        out, self.outbox = self.outbox, []
-        return out
-
-    def get_timer(self) -> float | None:
-        return None
-
-    def handle_timer(self, now: float) -> None:
-        raise AssertionError("no timer was armed")
-
-    def next_event(self) -> Event | None:
-        return None
+from tests.sim.helpers import Recorder
 
 
 def _fold(data: bytes) -> int:
@@ -63,7 +42,7 @@ def test_trace_records_every_step_of_a_datagram() -> None:
     sim = Simulator(seed=5)
     records: list[TraceRecord] = []
     sim.add_tracer(records.append)
-    a, b = Echo(), Echo()
+    a, b = Recorder(echo=True), Recorder(echo=True)
     sim.add_endpoint(("192.0.2.1", 5000), a)
     sim.add_endpoint(("198.51.100.2", 6000), b)
     sim.set_link("192.0.2.1", "198.51.100.2", Link(delay=0.01, duplicate=1.0))
@@ -90,7 +69,7 @@ def test_pcap_has_valid_ipv4_udp_packets_with_translated_addresses() -> None:
     out = io.BytesIO()
     sim.add_tracer(PcapWriter(out, kind="deliver"))
     nat = Nat("203.0.113.1")
-    client, server = Echo(), Echo()
+    client, server = Recorder(echo=True), Recorder(echo=True)
     sim.add_endpoint(("10.0.0.2", 4000), client, behind=nat)
     sim.add_endpoint(("198.51.100.2", 3478), server)
     client.outbox.append((b"x" * 101, ("198.51.100.2", 3478)))
@@ -116,9 +95,9 @@ def test_pcap_ipv6_udp_checksum_verifies() -> None:
     sim = Simulator()
     out = io.BytesIO()
     sim.add_tracer(PcapWriter(out))
-    a = Echo()
+    a = Recorder(echo=True)
     sim.add_endpoint(("2001:db8::1", 5000), a)
-    sim.add_endpoint(("2001:db8::2", 6000), Echo())
+    sim.add_endpoint(("2001:db8::2", 6000), Recorder(echo=True))
     a.outbox.append((b"odd", ("2001:db8::2", 6000)))
     sim.run_for(0.0015)
     packets = _read_pcap(out.getvalue())  # a's datagram and the echo, both sends

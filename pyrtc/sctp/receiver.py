@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pyrtc.sctp.chunks import FLAG_BEGINNING, FLAG_END, FLAG_UNORDERED, DataChunk, SackChunk
 from pyrtc.sctp.events import MessageReceived
-from pyrtc.sctp.serial import ssn_gt
+from pyrtc.sctp.serial import ssn_gt, tsn_ge, tsn_gt
 
 _MASK = 0xFFFFFFFF
 # Gap Ack Block offsets are 16 bits, so nothing further ahead can ever be reported.
@@ -135,7 +135,11 @@ class Receiver:
                 self.held_bytes += len(message.data)
             return
         out.append(message)
-        expected = (expected + 1) & 0xFFFF
+        self._release(sid, (expected + 1) & 0xFFFF, out)
+
+    def _release(self, sid: int, expected: int, out: list[MessageReceived]) -> None:
+        """Deliver the held messages of ``sid`` that follow on from SSN ``expected`` (§6.6);
+        the first one missing becomes the expected SSN."""
         waiting = self._waiting.get(sid)
         while waiting:
             queued = waiting.pop(expected, None)
@@ -150,17 +154,12 @@ class Receiver:
         self, new_cumulative_tsn: int, streams: list[tuple[int, int]], out: list[MessageReceived]
     ) -> None:
         """Skip abandoned TSNs and SSNs (RFC 3758 §3.6), delivering what becomes deliverable."""
-        ahead = (new_cumulative_tsn - self.cumulative_tsn) & _MASK
-        if ahead == 0 or ahead >= 0x80000000:
-            return
         limit = new_cumulative_tsn
-
-        def covered(tsn: int) -> bool:
-            return ((limit - tsn) & _MASK) < 0x80000000
-
-        for tsn in [t for t in self._fragments if covered(t)]:
+        if not tsn_gt(limit, self.cumulative_tsn):
+            return
+        for tsn in [t for t in self._fragments if tsn_ge(limit, t)]:
             self.held_bytes -= len(self._fragments.pop(tsn).user_data)
-        self._above = {t for t in self._above if not covered(t)}
+        self._above = {t for t in self._above if not tsn_ge(limit, t)}
         cum = limit
         while (cum + 1) & _MASK in self._above:
             cum = (cum + 1) & _MASK
@@ -175,15 +174,7 @@ class Receiver:
                     self.held_bytes -= len(queued.data)
                     out.append(queued)
                 expected = (expected + 1) & 0xFFFF
-            self._next_ssn[sid] = expected
-            while waiting:
-                queued = waiting.pop(expected, None)
-                if queued is None:
-                    break
-                self.held_bytes -= len(queued.data)
-                out.append(queued)
-                expected = (expected + 1) & 0xFFFF
-            self._next_ssn[sid] = expected
+            self._release(sid, expected, out)
 
     def reset_streams(self, stream_ids: list[int]) -> None:
         """Restart the incoming SSNs of ``stream_ids`` (all streams when empty) at 0."""

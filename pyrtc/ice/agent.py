@@ -579,8 +579,8 @@ class Agent:
         times = [t for r in self._requests.values() if (t := r.transaction.get_timer()) is not None]
         if self._creds.remote_key is not None and self._checklist.next_check(take=False):
             times.append(self._last_check + self._ta)
-        if self._nomination_due() is not None:
-            times.append(self._nomination_due())  # type: ignore[arg-type]
+        if (nomination := self._nomination_due()) is not None:
+            times.append(nomination)
         consent = self._consent.deadline() if self._consent is not None else None
         if consent is not None:
             times.append(consent)

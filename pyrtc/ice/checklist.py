@@ -74,14 +74,13 @@ class Checklist:
     def find(self, base: Address, remote: Address) -> CheckPair | None:
         return self._by_key.get((base, remote))
 
-    def merge(self, formed: Iterable[CandidatePair], controlling: bool) -> list[CheckPair]:
+    def merge(self, formed: Iterable[CandidatePair], controlling: bool) -> None:
         """Add the pairs of a freshly formed checklist that are not in it yet.
 
         A new pair starts Waiting when no pair of its foundation is pending, or when one of
         them succeeded already (section 7.2.5.3.3); otherwise Frozen (sections 6.1.2.6 and,
-        for trickled candidates, RFC 8838 section 10). Returns the new pairs.
+        for trickled candidates, RFC 8838 section 10).
         """
-        added = []
         for candidate_pair in formed:
             pair = CheckPair(candidate_pair.local, candidate_pair.remote, 0)
             if pair.key in self._by_key:
@@ -91,9 +90,7 @@ class Checklist:
             if PairState.SUCCEEDED in states or not states & set(_PENDING):
                 pair.state = PairState.WAITING
             self.add(pair)
-            added.append(pair)
         self.sort()
-        return added
 
     def add(self, pair: CheckPair) -> None:
         self.pairs.append(pair)

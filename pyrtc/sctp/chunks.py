@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from pyrtc._native.crc32c import crc32c
 from pyrtc._native.sctp_packet import serialize
@@ -151,6 +151,7 @@ class InitChunk(Chunk):
     """INIT (RFC 9260 §3.3.2); ``params`` are raw TLVs, see :func:`find_param`."""
 
     TYPE: ClassVar[int] = INIT
+    NAME: ClassVar[str] = "INIT"
     initiate_tag: int
     a_rwnd: int
     outbound_streams: int
@@ -169,9 +170,9 @@ class InitChunk(Chunk):
         return _frame(self.TYPE, 0, fixed + encode_tlvs(self.params))
 
     @classmethod
-    def decode(cls, flags: int, body: bytes) -> InitChunk:
+    def decode(cls, flags: int, body: bytes) -> Self:
         if len(body) < 16:
-            raise SctpParseError("INIT chunk too short")
+            raise SctpParseError(f"{cls.NAME} chunk too short")
         tag, a_rwnd, os_, mis, tsn = _init_fixed.unpack_from(body)
         return cls(tag, a_rwnd, os_, mis, tsn, decode_tlvs(body[16:]))
 
@@ -181,13 +182,7 @@ class InitAckChunk(InitChunk):
     """INIT ACK (RFC 9260 §3.3.3): same layout as INIT, must carry a State Cookie."""
 
     TYPE: ClassVar[int] = INIT_ACK
-
-    @classmethod
-    def decode(cls, flags: int, body: bytes) -> InitAckChunk:
-        if len(body) < 16:
-            raise SctpParseError("INIT ACK chunk too short")
-        tag, a_rwnd, os_, mis, tsn = _init_fixed.unpack_from(body)
-        return cls(tag, a_rwnd, os_, mis, tsn, decode_tlvs(body[16:]))
+    NAME: ClassVar[str] = "INIT ACK"
 
 
 def find_param(params: list[Param], kind: int) -> bytes | None:
@@ -234,16 +229,17 @@ class HeartbeatChunk(Chunk):
     """HEARTBEAT (RFC 9260 §3.3.5): one Heartbeat Info parameter, opaque to the peer."""
 
     TYPE: ClassVar[int] = HEARTBEAT
+    NAME: ClassVar[str] = "HEARTBEAT"
     info: bytes
 
     def encode(self) -> bytes:
         return _frame(self.TYPE, 0, encode_tlvs([(PARAM_HEARTBEAT_INFO, self.info)]))
 
     @classmethod
-    def decode(cls, flags: int, body: bytes) -> HeartbeatChunk:
+    def decode(cls, flags: int, body: bytes) -> Self:
         info = find_param(decode_tlvs(body), PARAM_HEARTBEAT_INFO)
         if info is None:
-            raise SctpParseError("HEARTBEAT without Heartbeat Info")
+            raise SctpParseError(f"{cls.NAME} without Heartbeat Info")
         return cls(info)
 
 
@@ -252,13 +248,7 @@ class HeartbeatAckChunk(HeartbeatChunk):
     """HEARTBEAT ACK (RFC 9260 §3.3.6): echoes the Heartbeat Info."""
 
     TYPE: ClassVar[int] = HEARTBEAT_ACK
-
-    @classmethod
-    def decode(cls, flags: int, body: bytes) -> HeartbeatAckChunk:
-        info = find_param(decode_tlvs(body), PARAM_HEARTBEAT_INFO)
-        if info is None:
-            raise SctpParseError("HEARTBEAT ACK without Heartbeat Info")
-        return cls(info)
+    NAME: ClassVar[str] = "HEARTBEAT ACK"
 
 
 @dataclass(slots=True)

@@ -6,6 +6,7 @@ import asyncio
 import importlib.util
 import json
 import os
+import shlex
 import shutil
 import signal as signals
 import subprocess
@@ -67,10 +68,12 @@ def chromium_missing() -> str | None:
     return None
 
 
-def run_in_namespace(module: str, timeout: float = 100) -> dict[str, Any]:
-    """Run ``python -m <module>`` in a loopback-only network namespace (``unshare -n``,
-    docs/INTEROP.md §1), bounded by ``timeout``; the JSON object of its last output line."""
-    script = f"ip link set lo up; exec {sys.executable} -m {module}"
+def run_in_namespace(module: str, *args: str, timeout: float = 100) -> dict[str, Any]:
+    """Run ``python -m <module> <args>`` in a loopback-only network namespace (``unshare
+    -n``, docs/INTEROP.md §1), bounded by ``timeout`` (then its whole process group, browser
+    included, is killed); the JSON object of its last output line."""
+    command = shlex.join([sys.executable, "-m", module, *args])
+    script = f"ip link set lo up; exec {command}"
     proc = subprocess.Popen(
         ["unshare", "-n", "sh", "-c", script],
         stdout=subprocess.PIPE,

@@ -8,34 +8,19 @@ a timeout and asserts on the JSON it prints.
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-HERE = Path(__file__).parent
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.pc.helpers import chromium_missing, run_in_namespace
 
 
 def _missing() -> str | None:
-    if not CHROMIUM.exists():
-        return "Debian chromium is not installed (apt-get install chromium)"
     if not Path("/usr/bin/turnserver").exists():
         return "coturn is not installed (apt-get install coturn)"
-    if importlib.util.find_spec("playwright") is None:
-        return "the playwright Python package is not installed"
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        return "unshare/ip (util-linux, iproute2) are needed for the network namespace"
-    if os.geteuid() != 0:
-        return "unshare -n needs root"
-    return None
+    return chromium_missing()
 
 
 pytestmark = [
@@ -47,19 +32,8 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def browser_result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     shot = tmp_path_factory.mktemp("browser") / "call.png"
-    script = (
-        f"ip link set lo up; exec {sys.executable} {HERE / 'browser_run.py'} --screenshot {shot}"
-    )
-    proc = subprocess.run(
-        ["unshare", "-n", "sh", "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=110,
-        cwd=HERE.parent.parent,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    module = "tests.signaling.browser_run"
+    result = run_in_namespace(module, "--screenshot", str(shot), timeout=110)
     result["screenshot"] = shot
     return result
 

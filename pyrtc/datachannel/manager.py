@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 from pyrtc.datachannel.dcep import (
     ACK,
-    MESSAGE_ACK,
-    MESSAGE_OPEN,
     PARTIAL_RELIABLE_REXMIT,
     PARTIAL_RELIABLE_TIMED,
     PPID_BINARY,
@@ -307,13 +305,10 @@ class DataChannelManager:
 
     def _on_dcep(self, sid: int, data: bytes) -> None:
         """DATA_CHANNEL_OPEN / ACK handling (RFC 8832 §6)."""
-        if data[:1] == bytes([MESSAGE_ACK]) and len(data) == 1:
+        if data == ACK:
             channel = self._channels.get(sid)
             if channel is not None:
                 channel.acked = True
-            return
-        if data[:1] != bytes([MESSAGE_OPEN]):
-            self.dropped_messages += 1
             return
         try:
             request = DataChannelOpen.decode(data)

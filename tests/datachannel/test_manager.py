@@ -171,13 +171,14 @@ def test_bad_dcep_and_payloads_are_dropped() -> None:
     sctp.send(2, b"\x03\x00", 50)  # truncated OPEN
     sctp.send(4, b"\x07", 50)  # unknown DCEP message
     sctp.send(6, b"orphan", 53)  # no such channel
-    assert pair.run(lambda: server.dropped_messages == 4)
+    sctp.send(8, b"\x02\x00", 50)  # an ACK with a trailing byte
+    assert pair.run(lambda: server.dropped_messages == 5)
     cid = pair.client.create_channel(ChannelParameters())
     sctp.send(cid, b"\xff\xfe", 51)  # not UTF-8
     sctp.send(cid, b"legacy", 52)  # deprecated PPID
     pair.client.send(cid, "fine")
     assert pair.run(lambda: ChannelMessage(cid, "fine") in pair.server_events)
-    assert server.dropped_messages == 6
+    assert server.dropped_messages == 7
     assert [e for e in pair.server_events if isinstance(e, ChannelMessage)] == [
         ChannelMessage(cid, "fine")
     ]

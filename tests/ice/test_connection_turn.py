@@ -3,38 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from pyrtc.net.ice import Connection
+from tests.turn.coturn import Coturn, run_coturn
 
 LOOPBACK = ["127.0.0.1"]
 
 
-def _coturn_module() -> Any:
-    path = Path(__file__).parent.parent / "turn" / "coturn.py"
-    spec = importlib.util.spec_from_file_location("_ice_tests_coturn", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    module = _coturn_module()
-    with module.run_coturn(tmp_path_factory.mktemp("coturn-ice")) as server:
+def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coturn]:
+    with run_coturn(tmp_path_factory.mktemp("coturn-ice")) as server:
         yield server
 
 
 @pytest.mark.interop
-async def test_relay_only_connection_through_coturn(coturn: Any) -> None:
+async def test_relay_only_connection_through_coturn(coturn: Coturn) -> None:
     relayed = Connection(
         True,
         addresses=LOOPBACK,

@@ -14,7 +14,6 @@ import enum
 import os
 import struct
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from pyrtc._native.sctp_packet import parse_data_packet
@@ -71,7 +70,6 @@ from pyrtc.sctp.sender import Adder, ProtocolViolation, Sender
 from pyrtc.sctp.serial import tsn_gt
 
 _MASK = 0xFFFFFFFF
-_Adder = Callable[[bytes], None]
 _heartbeat_info = struct.Struct("!d8s")
 
 # Chunks that mean something in COOKIE-WAIT, before the peer's INIT ACK (RFC 9260 §5.1).

@@ -247,7 +247,8 @@ cdef class JitterBuffer:
 
     @property
     def jitter(self):
-        """Interarrival jitter in RTP timestamp units (RFC 3550 §6.4.1, §A.8)."""
+        """Interarrival jitter in RTP timestamp units (RFC 3550 §6.4.1, §A.8), packets that
+        fill a NACKed gap (retransmissions) left out."""
         return self._jitter
 
     @property
@@ -316,13 +317,16 @@ cdef class JitterBuffer:
                 return False
         self._last_ts = ts
 
-        # RFC 3550 §A.8 with the arrival time in RTP units.
+        # RFC 3550 §A.8 with the arrival time in RTP units. A packet filling a gap that was
+        # NACKed is taken for a retransmission, a round trip late by design: it is left out,
+        # as libwebrtc's estimator leaves out retransmitted frames.
         transit = now * self.clock_rate - ts
-        if self._has_transit:
-            d = fabs(transit - self._last_transit)
-            self._jitter += (d - self._jitter) / 16.0
-        self._has_transit = True
-        self._last_transit = transit
+        if not self._nacked(ext):
+            if self._has_transit:
+                d = fabs(transit - self._last_transit)
+                self._jitter += (d - self._jitter) / 16.0
+            self._has_transit = True
+            self._last_transit = transit
         arrival = now - <double>ts / self.clock_rate  # this packet's transit in seconds
         rebase = self.audio and self._needs_rebase(ext, arrival)
         self._base = min(self._base, arrival)
@@ -443,6 +447,14 @@ cdef class JitterBuffer:
 
     cdef double _playout(self, long long ts):
         return <double>ts / self.clock_rate + self._base + self._target_delay()
+
+    cdef bint _nacked(self, long long ext):
+        """Whether ``ext`` is a missing packet already listed in a NACK."""
+        cdef _Missing m
+        if not self._missing or ext >= self._highest:
+            return False
+        m = self._missing.get(ext)
+        return m is not None and m.retries > 0
 
     cdef bint _needs_rebase(self, long long ext, double arrival):
         """Whether this new packet is the second in a row already too late to play on arrival.

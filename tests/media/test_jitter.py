@@ -443,3 +443,23 @@ def test_a_steady_audio_stream_keeps_its_time_base() -> None:
     undisturbed = JitterBuffer(48000)
     assert audio_run(undisturbed, 100, 100) == list(range(100))
     assert undisturbed.dropped_frames == 0
+
+
+@pytest.mark.parametrize("nack", [True, False])
+def test_a_nacked_packet_arriving_a_round_trip_late_leaves_the_jitter_alone(nack: bool) -> None:
+    jb = JitterBuffer(CLOCK, VP8, nack=nack)
+    frames = stream(10)  # 30 fps, every packet delayed by the same 1 ms
+    held = frames[3]
+    nacked: list[int] = []
+    for i, pkts in enumerate(frames):
+        if i != 3:
+            for p in pkts:
+                jb.insert(p, i / 30 + 0.001)
+            nacked += jb.nack_list(i / 30 + 0.001)
+    assert set(nacked) == ({p.sequence_number for p in held} if nack else set())
+    for p in held:  # the retransmission, 0.1 s after the gap was NACKed
+        jb.insert(p, 4 / 30 + 0.101)
+    if nack:
+        assert jb.jitter == 0.0
+    else:  # not NACKed: an ordinary late packet, which RFC 3550 §A.8 counts
+        assert jb.jitter > 0.0

@@ -36,7 +36,7 @@ from pyrtc.rtpsession import (
     TransportFeedbackReceived,
 )
 from pyrtc.rtpsession.bwe import LossBasedEstimator
-from pyrtc.sdp import Codec, SessionDescription
+from pyrtc.sdp import Attribute, Codec, SessionDescription
 
 if TYPE_CHECKING:
     from pyrtc.pc.peerconnection import RTCPeerConnection
@@ -179,7 +179,7 @@ class MediaController:
         direction: str,
         codecs: list[Codec],
         extensions: list[tuple[int, str]],
-    ) -> list:  # type: ignore[type-arg]
+    ) -> list[Attribute]:
         sender = transceiver.sender
         track = sender.track
         sending = "send" in direction
@@ -286,11 +286,11 @@ class MediaController:
                         transceiver.sender._keyframe_requested()
             elif self.estimator is not None:
                 self._estimate(self.estimator, event, now)
-        for datagram in transport.datagrams_to_send(now):
-            try:
-                stack.agent.send(datagram, now)
-            except IceError:
-                self.send_errors += 1
+        datagrams = transport.datagrams_to_send(now)
+        try:
+            stack.send(datagrams, now)
+        except IceError:  # no usable pair: the agent refuses every datagram alike
+            self.send_errors += len(datagrams)
 
     def _estimate(self, estimator: LossBasedEstimator, event: object, now: float) -> None:
         """Feed the bandwidth estimator; a new target goes to every video sender."""

@@ -215,6 +215,18 @@ class TransportStack:
         self.bytes_sent += sum([len(transmit[0]) for transmit in out])
         return out
 
+    def send(self, datagrams: list[bytes], now: float) -> None:
+        """Send application datagrams (DTLS records, SRTP/SRTCP) on the selected pair;
+        :class:`~pyrtc.ice.IceError` when the agent has no usable pair."""
+        selected = self._selected
+        if selected is not None:  # a host pair: no relay or agent bookkeeping in between
+            base, remote = selected
+            self._outbox += [_transmit((d, remote, base)) for d in datagrams]
+            return
+        send = self.agent.send
+        for datagram in datagrams:
+            send(datagram, now)
+
     def next_event(self) -> Event | None:
         if self._events:
             return self._events.popleft()
@@ -238,14 +250,7 @@ class TransportStack:
         dtls = self.dtls
         if dtls is None or not self._dtls_started or self.agent.state not in _USABLE:
             return  # held in DTLS until a pair is selected (or sent again once it is)
-        selected = self._selected
-        if selected is not None:  # a host pair: no relay or agent bookkeeping in between
-            base, remote = selected
-            self._outbox += [_transmit((d, remote, base)) for d in dtls.datagrams_to_send(now)]
-            return
-        send = self.agent.send
-        for datagram in dtls.datagrams_to_send(now):
-            send(datagram, now)
+        self.send(dtls.datagrams_to_send(now), now)
 
     def _drain_agent(self, now: float) -> None:
         agent = self.agent

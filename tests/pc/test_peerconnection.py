@@ -329,7 +329,8 @@ async def test_get_stats() -> None:
 
 
 async def test_answer_rejects_media_sections() -> None:
-    """A browser-style offer with audio and video: both rejected, the data section kept."""
+    """An audio section with no codec in common (iLBC only) is rejected, the data section
+    kept."""
     a, b = pair()
     a.createDataChannel("x")
     async with closing(a, b):

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pyrtc.datachannel import ChannelMessage, ChannelOpened, ChannelParameters
 from pyrtc.dtls import RTCCertificate
+from pyrtc.ice import IceError
 from pyrtc.pc.events import DtlsStateChanged, IceStateChanged, LocalCandidate, MediaReceived
 from pyrtc.pc.stack import TransportStack
 from pyrtc.sansio import Event
@@ -80,6 +82,19 @@ def test_rfc7983_demux_reports_media_and_drops_unknown() -> None:
     sim.run_for(0.5)
     assert [e.data for e in host_b.events_of(MediaReceived)] == [rtp]
     assert b.dropped == 1
+
+
+def test_send_before_a_pair_is_selected_raises_and_after_reaches_the_peer() -> None:
+    """``TransportStack.send`` (DTLS records, SRTP) needs a selected pair; on a host pair it
+    addresses the datagrams itself."""
+    sim, a, b, _, host_b = connect(loss=0.0, seed=4)
+    with pytest.raises(IceError):
+        a.send([b"\x80\x6f" + bytes(10)], 0.0)
+    assert sim.run(lambda: a.dtls_state == b.dtls_state == "connected", timeout=30)
+    rtp = [b"\x80\x6f" + bytes([index]) * 10 for index in range(3)]
+    sim.call_later(0.0, lambda: a.send(rtp, sim.now))
+    sim.run_for(0.5)
+    assert [e.data for e in host_b.events_of(MediaReceived)] == rtp
 
 
 def test_wrong_fingerprint_fails_both_sides() -> None:

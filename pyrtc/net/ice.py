@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any, cast
 
@@ -31,6 +32,8 @@ from pyrtc.net.timer import DeadlineTimer
 from pyrtc.sansio import Address, Event
 
 __all__ = ["Candidate", "Connection", "host_addresses", "select_host_addresses"]
+
+logger = logging.getLogger(__name__)
 
 
 def select_host_addresses(
@@ -70,6 +73,17 @@ def host_addresses(use_ipv4: bool, use_ipv6: bool, use_loopback: bool = False) -
     return select_host_addresses(found, use_ipv4, use_ipv6, use_loopback)
 
 
+def _notify(callback: Callable[[Any], None] | None, argument: object) -> None:
+    """Call an application callback; an exception in it is logged, as :mod:`pyrtc.emitter`
+    does, so that the agent's events, datagrams and timer never depend on application code."""
+    if callback is None:
+        return
+    try:
+        callback(argument)
+    except Exception:
+        logger.exception("ICE connection callback %r failed", callback)
+
+
 class _BaseProtocol(asyncio.DatagramProtocol):
     """One socket of the connection; everything it receives goes to the agent."""
 
@@ -101,8 +115,9 @@ class Connection:
     local IP addresses to gather on (default: every interface, see
     :func:`select_host_addresses`), ``use_loopback`` includes loopback addresses,
     ``on_candidate`` / ``on_state_change`` are called with each local candidate (``None``
-    at the end of gathering) and each new state, and the remaining keyword arguments go to
-    :class:`~pyrtc.ice.agent.Agent` (``ta``, ``check_rto``, ``consent_interval``, ...).
+    at the end of gathering) and each new state (an exception in them is logged), and the
+    remaining keyword arguments go to :class:`~pyrtc.ice.agent.Agent` (``ta``,
+    ``check_rto``, ``consent_interval``, ...).
     """
 
     def __init__(
@@ -352,16 +367,14 @@ class Connection:
             self._data.put_nowait(event.data)
             return
         self._events.put_nowait(event)
-        if isinstance(event, CandidateGathered) and self.on_candidate is not None:
-            self.on_candidate(event.candidate)
+        if isinstance(event, CandidateGathered):
+            _notify(self.on_candidate, event.candidate)
         elif isinstance(event, GatheringStateChanged) and event.state == "complete":
-            if self.on_candidate is not None:
-                self.on_candidate(None)
+            _notify(self.on_candidate, None)
             if self._gathered is not None:
                 self._gathered.set()
         elif isinstance(event, StateChanged):
-            if self.on_state_change is not None:
-                self.on_state_change(event.state)
+            _notify(self.on_state_change, event.state)
             waiters, self._state_waiters = self._state_waiters, []
             for waiter in waiters:
                 if not waiter.done():

@@ -182,3 +182,40 @@ async def test_peer_gone_consent_expires_on_real_timers() -> None:
     with pytest.raises(ConnectionError):
         await a.send(b"x")
     await a.close()
+
+
+async def test_a_failing_callback_does_not_stall_the_connection(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An exception in ``on_state_change``/``on_candidate`` is the application's bug: it is
+    logged, and the agent's events, datagrams and timer carry on (connect() still returns)."""
+
+    def fail_when_connected(state: str) -> None:
+        if state in ("connected", "completed"):
+            raise RuntimeError("application bug")
+
+    def fail_on_candidates(candidate: Candidate | None) -> None:
+        raise RuntimeError("application bug")
+
+    a = Connection(True, addresses=LOOPBACK, on_state_change=fail_when_connected)
+    b = Connection(
+        False,
+        addresses=LOOPBACK,
+        on_state_change=fail_when_connected,
+        on_candidate=fail_on_candidates,
+    )
+    try:
+        async with asyncio.timeout(5):
+            await asyncio.gather(a.gather_candidates(), b.gather_candidates())
+            await exchange(a, b)
+            await asyncio.gather(a.connect(), b.connect())
+            await a.send(b"ping")
+            assert await b.recv() == b"ping"
+            await b.send(b"pong")
+            assert await a.recv() == b"pong"
+    finally:
+        await a.close()
+        await b.close()
+    failures = [r for r in caplog.records if r.name == "pyrtc.net.ice" and r.exc_info]
+    assert len(failures) >= 4  # b's candidate and end of candidates, a and b connected
+    assert all("application bug" in str(r.exc_info[1]) for r in failures if r.exc_info)

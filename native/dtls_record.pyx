@@ -160,7 +160,7 @@ cdef class RecordCipher:
         cdef Py_ssize_t count = len(plaintexts), i
         if not 0 <= content_type <= 255 or not 0 <= epoch <= 0xFFFF:
             raise ValueError("content type or epoch out of range")
-        if (sequence + <uint64_t>count) >> 48:
+        if sequence >> 48 or <uint64_t>count > ((<uint64_t>1) << 48) - sequence:
             raise ValueError("sequence out of range")
         cdef list out = []
         cdef object item

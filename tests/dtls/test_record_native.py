@@ -210,3 +210,28 @@ def test_open_datagram_refuses_a_missing_window() -> None:
     _, native = _pair(CipherSuite.ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, bytes(44))
     with pytest.raises(TypeError):
         native.open_datagram(23, 1, None, b"")  # type: ignore[arg-type]
+
+
+def test_seal_many_takes_the_last_sequence_numbers_and_nothing_past_them() -> None:
+    """RFC 6347 §4.1: 48-bit sequence numbers; the batch may end exactly at 2^48 - 1."""
+    _, native = _pair(CipherSuite.ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, bytes(44))
+    last = (1 << 48) - 1
+    assert native.seal_many(23, 1, last - 1, [b"x", b"y"]) == [
+        native.seal(23, 1, last - 1, b"x"),
+        native.seal(23, 1, last, b"y"),
+    ]
+    for first, batch in ((last, [b"x", b"y"]), (1 << 48, [b"x"]), ((1 << 64) - 1, [b"x"])):
+        with pytest.raises(ValueError):
+            native.seal_many(23, 1, first, batch)
+
+
+def test_send_many_uses_the_epoch_up_to_its_last_sequence_number() -> None:
+    client, server = make_pair()
+    client.connect(0.0)
+    pump(client, server, 0.0)
+    client._write_seq[1] = (1 << 48) - 2  # jump to the end of the epoch
+    client.send_many([b"a", b"b"])
+    sequences = [parse_records(d)[0].sequence for d in client.datagrams_to_send(1.0)]
+    assert sequences == [(1 << 48) - 2, (1 << 48) - 1]
+    with pytest.raises(DtlsError, match="exhausted"):
+        client.send_many([b"c"])

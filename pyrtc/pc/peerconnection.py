@@ -183,8 +183,6 @@ class RTCPeerConnection(EventEmitter):
         self._session_id = random.getrandbits(62)
         self._session_version = 0
         self._offerer: bool | None = None
-        self._pending_local: RTCSessionDescription | None = None
-        self._current_local: RTCSessionDescription | None = None
         self._pending_remote: RTCSessionDescription | None = None
         self._current_remote: RTCSessionDescription | None = None
         self._pending_local_type: str | None = None

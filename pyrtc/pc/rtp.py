@@ -486,7 +486,6 @@ class RTCRtpTransceiver:
         self.receiver = RTCRtpReceiver(kind)
         self.stopped = False
         self._preferences: tuple[Codec, ...] | None = None
-        self._remote_ssrc: tuple[int, int | None] | None = None
         self._track_fired = False
 
     @property

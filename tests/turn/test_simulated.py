@@ -6,7 +6,7 @@ import pytest
 from toy_server import ToyTurnServer
 from turn_helpers import PASSWORD, RELAYED, SERVER, USER
 
-from pyrtc.sansio import Address, Datagram, Event
+from pyrtc.sansio import Address
 from pyrtc.sim import Endpoint, Link, Simulator
 from pyrtc.stun import Method
 from pyrtc.turn import (
@@ -18,32 +18,10 @@ from pyrtc.turn import (
     Refreshed,
     TurnClient,
 )
+from tests.sim.helpers import Recorder
 
 CLIENT: Address = ("10.0.0.2", 5000)
 PEERS: list[Address] = [("203.0.113.5", 7000), ("203.0.113.6", 7001)]
-
-
-class EchoPeer:
-    """AddressedCore that sends every datagram back where it came from."""
-
-    def __init__(self) -> None:
-        self._out: list[Datagram] = []
-
-    def receive(self, data: bytes, addr: Address, now: float) -> None:
-        self._out.append((data, addr))
-
-    def datagrams_to_send(self, now: float) -> list[Datagram]:
-        out, self._out = self._out, []
-        return out
-
-    def get_timer(self) -> float | None:
-        return None
-
-    def handle_timer(self, now: float) -> None:
-        pass
-
-    def next_event(self) -> Event | None:
-        return None
 
 
 def setup(
@@ -56,7 +34,7 @@ def setup(
     client.allocate(0.0)
     endpoint = sim.add_endpoint(CLIENT, client)
     for peer in PEERS:
-        sim.add_endpoint(peer, EchoPeer())
+        sim.add_endpoint(peer, Recorder(echo=True))
     sim.set_link_pair(CLIENT[0], SERVER[0], Link(delay=0.02, jitter=0.005, loss=loss))
     return sim, client, server, endpoint
 

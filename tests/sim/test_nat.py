@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pyrtc.sansio import Address, Datagram, Event
+from pyrtc.sansio import Address
 from pyrtc.sim import Nat, SimError, Simulator
+from tests.sim.helpers import Recorder
 
 PRIVATE = ("10.0.0.2", 4000)  # RFC 1918 inside the NAT; never leaves the simulator
 PRIVATE_2 = ("10.0.0.3", 4000)
@@ -16,29 +17,16 @@ STUN_2 = ("198.51.100.20", 3478)
 PEER = ("192.0.2.7", 7000)
 
 
-class Reflector:
+class Reflector(Recorder):
     """A toy STUN server: answers every datagram with the source address it saw."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.seen: list[Address] = []
-        self.outbox: list[Datagram] = []
 
     def receive(self, data: bytes, addr: Address, now: float) -> None:
         self.seen.append(addr)
         self.outbox.append((f"{addr[0]} {addr[1]}".encode(), addr))
-
-    def datagrams_to_send(self, now: float) -> list[Datagram]:
-        out, self.outbox = self.outbox, []
-        return out
-
-    def get_timer(self) -> float | None:
-        return None
-
-    def handle_timer(self, now: float) -> None:
-        raise AssertionError("no timer was armed")
-
-    def next_event(self) -> Event | None:
-        return None
 
 
 class Client(Reflector):

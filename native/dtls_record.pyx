@@ -246,7 +246,8 @@ cdef class RecordCipher:
         returns ``(plaintext,)`` after the anti-replay check against ``window`` and the
         authentication (RFC 6347 §4.1.2.6: replay check first, the window marked only for
         an authentic record), ``()`` when it was a replay or failed authentication, and
-        ``None`` without doing anything for every other datagram.
+        ``None`` without doing anything for every other datagram (a record longer than
+        2^14 + 2048 bytes included).
         """
         if datagram is None or window is None:
             raise TypeError("datagram and window are required")
@@ -255,6 +256,8 @@ cdef class RecordCipher:
         if n < HEADER or p[0] != content_type or p[1] != 0xFE:
             return None
         if ((p[3] << 8) | p[4]) != epoch or ((p[11] << 8) | p[12]) != n - HEADER:
+            return None
+        if n - HEADER > MAX_FRAGMENT:  # RFC 6347 §4.1 bound: left to the general parser
             return None
         cdef uint64_t sequence = (
             (<uint64_t>p[5] << 40) | (<uint64_t>p[6] << 32) | (<uint64_t>p[7] << 24)

@@ -168,11 +168,14 @@ class RecordProtection:
     ) -> tuple[bytes] | tuple[()] | None:
         """A datagram that is exactly one record of ``content_type`` in ``epoch``:
         ``(plaintext,)`` once it passed the replay check and authenticated (the window is
-        marked), ``()`` when it was a replay or forged, ``None`` for any other datagram."""
+        marked), ``()`` when it was a replay or forged, ``None`` for any other datagram
+        (one record longer than ``MAX_CIPHERTEXT`` included)."""
         if len(datagram) < HEADER_LENGTH or datagram[0] != content_type:
             return None
         _, version, record_epoch, seq_hi, seq_lo, length = HEADER.unpack_from(datagram)
         if record_epoch != epoch or version >> 8 != 0xFE or HEADER_LENGTH + length != len(datagram):
+            return None
+        if length > MAX_CIPHERTEXT:
             return None
         sequence = (seq_hi << 32) | seq_lo
         if window.is_duplicate(sequence):

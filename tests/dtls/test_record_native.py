@@ -235,3 +235,17 @@ def test_send_many_uses_the_epoch_up_to_its_last_sequence_number() -> None:
     assert sequences == [(1 << 48) - 2, (1 << 48) - 1]
     with pytest.raises(DtlsError, match="exhausted"):
         client.send_many([b"c"])
+
+
+def test_an_oversized_record_is_not_opened_on_the_data_path() -> None:
+    """RFC 6347 §4.1: a record longer than 2^14 + 2048 bytes is left to the general parser,
+    which drops it, even when it authenticates."""
+    reference, native = _pair(CipherSuite.ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, bytes(44))
+    oversized = reference.seal(23, 1, 3, bytes(2**14 + 2048 - 24 + 1))
+    fitting = reference.seal(23, 1, 4, bytes(2**14 + 2048 - 24))
+    native_window, ref_window = NativeReplayWindow(), ReplayWindow()
+    assert native.open_datagram(23, 1, native_window, oversized) is None
+    assert reference.open_datagram(23, 1, ref_window, oversized) is None
+    plaintext = (bytes(2**14 + 2048 - 24),)
+    assert native.open_datagram(23, 1, native_window, fitting) == plaintext
+    assert reference.open_datagram(23, 1, ref_window, fitting) == plaintext

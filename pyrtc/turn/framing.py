@@ -20,9 +20,10 @@ class StreamFramer:
 
     :meth:`feed` returns every complete frame: STUN messages whole, ChannelData without its
     padding (so each frame can go to :meth:`pyrtc.turn.TurnClient.receive` as if it were a
-    UDP datagram). At most one frame (64 KiB + header) is ever buffered. When the stream
-    turns to garbage, the frames before it are still returned and :attr:`error` is set: the
-    caller must then close the connection; any later :meth:`feed` raises that error.
+    UDP datagram). Between calls at most one incomplete frame (under 64 KiB + header) is
+    kept. When the stream turns to garbage, the frames before it are still returned and
+    :attr:`error` is set: the caller must then close the connection; any later :meth:`feed`
+    raises that error.
     """
 
     __slots__ = ("_buffer", "error")

@@ -31,6 +31,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from pyrtc.net.timer import DeadlineTimer
 from pyrtc.signaling.auth import Identity, TokenVerifier
 from pyrtc.signaling.errors import AuthError, ConfigError
 from pyrtc.signaling.hub import (
@@ -147,14 +148,14 @@ class SignalingServer:
         }
         self._server: Server | None = None
         self._links: dict[int, _Link] = {}
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
+        self._timer: DeadlineTimer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
         """Listen on the configured address (port 0 picks a free port)."""
         limits = self.config.limits
+        self._timer = DeadlineTimer(asyncio.get_running_loop(), self._on_timer)
         self._server = await serve(
             self._handle,
             self.config.host,
@@ -182,8 +183,6 @@ class SignalingServer:
         # After the handlers finished: their last pump may have re-armed it.
         if self._timer is not None:
             self._timer.cancel()
-            self._timer = None
-            self._timer_at = None
 
     async def __aenter__(self) -> SignalingServer:
         await self.start()
@@ -332,7 +331,8 @@ class SignalingServer:
                 case ErrorSent(conn, ip, code, message, fatal):
                     what = "closed" if fatal else "warned"
                     logger.info("connection %d from %s %s: %s (%s)", conn, ip, what, code, message)
-        self._arm_timer()
+        if self._timer is not None:
+            self._timer.arm(self.hub.get_timer())
 
     def _drop_slow_reader(self, conn: int, link: _Link) -> None:
         """Close a connection whose client stopped reading (its writer is stuck in send).
@@ -347,19 +347,6 @@ class SignalingServer:
             asyncio.create_task(link.ws.close(CLOSE_TRY_AGAIN_LATER, "slow-consumer"))
         )
 
-    def _arm_timer(self) -> None:
-        when = self.hub.get_timer()
-        if when == self._timer_at:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._timer_at = when
-        if when is not None:
-            self._timer = asyncio.get_running_loop().call_at(when, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        self._timer_at = None
-        self.hub.handle_timer(asyncio.get_running_loop().time())
+    def _on_timer(self, now: float) -> None:
+        self.hub.handle_timer(now)
         self._pump()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from pyrtc.datachannel.errors import DcepParseError
+from pyrtc.datachannel.errors import DataChannelError, DcepParseError
 
 # SCTP Payload Protocol Identifiers (RFC 8831 §8, RFC 8832 §8.1).
 PPID_DCEP = 50
@@ -43,10 +43,13 @@ class DataChannelOpen:
     protocol: str
 
     def encode(self) -> bytes:
-        label = self.label.encode()
-        protocol = self.protocol.encode()
-        return (
-            _open_fixed.pack(
+        """The message; :class:`DataChannelError` when a field does not fit its wire size
+        (16-bit priority, label and protocol lengths, 32-bit reliability) or a text is not
+        encodable as UTF-8."""
+        try:
+            label = self.label.encode()
+            protocol = self.protocol.encode()
+            fixed = _open_fixed.pack(
                 MESSAGE_OPEN,
                 self.channel_type,
                 self.priority,
@@ -54,9 +57,9 @@ class DataChannelOpen:
                 len(label),
                 len(protocol),
             )
-            + label
-            + protocol
-        )
+        except (struct.error, UnicodeEncodeError) as exc:
+            raise DataChannelError(f"parameters do not fit DATA_CHANNEL_OPEN: {exc}") from None
+        return fixed + label + protocol
 
     @classmethod
     def decode(cls, data: bytes) -> DataChannelOpen:

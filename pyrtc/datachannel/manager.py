@@ -103,11 +103,14 @@ class DataChannelManager:
             raise DataChannelError(f"invalid channel id {channel_id}")
         if channel_id in self._channels:
             raise DataChannelError(f"channel id {channel_id} is in use")
+        # Encoded for every channel: it checks the parameters. The id is taken only once the
+        # OPEN is queued, so a refused channel leaves nothing behind.
+        open_message = self._open_message(parameters).encode()
+        if not parameters.negotiated:
+            self.association.send(channel_id, open_message, PPID_DCEP)
+            self._flush_due = True
         channel = DataChannel(channel_id, parameters, acked=parameters.negotiated)
         self._channels[channel_id] = channel
-        if not parameters.negotiated:
-            self.association.send(channel_id, self._open_message(parameters).encode(), PPID_DCEP)
-            self._flush_due = True
         if self.association.established:
             self._open(channel)
         return channel_id

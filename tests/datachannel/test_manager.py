@@ -16,7 +16,13 @@ from pyrtc.datachannel import (
     DataChannelError,
     DataChannelManager,
 )
-from pyrtc.sctp import Association, AssociationClosed, AssociationEstablished, parse_packet
+from pyrtc.sctp import (
+    Association,
+    AssociationClosed,
+    AssociationEstablished,
+    SctpError,
+    parse_packet,
+)
 from pyrtc.sctp.chunks import FLAG_UNORDERED, DataChunk
 from pyrtc.sctp.pair import MemoryPair
 from pyrtc.sim import Link, Simulator
@@ -262,3 +268,37 @@ def test_open_translated_after_our_abort_gets_no_ack() -> None:
     sent = server.datagrams_to_send(0.0)
     assert data_chunks(sent) == []  # the ABORT only, no DCEP ACK
     assert len(sent) == 1
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        ChannelParameters(label="x" * 65536),
+        ChannelParameters(protocol="é" * 40000),  # 80000 bytes of UTF-8
+        ChannelParameters(label="\ud800"),  # not encodable as UTF-8
+        ChannelParameters(priority=65536),
+        ChannelParameters(max_retransmits=-1),
+        ChannelParameters(max_packet_life_time=2**32),
+        ChannelParameters(label="x" * 65536, negotiated=True),
+    ],
+)
+def test_parameters_that_do_not_fit_dcep_are_refused_without_taking_an_id(
+    parameters: ChannelParameters,
+) -> None:
+    """RFC 8832 §5.1 field sizes: 16-bit priority and lengths, 32-bit reliability."""
+    manager = DataChannelManager(Association(), dtls_client=True)
+    with pytest.raises(DataChannelError, match="DATA_CHANNEL_OPEN"):
+        manager.create_channel(parameters, 0 if parameters.negotiated else None)
+    assert manager.channels == []
+    assert manager.association.buffered_amount(0) == 0
+    assert manager.create_channel(ChannelParameters()) == 0
+
+
+def test_a_channel_the_association_refuses_takes_no_id() -> None:
+    association = Association()
+    association.connect()
+    association.abort("gone")
+    manager = DataChannelManager(association, dtls_client=True)
+    with pytest.raises(SctpError, match="closed"):
+        manager.create_channel(ChannelParameters())
+    assert manager.channels == []

@@ -12,6 +12,14 @@ if TYPE_CHECKING:
     from pyrtc.pc.peerconnection import RTCPeerConnection
 
 
+def payload_size(data: str | bytes) -> int:
+    """The bytes a message takes on the wire: a string is sent as UTF-8 (RFC 8831 section
+    6.6), so ``bytesSent``/``bytesReceived`` and ``max-message-size`` count those."""
+    if isinstance(data, str):
+        return len(data) if data.isascii() else len(data.encode())
+    return len(data)
+
+
 class RTCDataChannel(EventEmitter):
     """A data channel (W3C webrtc section 6.2) with aiortc's attribute names.
 
@@ -100,9 +108,8 @@ class RTCDataChannel(EventEmitter):
             raise InvalidStateError(f"RTCDataChannel is not open ({self._ready_state})")
         if not isinstance(data, str):
             data = bytes(data)
-        self._owner._channel_send(self, data)
+        self.bytes_sent += self._owner._channel_send(self, data)
         self.messages_sent += 1
-        self.bytes_sent += len(data)
 
     def close(self) -> None:
         """Close the channel (RFC 8831 section 6.7: its SCTP stream is reset)."""
@@ -126,5 +133,5 @@ class RTCDataChannel(EventEmitter):
 
     def _deliver(self, data: str | bytes) -> None:
         self.messages_received += 1
-        self.bytes_received += len(data)
+        self.bytes_received += payload_size(data)
         self.emit("message", data)

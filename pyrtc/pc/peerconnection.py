@@ -34,7 +34,7 @@ from pyrtc.net.batch import enable_gro, recv_many, send_many
 from pyrtc.net.ice import host_addresses
 from pyrtc.net.timer import DeadlineTimer
 from pyrtc.pc.config import RTCConfiguration, RTCIceCandidate, RTCSessionDescription
-from pyrtc.pc.datachannel import RTCDataChannel
+from pyrtc.pc.datachannel import RTCDataChannel, payload_size
 from pyrtc.pc.events import (
     ChannelFailed,
     DtlsStateChanged,
@@ -522,11 +522,12 @@ class RTCPeerConnection(EventEmitter):
 
     # -- data channels (called by RTCDataChannel) --------------------------------------------
 
-    def _channel_send(self, channel: RTCDataChannel, data: str | bytes) -> None:
+    def _channel_send(self, channel: RTCDataChannel, data: str | bytes) -> int:
+        """Queue one message on ``channel``; its size in bytes."""
         stack = self._stack
         assert stack is not None and stack.channels is not None and channel.id is not None
         limit = stack.channels.association.config.max_message_size
-        size = len(data.encode()) if isinstance(data, str) else len(data)
+        size = payload_size(data)
         if size > limit:  # W3C webrtc section 6.2 send(): TypeError
             raise TypeError(f"message of {size} bytes exceeds the peer's max-message-size {limit}")
         try:
@@ -534,6 +535,7 @@ class RTCPeerConnection(EventEmitter):
         except (DataChannelError, SctpError) as exc:  # closing, or the association ended
             raise InvalidStateError(f"cannot send: {exc}") from exc
         self._schedule_flush()
+        return size
 
     def _channel_close(self, channel: RTCDataChannel) -> None:
         stack = self._stack

@@ -203,6 +203,18 @@ async def test_channel_close_both_sides_and_send_errors() -> None:
             channel.send("late")
 
 
+async def test_channel_byte_counters_count_utf8() -> None:
+    """bytesSent/bytesReceived count a string's UTF-8 bytes, not its characters."""
+    async with open_channel() as (_, _, channel, theirs):
+        got: asyncio.Queue[Any] = asyncio.Queue()
+        theirs.on("message", got.put_nowait)
+        channel.send("é€x")
+        channel.send(b"\x00\x01")
+        assert [await got.get(), await got.get()] == ["é€x", b"\x00\x01"]
+        assert (channel.messages_sent, channel.bytes_sent) == (2, 2 + 3 + 1 + 2)
+        assert (theirs.messages_received, theirs.bytes_received) == (2, 2 + 3 + 1 + 2)
+
+
 async def test_buffered_amount_low() -> None:
     a, b = pair()
     channel = a.createDataChannel("bulk")

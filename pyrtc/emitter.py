@@ -20,7 +20,8 @@ class EventEmitter:
 
     def __init__(self) -> None:
         self._handlers: dict[str, list[Callable[..., Any]]] = {}
-        self._once: set[int] = set()
+        self._once: set[tuple[str, int]] = set()
+        """``(event, id(handler))`` of the registrations made with :meth:`once`."""
         self._tasks: set[asyncio.Task[Any]] = set()
 
     @overload
@@ -56,7 +57,7 @@ class EventEmitter:
                 return func
 
             return decorator
-        self._once.add(id(handler))
+        self._once.add((event, id(handler)))
         self._handlers.setdefault(event, []).append(handler)
         return handler
 
@@ -64,7 +65,7 @@ class EventEmitter:
         handlers = self._handlers.get(event, [])
         if handler in handlers:
             handlers.remove(handler)
-        self._once.discard(id(handler))
+        self._once.discard((event, id(handler)))
 
     def remove_all_listeners(self, event: str | None = None) -> None:
         if event is None:
@@ -72,7 +73,7 @@ class EventEmitter:
             self._once.clear()
         else:
             for handler in self._handlers.pop(event, []):
-                self._once.discard(id(handler))
+                self._once.discard((event, id(handler)))
 
     def listeners(self, event: str) -> list[Callable[..., Any]]:
         return list(self._handlers.get(event, []))
@@ -91,7 +92,7 @@ class EventEmitter:
             return False
         once = self._once
         for handler in (handlers[0],) if len(handlers) == 1 else list(handlers):
-            if once and id(handler) in once:
+            if once and (event, id(handler)) in once:
                 self.remove_listener(event, handler)
             try:
                 result = handler(*args)

@@ -66,3 +66,21 @@ async def test_coroutine_handlers_run_as_tasks() -> None:
     assert values == ["hi"]
     emitter.remove_all_listeners()
     assert emitter.emit("message", "again") is False
+
+
+def test_once_on_one_event_leaves_the_same_handler_on_another() -> None:
+    """``once`` is per registration: a handler also registered with ``on`` elsewhere stays."""
+    emitter = EventEmitter()
+    calls: list[str] = []
+
+    def handler(name: str) -> None:
+        calls.append(name)
+
+    emitter.on("always", handler)
+    emitter.once("first", handler)
+    emitter.emit("always", "a1")
+    emitter.emit("always", "a2")
+    emitter.emit("first", "f1")
+    emitter.emit("first", "f2")
+    assert calls == ["a1", "a2", "f1"]
+    assert emitter.listeners("always") == [handler] and emitter.listeners("first") == []

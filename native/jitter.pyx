@@ -247,8 +247,9 @@ cdef class JitterBuffer:
 
     @property
     def jitter(self):
-        """Interarrival jitter in RTP timestamp units (RFC 3550 §6.4.1, §A.8), packets that
-        fill a NACKed gap (retransmissions) left out."""
+        """Interarrival jitter in RTP timestamp units (RFC 3550 §6.4.1, §A.8), leaving out
+        packets that fill a NACKed gap (retransmissions) and transit changes beyond
+        ``max_delay``."""
         return self._jitter
 
     @property
@@ -319,12 +320,15 @@ cdef class JitterBuffer:
 
         # RFC 3550 §A.8 with the arrival time in RTP units. A packet filling a gap that was
         # NACKed is taken for a retransmission, a round trip late by design: it is left out,
-        # as libwebrtc's estimator leaves out retransmitted frames.
+        # as libwebrtc's estimator leaves out retransmitted frames. So is a transit change
+        # beyond max_delay (a timestamp jump, an outage): no playout delay could absorb it,
+        # and counting it would hold the target at max_delay, stalling playout, for a second.
         transit = now * self.clock_rate - ts
         if not self._nacked(ext):
             if self._has_transit:
                 d = fabs(transit - self._last_transit)
-                self._jitter += (d - self._jitter) / 16.0
+                if d <= self.max_delay * self.clock_rate:
+                    self._jitter += (d - self._jitter) / 16.0
             self._has_transit = True
             self._last_transit = transit
         arrival = now - <double>ts / self.clock_rate  # this packet's transit in seconds

@@ -98,34 +98,28 @@ def build_description(
     media: list[MediaDescription] = []
     bundle: list[str] = []
     for section in sections:
-        port = 0 if section.rejected else 9
         attributes: list[Attribute] = [Mid(section.mid)]
         if not section.rejected:
+            bundle.append(section.mid)
             attributes += section.media
-        description = MediaDescription(
-            section.kind,
-            port,
-            section.proto,
-            list(section.formats),
-            connections=[Connection("IN", "IP4", "0.0.0.0")],
-            attributes=attributes,
+            attributes += [IceUfrag(local.ufrag), IcePwd(local.pwd), IceOptions(("trickle",))]
+            attributes += [Fingerprint(f.algorithm, f.value) for f in local.fingerprints]
+            attributes.append(Setup(local.setup))
+            if section.kind == "application":
+                attributes += [SctpPort(SCTP_PORT), MaxMessageSize(local.max_message_size)]
+            attributes += [CandidateAttribute(c) for c in local.candidates]
+            if local.end_of_candidates:
+                attributes.append(Flag("end-of-candidates"))
+        media.append(
+            MediaDescription(
+                section.kind,
+                0 if section.rejected else 9,
+                section.proto,
+                list(section.formats),
+                connections=[Connection("IN", "IP4", "0.0.0.0")],
+                attributes=attributes,
+            )
         )
-        media.append(description)
-        if section.rejected:
-            continue
-        bundle.append(section.mid)
-        attributes += [
-            IceUfrag(local.ufrag),
-            IcePwd(local.pwd),
-            IceOptions(("trickle",)),
-        ]
-        attributes += [Fingerprint(f.algorithm, f.value) for f in local.fingerprints]
-        attributes.append(Setup(local.setup))
-        if section.kind == "application":
-            attributes += [SctpPort(SCTP_PORT), MaxMessageSize(local.max_message_size)]
-        attributes += [CandidateAttribute(c) for c in local.candidates]
-        if local.end_of_candidates:
-            attributes.append(Flag("end-of-candidates"))
     session_attributes: list[Attribute] = []
     if bundle:
         session_attributes.append(Group("BUNDLE", tuple(bundle)))

@@ -166,14 +166,19 @@ class Receiver:
             self._above.remove(cum)
         self.cumulative_tsn = cum
         for sid, ssn in streams:
-            waiting = self._waiting.get(sid, {})
             expected = self._next_ssn.get(sid, 0)
-            while not ssn_gt(expected, ssn):
-                queued = waiting.pop(expected, None)
-                if queued is not None:
+            if not ssn_gt(expected, ssn):
+                # Deliver what is held up to ``ssn`` in SSN order: one pass over the held
+                # messages, not one step per skipped SSN (up to 32768 for each stream listed).
+                waiting = self._waiting.get(sid, {})
+                span = (ssn - expected) & 0xFFFF
+                for distance, held in sorted(((s - expected) & 0xFFFF, s) for s in waiting):
+                    if distance > span:
+                        break
+                    queued = waiting.pop(held)
                     self.held_bytes -= len(queued.data)
                     out.append(queued)
-                expected = (expected + 1) & 0xFFFF
+                expected = (ssn + 1) & 0xFFFF
             self._release(sid, expected, out)
 
     def reset_streams(self, stream_ids: list[int]) -> None:

@@ -98,6 +98,43 @@ def test_forward_tsn_skips_and_releases_waiting_messages() -> None:
     assert receiver.held_bytes == 0
 
 
+@given(
+    st.sets(st.integers(1, 300), max_size=60),
+    st.integers(0, 320),
+    st.sampled_from([0, 0xFFFF - 100]),
+)
+def test_forward_tsn_releases_held_messages_in_ssn_order(
+    held: set[int], skip_to: int, base: int
+) -> None:
+    """RFC 3758 §3.6: held ordered messages up to the FORWARD TSN's SSN are delivered in SSN
+    order, then those that follow on from it; SSNs may wrap past 0xFFFF."""
+    receiver = Receiver(1, 65535)
+    receiver.reset_streams([5])
+    ssns = [(base + offset) & 0xFFFF for offset in sorted(held)]
+    out: list[MessageReceived] = []
+    if base:  # start the stream at ``base`` by delivering messages up to it
+        receiver._next_ssn[5] = base
+    tsn = 2  # TSN 1 (SSN base - 1's message) was abandoned by the sender
+    for ssn in ssns:
+        receiver.receive(DataChunk(tsn, 5, ssn, 53, ssn.to_bytes(2, "big")), BIG, True, out)
+        tsn += 1
+    assert out == []
+    receiver.forward_tsn(1, [(5, (base + skip_to) & 0xFFFF)], out)
+    assert receiver.cumulative_tsn == tsn - 1
+    expected = [offset for offset in sorted(held) if offset <= skip_to]
+    following = skip_to + 1
+    while following in held:
+        expected.append(following)
+        following += 1
+    assert [int.from_bytes(m.data, "big") for m in out] == [
+        (base + offset) & 0xFFFF for offset in expected
+    ]
+    assert receiver.held_bytes == 2 * (len(held) - len(expected))
+    delivered = len(out)
+    receiver.receive(DataChunk(tsn, 5, (base + following) & 0xFFFF, 53, b"next"), BIG, True, out)
+    assert out[delivered].data == b"next"  # the stream goes on right after the skipped SSNs
+
+
 def test_forward_tsn_backwards_is_ignored() -> None:
     receiver = Receiver(50, 65535)
     feed(receiver, [DataChunk(50, 0, 0, 53, b"a")])

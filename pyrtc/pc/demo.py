@@ -68,7 +68,7 @@ def _size(text: str) -> int:
     scale = units.get(text[-1:], 1)
     try:
         value = int(float(text[:-1] if text[-1:] in units else text) * scale)
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, nan; inf
         raise argparse.ArgumentTypeError(f"not a size: {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError("the size must be positive")

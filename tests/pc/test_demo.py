@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import socket
 import subprocess
 import sys
+
+import pytest
+
+from pyrtc.pc.demo import _size
 
 PYRTC = [sys.executable, "-m", "pyrtc"]
 WIDE = {**os.environ, "COLUMNS": "200"}  # rich wraps table cells at the default 80
@@ -98,3 +103,16 @@ def test_demo_copy_paste_signaling() -> None:
             if process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+def test_demo_sizes() -> None:
+    """``--size``/``--message-size`` take k/M/G suffixes; anything else is a usage error."""
+    assert (_size("16K"), _size("32MiB"), _size("1.5k"), _size("100")) == (
+        16384,
+        32 << 20,
+        1536,
+        100,
+    )
+    for bad in ("", "x", "nan", "inf", "-1k", "0"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _size(bad)

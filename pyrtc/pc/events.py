@@ -44,9 +44,8 @@ class DtlsStateChanged(Event):
 
 @dataclass(frozen=True)
 class MediaReceived(Event):
-    """An SRTP or SRTCP packet (first byte 128-191, RFC 7983) arrived on the transport.
-
-    The demultiplexing hook for media; no media engine consumes it yet."""
+    """An SRTP or SRTCP packet (first byte 128-191, RFC 7983) arrived on the transport; the
+    peer connection hands it to its :class:`~pyrtc.pc.media_controller.MediaController`."""
 
     data: bytes
 

@@ -158,6 +158,19 @@ cdef inline void _put_nal(unsigned char *dst, Py_ssize_t *pos, const unsigned ch
     pos[0] += START_CODE_SIZE + n
 
 
+cdef inline Py_ssize_t _stap_a_unit(const unsigned char *p, Py_ssize_t n, Py_ssize_t off,
+                                    Py_ssize_t *size) except -1:
+    """Offset of the STAP-A unit (RFC 6184 §5.7.1) whose 16-bit size field is at ``off``, its
+    size into ``size``; raises unless the unit is non-empty and ends inside the ``n`` bytes."""
+    if off + 2 > n:
+        raise DepacketizeError("H.264 STAP-A size field is truncated")
+    size[0] = (p[off] << 8) | p[off + 1]
+    off += 2
+    if size[0] == 0 or off + size[0] > n:
+        raise DepacketizeError("H.264 STAP-A NAL unit size is invalid")
+    return off
+
+
 cdef Py_ssize_t _walk(list payloads, unsigned char *dst) except -1:
     """Validate the payloads of one access unit; with ``dst``, write its Annex B bytes.
 
@@ -202,16 +215,11 @@ cdef Py_ssize_t _walk(list payloads, unsigned char *dst) except -1:
         if in_fu:
             raise DepacketizeError("H.264 NAL unit interrupts an unfinished FU-A")
         if nal_type == STAP_A:
-            off = 1
             if n < 4:
                 raise DepacketizeError("H.264 STAP-A is truncated")
+            off = 1
             while off < n:
-                if off + 2 > n:
-                    raise DepacketizeError("H.264 STAP-A size field is truncated")
-                size = (p[off] << 8) | p[off + 1]
-                off += 2
-                if size == 0 or off + size > n:
-                    raise DepacketizeError("H.264 STAP-A NAL unit size is invalid")
+                off = _stap_a_unit(p, n, off, &size)
                 _put_nal(dst, &pos, p + off, size)
                 off += size
         elif 1 <= nal_type <= 23:
@@ -252,16 +260,11 @@ def h264_payload_info(bytes payload):
         if _is_frame_start_nal(nal_type, p, n):
             flags |= FRAME_START
     elif nal_type == STAP_A:
-        off = 1
         if n < 4:
             raise DepacketizeError("H.264 STAP-A is truncated")
+        off = 1
         while off < n:
-            if off + 2 > n:
-                raise DepacketizeError("H.264 STAP-A size field is truncated")
-            size = (p[off] << 8) | p[off + 1]
-            off += 2
-            if size == 0 or off + size > n:
-                raise DepacketizeError("H.264 STAP-A NAL unit size is invalid")
+            off = _stap_a_unit(p, n, off, &size)
             inner = p[off] & 0x1F
             if inner == 5 or inner == 7:
                 flags |= KEYFRAME

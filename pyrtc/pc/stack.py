@@ -169,8 +169,8 @@ class TransportStack:
         self.packets_received += 1
         self.bytes_received += len(data)
         selected = self._selected
-        if selected is not None and data and 19 < data[0] < 64 and selected == (local, addr):
-            self._on_dtls(data, now)  # the selected pair's source is known: skip the agent
+        if selected is not None and data and data[0] > 3 and selected == (local, addr):
+            self._demux(data, now)  # not STUN, from the selected pair: the agent has no part
             return
         self.agent.receive(data, addr, now, local)
         self._drain_agent(now)

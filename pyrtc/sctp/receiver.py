@@ -29,6 +29,12 @@ class Receiver:
         self._above: set[int] = set()
         self._duplicates: list[int] = []
         self._fragments: dict[int, DataChunk] = {}
+        # Held fragments form runs of consecutive TSNs that can belong to one message, known
+        # by their two ends only, so a fragment costs O(1) whatever the arrival order.
+        self._run_last: dict[int, int] = {}
+        """First TSN of each run -> its last TSN."""
+        self._run_first: dict[int, int] = {}
+        """Last TSN of each run -> its first TSN."""
         self._next_ssn: dict[int, int] = {}
         self._waiting: dict[int, dict[int, MessageReceived]] = {}
 
@@ -79,11 +85,8 @@ class Receiver:
                 chunk.stream_id, chunk.ppid, chunk.user_data, not flags & FLAG_UNORDERED
             )
         else:
-            self._fragments[tsn] = chunk
             self.held_bytes += size
-            if not (flags & FLAG_END or (tsn + 1) & _MASK in self._fragments):
-                return True
-            assembled = self._assemble(tsn)
+            assembled = self._add_fragment(tsn, chunk)
             if assembled is None:
                 return True
             message = assembled
@@ -93,36 +96,42 @@ class Receiver:
             out.append(message)
         return True
 
-    def _assemble(self, tsn: int) -> MessageReceived | None:
-        """Join the fragments around ``tsn`` if the whole message is present (§6.9)."""
+    def _add_fragment(self, tsn: int, chunk: DataChunk) -> MessageReceived | None:
+        """Hold a fragment, join it to the runs on either side and return the message once
+        its run goes from a B fragment to an E fragment (§6.9)."""
         fragments = self._fragments
-        sid = fragments[tsn].stream_id
-        first = tsn
-        while not fragments[first].flags & FLAG_BEGINNING:
-            prev = (first - 1) & _MASK
-            piece = fragments.get(prev)
-            if piece is None or piece.stream_id != sid or piece.flags & FLAG_END:
-                return None
-            first = prev
-        last = tsn
-        while not fragments[last].flags & FLAG_END:
-            nxt = (last + 1) & _MASK
-            piece = fragments.get(nxt)
-            if piece is None or piece.stream_id != sid or piece.flags & FLAG_BEGINNING:
-                return None
-            last = nxt
+        fragments[tsn] = chunk
+        run_first, run_last = self._run_first, self._run_last
+        # Pieces join when on one stream, the left one not an E and the right one not a B.
+        sid, flags = chunk.stream_id, chunk.flags
+        first = last = tsn
+        prev = (tsn - 1) & _MASK
+        if prev in run_first and not flags & FLAG_BEGINNING:
+            piece = fragments[prev]
+            if piece.stream_id == sid and not piece.flags & FLAG_END:
+                first = run_first.pop(prev)
+        nxt = (tsn + 1) & _MASK
+        if nxt in run_last and not flags & FLAG_END:
+            piece = fragments[nxt]
+            if piece.stream_id == sid and not piece.flags & FLAG_BEGINNING:
+                last = run_last.pop(nxt)
         head = fragments[first]
+        if not (head.flags & FLAG_BEGINNING and fragments[last].flags & FLAG_END):
+            run_last[first] = last
+            run_first[last] = first
+            return None
+        run_last.pop(first, None)
+        run_first.pop(last, None)
         parts = []
         cursor = first
         while True:
-            piece = fragments.pop(cursor)
-            parts.append(piece.user_data)
+            parts.append(fragments.pop(cursor).user_data)
             if cursor == last:
                 break
             cursor = (cursor + 1) & _MASK
         data = b"".join(parts)
         self.held_bytes -= len(data)
-        return MessageReceived(sid, head.ppid, data, not head.flags & FLAG_UNORDERED)
+        return MessageReceived(head.stream_id, head.ppid, data, not head.flags & FLAG_UNORDERED)
 
     def _deliver_ordered(
         self, message: MessageReceived, ssn: int, out: list[MessageReceived]
@@ -159,6 +168,15 @@ class Receiver:
             return
         for tsn in [t for t in self._fragments if tsn_ge(limit, t)]:
             self.held_bytes -= len(self._fragments.pop(tsn).user_data)
+            last = self._run_last.pop(tsn, None)
+            if last is None:
+                continue
+            if tsn_gt(last, limit):  # the run goes on after the new cumulative TSN
+                rest = (limit + 1) & _MASK
+                self._run_last[rest] = last
+                self._run_first[last] = rest
+            else:
+                del self._run_first[last]
         self._above = {t for t in self._above if not tsn_ge(limit, t)}
         cum = limit
         while (cum + 1) & _MASK in self._above:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -46,6 +48,57 @@ def test_any_arrival_order_reassembles_in_ssn_order(order: list[int], start: int
     assert receiver.cumulative_tsn == (start + 11) & 0xFFFFFFFF
     assert receiver.held_bytes == 0
     assert not receiver.has_gaps
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.integers(1, 6), st.booleans()), max_size=8),
+    st.randoms(use_true_random=False),
+    st.integers(0, 0xFFFFFFFF),
+)
+def test_fragments_of_several_streams_in_any_order_make_each_message_once(
+    spec: list[tuple[int, int, bool]], rng: random.Random, start: int
+) -> None:
+    """Messages of 1-6 fragments on three streams, consecutive in TSN, arriving in any order
+    (every message a fragment run next to other streams' runs; RFC 9260 §6.9)."""
+    receiver = Receiver(start, 65535)
+    chunks: list[DataChunk] = []
+    next_ssn = [0, 0, 0]
+    expected: dict[int, list[bytes]] = {0: [], 1: [], 2: []}
+    tsn = start
+    for index, (sid, pieces, ordered) in enumerate(spec):
+        data = bytes([index]) * (3 * pieces)
+        chunks += fragments(tsn, sid, next_ssn[sid], data, 3, ordered)
+        tsn += pieces
+        if ordered:
+            next_ssn[sid] += 1
+            expected[sid].append(data)
+    rng.shuffle(chunks)
+    out = feed(receiver, chunks)
+    assert sorted(m.data for m in out) == sorted(
+        bytes([i]) * (3 * pieces) for i, (_, pieces, _) in enumerate(spec)
+    )
+    for sid in range(3):
+        assert [m.data for m in out if m.stream_id == sid and m.ordered] == expected[sid]
+    assert receiver.held_bytes == 0
+    assert receiver._run_first == receiver._run_last == {}
+
+
+def test_forward_tsn_into_a_fragment_run_keeps_the_rest_apart() -> None:
+    """An abandoned message whose first fragments were lost: a FORWARD TSN to the middle of
+    its held fragments leaves the later ones, which never join into a message."""
+    receiver = Receiver(1, 65535)
+    abandoned = fragments(1, 0, 0, bytes(8 * 4), 4)  # TSN 1-8
+    out = feed(receiver, abandoned[2:7])  # TSN 3-7 held, 1, 2 and 8 missing
+    receiver.forward_tsn(5, [(0, 0)], out)
+    assert receiver.held_bytes == 2 * 4  # TSN 6 and 7
+    out += feed(receiver, [abandoned[7]])  # TSN 8, the E fragment: no B before it any more
+    assert out == [] and receiver.held_bytes == 3 * 4
+    out += feed(receiver, fragments(10, 0, 2, b"after", 2))  # TSN 9 (SSN 1) lost
+    assert out == []  # waits for SSN 1
+    receiver.forward_tsn(9, [(0, 1)], out)  # the sender abandoned TSN 9 too
+    assert [m.data for m in out] == [b"after"]
+    assert receiver.held_bytes == 0
+    assert receiver._run_first == receiver._run_last == {}
 
 
 def test_unordered_message_is_not_held_behind_ordered_gap() -> None:

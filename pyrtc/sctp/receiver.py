@@ -140,8 +140,11 @@ class Receiver:
         expected = self._next_ssn.get(sid, 0)
         if ssn != expected:
             if ssn_gt(ssn, expected):
-                self._waiting.setdefault(sid, {})[ssn] = message
-                self.held_bytes += len(message.data)
+                waiting = self._waiting.setdefault(sid, {})
+                # A second message with a held SSN is the peer's error (§6.6): the first stays.
+                if ssn not in waiting:
+                    waiting[ssn] = message
+                    self.held_bytes += len(message.data)
             return
         out.append(message)
         self._release(sid, (expected + 1) & 0xFFFF, out)

@@ -188,6 +188,15 @@ def test_forward_tsn_releases_held_messages_in_ssn_order(
     assert out[delivered].data == b"next"  # the stream goes on right after the skipped SSNs
 
 
+def test_a_second_message_with_a_held_ssn_does_not_inflate_the_held_bytes() -> None:
+    receiver = Receiver(1, 65535)
+    out = feed(receiver, [DataChunk(2, 0, 1, 53, b"first"), DataChunk(3, 0, 1, 53, b"again!")])
+    assert out == [] and receiver.held_bytes == len(b"first")
+    out = feed(receiver, [DataChunk(1, 0, 0, 53, b"zero")])
+    assert [m.data for m in out] == [b"zero", b"first"]
+    assert receiver.held_bytes == 0
+
+
 def test_forward_tsn_backwards_is_ignored() -> None:
     receiver = Receiver(50, 65535)
     feed(receiver, [DataChunk(50, 0, 0, 53, b"a")])

@@ -36,6 +36,28 @@ async def signal(offerer: Any, answerer: Any) -> None:
 
 
 @asynccontextmanager
+async def media_call(*local: Any) -> AsyncIterator[tuple[Any, Any, list[Any]]]:
+    """A caller sending the ``local`` tracks and a callee whose ``track`` events are
+    collected: ``(caller, callee, remote tracks)``, not yet signaled. The local tracks are
+    stopped and both connections closed when the block ends."""
+    from pyrtc.pc import RTCPeerConnection
+
+    caller = RTCPeerConnection(addresses=LOOPBACK)
+    callee = RTCPeerConnection(addresses=LOOPBACK)
+    tracks: list[Any] = []
+    callee.on("track", tracks.append)
+    for track in local:
+        caller.addTrack(track)
+    try:
+        yield caller, callee, tracks
+    finally:
+        for track in local:
+            track.stop()
+        await caller.close()
+        await callee.close()
+
+
+@asynccontextmanager
 async def closing(*connections: Any) -> AsyncIterator[None]:
     """Close every connection when the block ends, however it ends."""
     try:

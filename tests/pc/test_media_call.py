@@ -12,7 +12,7 @@ from pyrtc.mediastreams import AudioStreamTrack, MediaStreamTrack, VideoStreamTr
 from pyrtc.pc import RTCPeerConnection, RTCRtpCodecParameters
 from pyrtc.sdp import SessionDescription
 
-from .helpers import LOOPBACK, STEP, signal, wait_for_state
+from .helpers import LOOPBACK, STEP, media_call, signal, wait_for_state
 
 
 async def _collect(track: MediaStreamTrack, count: int) -> list[object]:
@@ -23,14 +23,8 @@ async def _collect(track: MediaStreamTrack, count: int) -> list[object]:
 
 
 async def test_video_and_audio_one_way() -> None:
-    caller = RTCPeerConnection(addresses=LOOPBACK)
-    callee = RTCPeerConnection(addresses=LOOPBACK)
-    tracks: list[MediaStreamTrack] = []
-    callee.on("track", tracks.append)
     video, audio = VideoStreamTrack(), AudioStreamTrack()
-    caller.addTrack(video)
-    caller.addTrack(audio)
-    try:
+    async with media_call(video, audio) as (caller, callee, tracks):
         await signal(caller, callee)
         assert caller.localDescription is not None and callee.localDescription is not None
         offer = SessionDescription.parse(caller.localDescription.sdp)
@@ -67,11 +61,6 @@ async def test_video_and_audio_one_way() -> None:
         caller.getTransceivers()[0].stop()  # RTCP BYE: the remote video track ends
         await wait_for_state(remote_video, "readyState", "ended")
         assert remote_audio.readyState == "live"
-    finally:
-        video.stop()
-        audio.stop()
-        await caller.close()
-        await callee.close()
 
 
 async def test_lossy_video_is_repaired_and_reported() -> None:

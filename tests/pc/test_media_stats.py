@@ -11,11 +11,11 @@ from typing import Any
 import av
 import pytest
 
-from pyrtc.mediastreams import AudioStreamTrack, MediaStreamTrack, VideoStreamTrack
+from pyrtc.mediastreams import AudioStreamTrack, VideoStreamTrack
 from pyrtc.pc import RTCPeerConnection
 from pyrtc.rtp import RtpPacket, decode_audio_level
 
-from .helpers import LOOPBACK, STEP, signal, wait_for_state
+from .helpers import LOOPBACK, STEP, media_call, signal, wait_for_state
 
 INBOUND = {
     "packetsReceived", "bytesReceived", "packetsLost", "jitter", "nackCount", "pliCount",
@@ -34,14 +34,8 @@ def by_kind(report: Any, kind: str, media: str) -> Any:
 
 
 async def test_media_stats_names_and_values_move() -> None:
-    caller = RTCPeerConnection(addresses=LOOPBACK)
-    callee = RTCPeerConnection(addresses=LOOPBACK)
-    tracks: list[MediaStreamTrack] = []
-    callee.on("track", tracks.append)
     video, audio = VideoStreamTrack(), AudioStreamTrack()
-    caller.addTrack(video)
-    caller.addTrack(audio)
-    try:
+    async with media_call(video, audio) as (caller, callee, tracks):
         await signal(caller, callee)
         await wait_for_state(caller, "connectionState", "connected")
         remote_video = next(t for t in tracks if t.kind == "video")
@@ -103,11 +97,6 @@ async def test_media_stats_names_and_values_move() -> None:
         assert sources["video"].frames > sent_before[sources["video"].id].frames
         assert sources["audio"].trackIdentifier == audio.id
         assert sources["audio"].totalSamplesDuration > 0.5
-    finally:
-        video.stop()
-        audio.stop()
-        await caller.close()
-        await callee.close()
 
 
 class SineTrack(AudioStreamTrack):

@@ -288,10 +288,12 @@ class Sender:
         outstanding = self.outstanding
         size = len(outstanding)
         acked_bytes = 0
-        for start, end in gaps:
+        visited = 0  # blocks in order, so overlapping ones do not walk the same chunks again
+        for start, end in sorted(gaps):
             if start < 1 or end < start:
                 continue
-            for index in range(start - 1, min(end, size)):
+            stop = min(end, size)
+            for index in range(max(start - 1, visited), stop):
                 chunk = outstanding[index]
                 if chunk.acked:
                     continue
@@ -307,6 +309,7 @@ class Sender:
                     acked_bytes += len(chunk.data)
                 if newest is None or tsn_gt(chunk.tsn, newest.tsn):
                     newest = chunk
+            visited = max(visited, stop)
         return newest, acked_bytes
 
     def _renege(self, gaps: list[tuple[int, int]]) -> None:

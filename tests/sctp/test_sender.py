@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from pyrtc.sansio import Event
 from pyrtc.sctp.chunks import SackChunk
 from pyrtc.sctp.events import BufferedAmountLow
@@ -70,3 +73,13 @@ def test_gap_acks_that_become_cumulative_are_not_reneging() -> None:
     assert [c.acked for c in sender.outstanding] == [False]
     sender.on_sack(SackChunk(4, 1 << 20, [], []), 0.3)
     assert sender.outstanding == [] and sender.reneged == 0
+
+
+@given(st.lists(st.tuples(st.integers(0, 14), st.integers(0, 14)), max_size=6))
+def test_gap_blocks_in_any_order_or_overlap_ack_their_union(gaps: list[tuple[int, int]]) -> None:
+    """RFC 9260 §3.3.4: each block acknowledges the TSNs from cum + start to cum + end."""
+    sender, _ = _sent_sender(10)  # TSNs 1..10
+    sender.on_sack(SackChunk(0, 1 << 20, gaps, []), 0.1)
+    union = {offset for start, end in gaps if start >= 1 for offset in range(start, end + 1)}
+    assert [c.acked for c in sender.outstanding] == [tsn in union for tsn in range(1, 11)]
+    assert sender.flight_size == 1000 * sum(tsn not in union for tsn in range(1, 11))

@@ -136,6 +136,52 @@ def test_sack_gap_blocks_duplicates_and_limit() -> None:
     assert receiver.make_sack(1234, max_blocks=10).duplicates == []  # reported once
 
 
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("data"), st.integers(-3, 60)),
+            st.tuples(st.just("forward"), st.integers(-3, 40)),
+        ),
+        max_size=60,
+    ),
+    st.integers(0, 0xFFFFFFFF),
+    st.integers(1, 8),
+)
+def test_cumulative_tsn_and_gap_blocks_follow_the_tsns_received(
+    steps: list[tuple[str, int]], start: int, max_blocks: int
+) -> None:
+    """RFC 9260 §3.3.4, §6.2; RFC 3758 §3.6: whatever arrives in whatever order, the SACK
+    reports the highest TSN below which everything arrived (or was skipped) and the runs of
+    TSNs received above it, lowest first, at most ``max_blocks`` of them."""
+    receiver = Receiver(start, 65535)
+    cum = -1  # offsets from ``start``
+    seen: set[int] = set()
+    out: list[MessageReceived] = []
+    for kind, offset in steps:
+        tsn = (start + offset) & 0xFFFFFFFF
+        if kind == "data":
+            chunk = DataChunk(tsn, 0, 0, 53, b"x", FLAG_BEGINNING | FLAG_END | FLAG_UNORDERED)
+            receiver.receive(chunk, BIG, True, out)
+            if offset > cum:
+                seen.add(offset)
+        elif offset > cum:
+            receiver.forward_tsn(tsn, [], out)
+            cum = offset
+        while cum + 1 in seen:
+            cum += 1
+        seen = {o for o in seen if o > cum}
+        blocks: list[tuple[int, int]] = []
+        for o in sorted(seen):
+            if blocks and blocks[-1][1] == o - cum - 1:
+                blocks[-1] = (blocks[-1][0], o - cum)
+            else:
+                blocks.append((o - cum, o - cum))
+        sack = receiver.make_sack(0, max_blocks)
+        assert sack.cumulative_tsn == (start + cum) & 0xFFFFFFFF
+        assert sack.gaps == blocks[:max_blocks]
+        assert receiver.has_gaps == bool(seen)
+
+
 def test_forward_tsn_skips_and_releases_waiting_messages() -> None:
     receiver = Receiver(10, 65535)
     # SSN 0 (TSN 10-11) partly lost, SSN 1 (TSN 12) complete but waiting, SSN 2 (TSN 13).

@@ -8,6 +8,8 @@ Buffered bytes are bounded by the configured receive buffer so the advertised wi
 
 from __future__ import annotations
 
+import heapq
+
 from pyrtc.sctp.chunks import FLAG_BEGINNING, FLAG_END, FLAG_UNORDERED, DataChunk, SackChunk
 from pyrtc.sctp.events import MessageReceived
 from pyrtc.sctp.serial import ssn_gt, tsn_ge, tsn_gt
@@ -27,6 +29,12 @@ class Receiver:
         self.held_bytes = 0
         """Bytes kept in fragments and out-of-order messages (not yet delivered)."""
         self._above: set[int] = set()
+        # The TSNs above the cumulative TSN as runs of consecutive ones, by their two ends:
+        # the SACK's gap blocks without sorting every TSN held.
+        self._gap_last: dict[int, int] = {}
+        """First TSN of each run in ``_above`` -> its last TSN."""
+        self._gap_first: dict[int, int] = {}
+        """Last TSN of each run in ``_above`` -> its first TSN."""
         self._duplicates: list[int] = []
         self._fragments: dict[int, DataChunk] = {}
         # Held fragments form runs of consecutive TSNs that can belong to one message, known
@@ -65,17 +73,18 @@ class Receiver:
         if size > room and not (accept_next and ahead == 1):
             return False
         if ahead == 1:
-            cum = tsn
-            above = self._above
-            while above:
-                nxt = (cum + 1) & _MASK
-                if nxt not in above:
-                    break
-                above.remove(nxt)
-                cum = nxt
-            self.cumulative_tsn = cum
+            self.cumulative_tsn = self._absorb_run(tsn) if self._above else tsn
         else:
             self._above.add(tsn)
+            first = last = tsn
+            prev = (tsn - 1) & _MASK
+            if prev in self._gap_first:
+                first = self._gap_first.pop(prev)
+            nxt = (tsn + 1) & _MASK
+            if nxt in self._gap_last:
+                last = self._gap_last.pop(nxt)
+            self._gap_last[first] = last
+            self._gap_first[last] = first
         if chunk.stream_id >= self.inbound_streams:
             return True
 
@@ -95,6 +104,18 @@ class Receiver:
         else:
             out.append(message)
         return True
+
+    def _absorb_run(self, cum: int) -> int:
+        """The cumulative TSN once the run of held TSNs right after ``cum`` (if any) joins it."""
+        last = self._gap_last.pop((cum + 1) & _MASK, None)
+        if last is None:
+            return cum
+        del self._gap_first[last]
+        above = self._above
+        while cum != last:
+            cum = (cum + 1) & _MASK
+            above.remove(cum)
+        return cum
 
     def _add_fragment(self, tsn: int, chunk: DataChunk) -> MessageReceived | None:
         """Hold a fragment, join it to the runs on either side and return the message once
@@ -181,11 +202,15 @@ class Receiver:
             else:
                 del self._run_first[last]
         self._above = {t for t in self._above if not tsn_ge(limit, t)}
-        cum = limit
-        while (cum + 1) & _MASK in self._above:
-            cum = (cum + 1) & _MASK
-            self._above.remove(cum)
-        self.cumulative_tsn = cum
+        for first, last in [r for r in self._gap_last.items() if tsn_ge(limit, r[0])]:
+            del self._gap_last[first]
+            if tsn_gt(last, limit):  # the run goes on after the new cumulative TSN
+                rest = (limit + 1) & _MASK
+                self._gap_last[rest] = last
+                self._gap_first[last] = rest
+            else:
+                del self._gap_first[last]
+        self.cumulative_tsn = self._absorb_run(limit)
         for sid, ssn in streams:
             expected = self._next_ssn.get(sid, 0)
             if not ssn_gt(expected, ssn):
@@ -215,18 +240,13 @@ class Receiver:
     def make_sack(self, a_rwnd: int, max_blocks: int) -> SackChunk:
         """Build the SACK for the current state and forget the reported duplicates (§6.2)."""
         cum = self.cumulative_tsn
-        gaps: list[tuple[int, int]] = []
-        if self._above:
-            offsets = sorted((t - cum) & _MASK for t in self._above)
-            start = end = offsets[0]
-            for off in offsets[1:]:
-                if off == end + 1:
-                    end = off
-                    continue
-                gaps.append((start, end))
-                start = end = off
-            gaps.append((start, end))
-            del gaps[max_blocks:]
+        gaps = heapq.nsmallest(
+            max_blocks,
+            (
+                ((first - cum) & _MASK, (last - cum) & _MASK)
+                for first, last in self._gap_last.items()
+            ),
+        )
         duplicates = self._duplicates
         self._duplicates = []
         return SackChunk(cum, a_rwnd, gaps, duplicates)

@@ -20,6 +20,19 @@ _MAX_AHEAD = 0xFFFF
 _MAX_DUPLICATES = 32
 
 
+def _cut_runs(run_last: dict[int, int], run_first: dict[int, int], limit: int) -> None:
+    """Take every TSN up to ``limit`` out of runs kept by their ends (first -> last and
+    last -> first); a run that goes on after ``limit`` keeps the part after it."""
+    for first, last in [run for run in run_last.items() if tsn_ge(limit, run[0])]:
+        del run_last[first]
+        if tsn_gt(last, limit):
+            rest = (limit + 1) & _MASK
+            run_last[rest] = last
+            run_first[last] = rest
+        else:
+            del run_first[last]
+
+
 class Receiver:
     """Receive-side state for one association."""
 
@@ -192,24 +205,9 @@ class Receiver:
             return
         for tsn in [t for t in self._fragments if tsn_ge(limit, t)]:
             self.held_bytes -= len(self._fragments.pop(tsn).user_data)
-            last = self._run_last.pop(tsn, None)
-            if last is None:
-                continue
-            if tsn_gt(last, limit):  # the run goes on after the new cumulative TSN
-                rest = (limit + 1) & _MASK
-                self._run_last[rest] = last
-                self._run_first[last] = rest
-            else:
-                del self._run_first[last]
+        _cut_runs(self._run_last, self._run_first, limit)
         self._above = {t for t in self._above if not tsn_ge(limit, t)}
-        for first, last in [r for r in self._gap_last.items() if tsn_ge(limit, r[0])]:
-            del self._gap_last[first]
-            if tsn_gt(last, limit):  # the run goes on after the new cumulative TSN
-                rest = (limit + 1) & _MASK
-                self._gap_last[rest] = last
-                self._gap_first[last] = rest
-            else:
-                del self._gap_first[last]
+        _cut_runs(self._gap_last, self._gap_first, limit)
         self.cumulative_tsn = self._absorb_run(limit)
         for sid, ssn in streams:
             expected = self._next_ssn.get(sid, 0)

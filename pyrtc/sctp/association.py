@@ -932,7 +932,8 @@ class Association:
     # ---- shutdown (RFC 9260 §9.2)
 
     def _on_shutdown(self, chunk: ShutdownChunk, now: float) -> None:
-        if self.state in (State.ESTABLISHED, State.SHUTDOWN_PENDING):
+        """SHUTDOWN (§9.2): its Cumulative TSN Ack counts on every SHUTDOWN received."""
+        if self.state in (State.ESTABLISHED, State.SHUTDOWN_PENDING, State.SHUTDOWN_RECEIVED):
             self.state = State.SHUTDOWN_RECEIVED
             sender = self._sender
             self._on_sack(

@@ -38,6 +38,7 @@ from pyrtc.sctp.chunks import (
     ReconfigResponse,
     SackChunk,
     ShutdownAckChunk,
+    ShutdownChunk,
     ShutdownCompleteChunk,
     UnknownChunk,
 )
@@ -795,3 +796,21 @@ def test_shutdown_cumulative_ack_is_not_a_renege() -> None:
     assert pair.run(lambda: pair.client.state is State.CLOSED and pair.server.state is State.CLOSED)
     assert [m.data[0] for m in messages(pair.server_events)] == [0, 1, 2]
     assert pair.client._sender.reneged == 0
+
+
+def test_a_repeated_shutdown_acknowledges_data_cumulatively() -> None:
+    """RFC 9260 section 9.2: in SHUTDOWN-RECEIVED the Cumulative TSN Ack of each further
+    SHUTDOWN is processed (a peer in SHUTDOWN-SENT may answer DATA with SHUTDOWN alone)."""
+    pair = connected(drop=lambda packet: "DataChunk" in chunk_types(packet))
+    pair.client.send(0, b"x" * 100, 53)
+    pair.exchange()  # the DATA is lost
+    (chunk,) = pair.client._sender.outstanding
+    pair.server.shutdown()
+    pair.exchange()  # the server's SHUTDOWN acknowledges nothing new
+    assert pair.client.state is State.SHUTDOWN_RECEIVED
+    assert pair.client._sender.outstanding == [chunk]
+    shutdown = ShutdownChunk(chunk.tsn).encode()
+    pair.client.receive(serialize_packet(5000, 5000, pair.client._local_tag, [shutdown]), pair.now)
+    assert pair.client._sender.outstanding == []
+    assert "ShutdownAckChunk" in chunk_types(pair.client.datagrams_to_send(pair.now)[-1])
+    assert pair.client.state is State.SHUTDOWN_ACK_SENT

@@ -262,13 +262,15 @@ class Sender:
         if count:
             del outstanding[:count]
             self.cum_ack = cum
-        if self._gap_acked and reports_gaps:
-            self._renege(sack.gaps)
+        gap_acked = self._gap_acked
+        reported = 0
         if sack.gaps:
-            newest_acked, gap_bytes = self._gap_acks(sack.gaps, newest_acked)
+            newest_acked, gap_bytes, reported = self._gap_acks(sack.gaps, newest_acked)
             acked_bytes += gap_bytes
-            if newest_acked is not None:
-                self._mark_misses(newest_acked.tsn)
+        if reported < gap_acked and reports_gaps:
+            self._renege(sack.gaps)
+        if newest_acked is not None and sack.gaps:
+            self._mark_misses(newest_acked.tsn)
         if rtt_sample is not None and rtt_sample >= 0:
             self.rto.update(rtt_sample)
         if self._fast_recovery_exit is not None and tsn_ge(cum, self._fast_recovery_exit):
@@ -282,12 +284,14 @@ class Sender:
 
     def _gap_acks(
         self, gaps: list[tuple[int, int]], newest: _OutChunk | None
-    ) -> tuple[_OutChunk | None, int]:
-        """Mark chunks reported in Gap Ack Blocks; returns the newest newly acked chunk and
-        the bytes newly acknowledged."""
+    ) -> tuple[_OutChunk | None, int, int]:
+        """Mark chunks reported in Gap Ack Blocks; returns the newest newly acked chunk, the
+        bytes newly acknowledged and how many chunks acknowledged before are reported again
+        (fewer than before means the peer reneged)."""
         outstanding = self.outstanding
         size = len(outstanding)
         acked_bytes = 0
+        reported = 0
         visited = 0  # blocks in order, so overlapping ones do not walk the same chunks again
         for start, end in sorted(gaps):
             if start < 1 or end < start:
@@ -296,6 +300,7 @@ class Sender:
             for index in range(max(start - 1, visited), stop):
                 chunk = outstanding[index]
                 if chunk.acked:
+                    reported += 1
                     continue
                 chunk.acked = True
                 self._gap_acked += 1
@@ -310,7 +315,7 @@ class Sender:
                 if newest is None or tsn_gt(chunk.tsn, newest.tsn):
                     newest = chunk
             visited = max(visited, stop)
-        return newest, acked_bytes
+        return newest, acked_bytes, reported
 
     def _renege(self, gaps: list[tuple[int, int]]) -> None:
         """Take back gap acknowledgements this SACK no longer reports (§6.2.1 D: the peer

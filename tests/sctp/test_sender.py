@@ -83,3 +83,36 @@ def test_gap_blocks_in_any_order_or_overlap_ack_their_union(gaps: list[tuple[int
     union = {offset for start, end in gaps if start >= 1 for offset in range(start, end + 1)}
     assert [c.acked for c in sender.outstanding] == [tsn in union for tsn in range(1, 11)]
     assert sender.flight_size == 1000 * sum(tsn not in union for tsn in range(1, 11))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([0, 0, 1, 2, 5]),
+            st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), max_size=3),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_gap_acknowledged_chunks_are_those_the_latest_sack_reports(
+    sacks: list[tuple[int, list[tuple[int, int]], bool]],
+) -> None:
+    """RFC 9260 §6.2.1 D: after each SACK exactly the chunks its blocks cover are
+    gap-acknowledged, and any other one acknowledged before counts as reneged; a SHUTDOWN's
+    cumulative ack (no blocks) takes nothing back (§9.2)."""
+    sender, _ = _sent_sender(20)  # TSNs 1..20
+    cum, acked, reneged = 0, set[int](), 0
+    for step, (advance, gaps, shutdown) in enumerate(sacks):
+        cum = min(20, cum + advance)
+        gaps = [] if shutdown else gaps
+        union = {cum + o for a, b in gaps if a >= 1 for o in range(a, b + 1) if cum + o <= 20}
+        acked = {tsn for tsn in acked if tsn > cum}
+        if not shutdown:
+            reneged += len(acked - union)
+            acked = union
+        sender.on_sack(SackChunk(cum, 1 << 20, gaps, []), 0.1 * step, reports_gaps=not shutdown)
+        assert {c.tsn for c in sender.outstanding if c.acked} == acked
+        assert sender.reneged == reneged
+        assert [c.tsn for c in sender.outstanding] == list(range(cum + 1, 21))

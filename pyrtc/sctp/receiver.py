@@ -56,6 +56,9 @@ class Receiver:
         """First TSN of each run -> its last TSN."""
         self._run_first: dict[int, int] = {}
         """Last TSN of each run -> its first TSN."""
+        self._tail: tuple[int, int] | None = None
+        """(first, last) of the run the newest fragment left incomplete, kept out of the two
+        dicts: a message arriving in order extends it without dict bookkeeping."""
         self._next_ssn: dict[int, int] = {}
         self._waiting: dict[int, dict[int, MessageReceived]] = {}
 
@@ -138,6 +141,18 @@ class Receiver:
         run_first, run_last = self._run_first, self._run_last
         # Pieces join when on one stream, the left one not an E and the right one not a B.
         sid, flags = chunk.stream_id, chunk.flags
+        tail = self._tail
+        if (
+            tail is not None
+            and tsn == (tail[1] + 1) & _MASK
+            and not flags & FLAG_BEGINNING
+            and (flags & FLAG_END or (tsn + 1) & _MASK not in run_last)
+        ):  # the in-order case: the next fragment of the message being received
+            piece = fragments[tail[1]]
+            if piece.stream_id == sid and not piece.flags & FLAG_END:
+                self._tail = (tail[0], tsn)
+                return self._complete(tail[0], tsn) if flags & FLAG_END else None
+        self._flush_tail()
         first = last = tsn
         prev = (tsn - 1) & _MASK
         if prev in run_first and not flags & FLAG_BEGINNING:
@@ -149,13 +164,28 @@ class Receiver:
             piece = fragments[nxt]
             if piece.stream_id == sid and not piece.flags & FLAG_BEGINNING:
                 last = run_last.pop(nxt)
+        run_last.pop(first, None)  # the joined runs' outer ends: the run is the tail now
+        run_first.pop(last, None)
+        self._tail = (first, last)
+        return self._complete(first, last)
+
+    def _flush_tail(self) -> None:
+        """Put the tail run into the run dicts (before anything reads them)."""
+        if self._tail is not None:
+            first, last = self._tail
+            self._run_last[first] = last
+            self._run_first[last] = first
+            self._tail = None
+
+    def _complete(self, first: int, last: int) -> MessageReceived | None:
+        """The message of the run ``first``..``last`` once it goes from a B fragment to an E
+        fragment (taken out of the held fragments); ``None`` while it does not."""
+        fragments = self._fragments
         head = fragments[first]
         if not (head.flags & FLAG_BEGINNING and fragments[last].flags & FLAG_END):
-            run_last[first] = last
-            run_first[last] = first
             return None
-        run_last.pop(first, None)
-        run_first.pop(last, None)
+        if self._tail == (first, last):
+            self._tail = None
         parts = []
         cursor = first
         while True:
@@ -205,6 +235,7 @@ class Receiver:
             return
         for tsn in [t for t in self._fragments if tsn_ge(limit, t)]:
             self.held_bytes -= len(self._fragments.pop(tsn).user_data)
+        self._flush_tail()
         _cut_runs(self._run_last, self._run_first, limit)
         self._above = {t for t in self._above if not tsn_ge(limit, t)}
         _cut_runs(self._gap_last, self._gap_first, limit)

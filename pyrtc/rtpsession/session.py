@@ -4,7 +4,8 @@
 RTP to the receiver of its SSRC (or RTX SSRC), routes each packet of an incoming compound RTCP
 datagram to the sender or receiver whose SSRC it is about, records transport-wide sequence
 numbers and sends transport-wide CC feedback, and passes the round-trip time measured by its
-senders to its receivers' jitter buffers (for NACK retry timing).
+senders to the jitter buffers of receivers that measured none themselves (for NACK retry
+timing).
 """
 
 from __future__ import annotations
@@ -164,13 +165,16 @@ class RtpSession:
         return tuple(out)
 
     def _share_rtt(self) -> None:
-        """Give the receivers' jitter buffers the largest RTT the senders measured (the
-        cautious choice for NACK retry timing)."""
+        """Give the jitter buffer of each receiver that has no RTT of its own (no RFC 3611
+        DLRR answer yet) the largest RTT the senders measured from SR/RR (RFC 3550 §6.4.1),
+        the cautious choice for NACK retry timing. A receiver that measured one keeps it:
+        :meth:`RtpReceiver.receive_rtcp` updates its buffer with every new measurement."""
         rtts = [s.round_trip_time for s in self._senders.values() if s.round_trip_time]
         if rtts:
             rtt = max(rtts)
             for receiver in self._receiver_list:
-                receiver.jitter_buffer.rtt = rtt
+                if receiver.round_trip_time is None:
+                    receiver.jitter_buffer.rtt = rtt
 
     def get_timer(self) -> float | None:
         """The earliest deadline of the transport-cc feedback and of every stream."""

@@ -24,6 +24,7 @@ from pyrtc.rtcp import (
     XrDlrrBlock,
     XrRrtrBlock,
     is_rtcp,
+    ntp_middle32,
     parse_compound,
     serialize_compound,
 )
@@ -32,10 +33,12 @@ from pyrtc.rtpsession import (
     BitrateEstimateReceived,
     ByeReceived,
     KeyframeRequested,
+    RtpSender,
     RtpSession,
     SenderReportReceived,
     TransportFeedbackReceived,
 )
+from pyrtc.rtpsession.reports import delay_since
 from pyrtc.sansio import Event
 
 from .helpers import RECEIVER_SSRC, SENDER_SSRC, video_pair
@@ -182,3 +185,38 @@ def test_well_formed_rtcp_with_any_values_never_raises(
         for datagram in session.datagrams_to_send(now):
             assert parse_compound(datagram) if is_rtcp(datagram) else RtpPacket.parse(datagram)
         drain(session)
+
+
+def test_a_receiver_keeps_the_rtt_it_measured_and_the_others_get_the_senders() -> None:
+    """RFC 3611 DLRR gives a receiver its own RTT; an SR/RR RTT measured by a sender of the
+    same session must not overwrite it, only fill in for receivers that have none."""
+    _, _, recv_session, own = video_pair(rrtr=True)
+    _, sender, _, other = video_pair(ssrc_base=1)
+    recv_session.add_sender(sender)  # a two-way session: its sender measures from RRs
+    recv_session.add_receiver(other)
+    sent = 100.0
+    # our RRTR and our SR both left at ``sent``; the peer held the RRTR 20 ms and answers
+    # it with a DLRR, and reports on our stream echoing the SR with DLSR 0, in one compound
+    # arriving 200 ms later: RTT 180 ms for the receiver, 200 ms for the sender
+    dlrr = DlrrReport(RECEIVER_SSRC, ntp_middle32(own.ntp(sent)), delay_since(0.0, 0.02))
+    compound = serialize_compound(
+        [
+            RtcpRrPacket(0x5555, [report_about(sender, ntp_middle32(sender.ntp(sent)))]),
+            RtcpXrPacket(SENDER_SSRC, [XrDlrrBlock([dlrr])]),
+        ]
+    )
+    recv_session.receive(compound, sent + 0.2)
+    assert sender.round_trip_time is not None and abs(sender.round_trip_time - 0.2) < 1e-4
+    assert own.round_trip_time is not None and abs(own.round_trip_time - 0.18) < 1e-4
+    assert own.jitter_buffer.rtt == own.round_trip_time
+    assert other.round_trip_time is None and other.jitter_buffer.rtt == sender.round_trip_time
+    # a later SR/RR RTT (500 ms) alone: the receiver with none follows it, the other keeps its own
+    rr = RtcpRrPacket(0x5555, [report_about(sender, ntp_middle32(sender.ntp(sent + 1.0)))])
+    recv_session.receive(serialize_compound([rr]), sent + 1.5)
+    assert abs(other.jitter_buffer.rtt - 0.5) < 1e-4
+    assert own.jitter_buffer.rtt == own.round_trip_time
+
+
+def report_about(sender: RtpSender, lsr: int) -> RtcpReceiverInfo:
+    """A report block about ``sender``'s stream echoing ``lsr`` with DLSR 0."""
+    return RtcpReceiverInfo(sender.ssrc, 0, 0, 0, 0, lsr, 0)

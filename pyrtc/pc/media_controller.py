@@ -35,7 +35,7 @@ from pyrtc.rtpsession import (
     ReceiverReportReceived,
     TransportFeedbackReceived,
 )
-from pyrtc.rtpsession.bwe import LossBasedEstimator
+from pyrtc.rtpsession.bwe import GccEstimator, LossBasedEstimator
 from pyrtc.sdp import Attribute, Codec, SessionDescription
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class MediaController:
         self.transport: MediaTransport | None = None
         self._receivers: dict[int, RTCRtpReceiver] = {}
         self.send_errors = 0
-        self.estimator: LossBasedEstimator | None = None
+        self.estimator: GccEstimator | None = None
         """The send-side bandwidth estimate of the transport (once media runs)."""
         self._applied_estimate: int | None = None
 
@@ -238,7 +238,7 @@ class MediaController:
                 default=0,
             )
             if ceiling:
-                self.estimator = LossBasedEstimator(
+                self.estimator = GccEstimator(
                     ceiling, minimum=min(MIN_VIDEO_BITRATE, ceiling), maximum=ceiling
                 )
         transport = self.transport

@@ -3,13 +3,15 @@
 :class:`RtpSender` and :class:`RtpReceiver` handle one stream each (numbering, history,
 NACK/RTX, PLI/FIR, SR/RR, statistics); :class:`RtpSession` puts the streams of one transport
 together (RTP/RTCP demultiplexing, routing by SSRC, transport-wide CC feedback);
-:class:`LossBasedEstimator` turns their feedback into a target bitrate. See
+:class:`GccEstimator` (loss-based and delay-based, :class:`DelayBasedEstimator` alone) and
+:class:`LossBasedEstimator` turn their feedback into a target bitrate. See
 ``docs/rtpsession.md``::
 
     from pyrtc.rtpsession import RtpReceiver, RtpSender, RtpSession
 """
 
-from pyrtc.rtpsession.bwe import LossBasedEstimator
+from pyrtc.rtpsession.bwe import GccEstimator, LossBasedEstimator
+from pyrtc.rtpsession.delay_bwe import DelayBasedEstimator
 from pyrtc.rtpsession.errors import RtpSessionError
 from pyrtc.rtpsession.events import (
     BitrateEstimateReceived,
@@ -31,7 +33,9 @@ from pyrtc.rtpsession.twcc import TwccRecorder
 __all__ = [
     "BitrateEstimateReceived",
     "ByeReceived",
+    "DelayBasedEstimator",
     "FrameReceived",
+    "GccEstimator",
     "JitterBufferLike",
     "KeyframeRequested",
     "LossBasedEstimator",

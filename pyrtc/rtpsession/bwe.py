@@ -1,26 +1,34 @@
-"""A send-side bandwidth estimate from loss reports and the receiver's REMB (sans-I/O).
+"""Send-side bandwidth estimates: Google Congestion Control's loss-based and delay-based
+controllers and the receiver's REMB, combined (sans-I/O).
 
 :class:`LossBasedEstimator` is the loss-based controller of Google Congestion Control
-(draft-ietf-rmcat-gcc-02 section 5.5; the increase step of 8 % is libwebrtc's): below 2 %
-loss the estimate grows by 8 %, above 10 % it is multiplied by ``1 - 0.5 * loss``, in between
-it holds. Loss comes from transport-cc feedback (draft-holmer-rmcat-transport-wide-cc-01,
-packets reported lost over packets reported) when the peer sends it, else from the
-``fraction lost`` of RTCP receiver reports (RFC 3550 section 6.4.1). The receiver's REMB
-(draft-alvestrand-rmcat-remb-03), when present, caps the result: the target is the smaller of
-the two, always within ``[minimum, maximum]``. The delay-based half of GCC is not implemented.
+(draft-ietf-rmcat-gcc-02 section 6; the increase step of 8 % is libwebrtc's, the draft has
+5 %): below 2 % loss the estimate grows by 8 %, above 10 % it is multiplied by
+``1 - 0.5 * loss``, in between it holds. Loss comes from transport-cc feedback
+(draft-holmer-rmcat-transport-wide-cc-01, packets reported lost over packets reported) when
+the peer sends it, else from the ``fraction lost`` of RTCP receiver reports (RFC 3550 section
+6.4.1). The receiver's REMB (draft-alvestrand-rmcat-remb-03), when present, caps the result:
+the target is the smaller of the two, always within ``[minimum, maximum]``. The estimate
+moves at most once per ``interval`` (200 ms): reports that arrive sooner are accumulated and
+counted at the next update, so a burst of feedback is one step, not many.
 
-The estimate moves at most once per ``interval`` (200 ms): reports that arrive sooner are
-accumulated and counted at the next update, so a burst of feedback is one step, not many.
+:class:`GccEstimator` adds the delay-based controller
+(:class:`~pyrtc.rtpsession.delay_bwe.DelayBasedEstimator`, section 5) fed by the same
+transport-cc feedback: its target is the smallest of the loss-based estimate, the delay-based
+one and the REMB, so a queue that grows without loss pulls it down. As in libwebrtc the
+loss-based estimate never grows from above that target. There is no probing and no pacing:
+the estimate rises only as fast as the controllers allow from what is actually sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pyrtc.rtpsession.delay_bwe import DelayBasedEstimator
 from pyrtc.rtpsession.errors import RtpSessionError
 from pyrtc.rtpsession.events import PacketFeedback
 
-__all__ = ["LossBasedEstimator"]
+__all__ = ["GccEstimator", "LossBasedEstimator"]
 
 LOW_LOSS = 0.02
 """Below this loss fraction the path is healthy: the estimate grows."""
@@ -51,8 +59,11 @@ class LossBasedEstimator:
     @property
     def target(self) -> int:
         """The bitrate to encode at: the loss-based estimate, capped by the REMB."""
-        cap = self.maximum if self._remb is None else min(self._remb, self.maximum)
-        return int(max(self.minimum, min(self._estimate, cap)))
+        return int(max(self.minimum, min(self._estimate, self._cap())))
+
+    def _cap(self) -> float:
+        """What limits the loss-based estimate from outside: the REMB and the maximum."""
+        return self.maximum if self._remb is None else min(self._remb, self.maximum)
 
     def receiver_report(self, fraction_lost: float, now: float) -> None:
         """An RTCP report block's ``fraction lost`` (0..1) about one of our streams."""
@@ -82,10 +93,31 @@ class LossBasedEstimator:
         self._reported = self._lost = 0
         self._fraction = None
         self.loss = loss
-        # never grow from above what is actually sent (REMB cap): no jump when it lifts
+        # never grow from above what is actually sent (a cap): no jump when it lifts
         estimate = min(self._estimate, float(self.target))
         if loss < LOW_LOSS:
             estimate *= INCREASE
         elif loss > HIGH_LOSS:
             estimate *= 1 - 0.5 * loss
         self._estimate = min(max(estimate, self.minimum), self.maximum)
+
+
+class GccEstimator(LossBasedEstimator):
+    """Target send bitrate (bit/s) of Google Congestion Control: the smallest of the
+    loss-based estimate, the delay-based estimate and the REMB, within ``[minimum, maximum]``.
+
+    Fed like :class:`LossBasedEstimator`; transport-cc feedback goes to both controllers
+    (the delay-based one first, so that a loss-based step starts from the new target).
+    """
+
+    def __init__(self, initial: int, *, minimum: int, maximum: int, interval: float = 0.2) -> None:
+        super().__init__(initial, minimum=minimum, maximum=maximum, interval=interval)
+        self.delay_based = DelayBasedEstimator(initial, minimum=minimum, maximum=maximum)
+
+    def transport_feedback(self, packets: Sequence[PacketFeedback], now: float) -> None:
+        """The packets of one transport-cc feedback (``receive_time`` ``None``: lost)."""
+        self.delay_based.transport_feedback(packets, now)
+        super().transport_feedback(packets, now)
+
+    def _cap(self) -> float:
+        return min(super()._cap(), self.delay_based.target)

@@ -5,13 +5,17 @@ out per frame in, keyframes only at the start, on resolution changes and on dema
 (:meth:`VideoEncoder.request_keyframe`, used for RTCP PLI/FIR, RFC 4585 section 6.3.1 and
 RFC 5104 section 4.3.1).
 
-Bitrate changes. FFmpeg's libx264 wrapper reconfigures x264's rate control between frames, so
-lowering :attr:`VideoEncoder.target_bitrate` (or raising it up to the rate the encoder was
-opened with, its VBV ceiling) takes effect on the next frame without a keyframe. FFmpeg's
-libvpx and SVT-AV1 wrappers read the bitrate only when the encoder opens; for them (and for
-x264 above its ceiling) the new target is applied when the next keyframe is produced anyway
-(requested keyframe or resolution change), by reopening the encoder at that point.
-:attr:`VideoEncoder.pending_bitrate` tells whether a change is waiting for that.
+Bitrate changes. VP8 and VP9 are encoded by libvpx driven directly through its C API
+(:mod:`pyrtc.codecs.vpx`), which hands a new :attr:`VideoEncoder.target_bitrate` to libvpx's
+rate control before the next frame: no keyframe, no reopen. Where that libvpx cannot be used
+(none found, or its structure layouts fail the checks), VP8/VP9 fall back to FFmpeg's libvpx
+wrapper, which reads the bitrate only when it opens. FFmpeg's libx264 wrapper reconfigures
+x264 between frames, so lowering the target (or raising it up to the rate the encoder was
+opened with, its VBV ceiling) also takes effect on the next frame without a keyframe. For
+SVT-AV1, FFmpeg-libvpx and x264 above its ceiling the new target is applied when the next
+keyframe is produced anyway (requested keyframe or resolution change), by reopening the
+encoder at that point; :attr:`VideoEncoder.pending_bitrate` tells whether a change is
+waiting for that.
 """
 
 from __future__ import annotations
@@ -25,12 +29,13 @@ from dataclasses import dataclass
 import av
 from av.video.frame import PictureType
 
+from pyrtc.codecs import vpx
 from pyrtc.codecs.base import EncodedFrame
 from pyrtc.codecs.errors import CodecError, DecodeError
 
 VIDEO_CLOCK_RATE = 90000
 _TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_RATE)
-_GOP_SIZE = 3000  # frames; keyframes come from PLI/FIR, not from a short periodic interval
+_GOP_SIZE = vpx.KEYFRAME_INTERVAL  # frames; keyframes come from PLI/FIR
 
 
 @contextlib.contextmanager
@@ -54,12 +59,13 @@ def _keep_scheduling_policy() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class VideoEncoderConfig:
-    """How to drive one FFmpeg encoder for real-time use."""
+    """How to drive one encoder for real-time use."""
 
     ffmpeg_name: str
     options: dict[str, str]
     live_bitrate: bool  # the FFmpeg wrapper applies ``bit_rate`` changes between frames
     constant_bitrate: bool  # open with minrate = maxrate = bitrate (libvpx's CBR mode)
+    libvpx_codec: str | None = None  # "vp8"/"vp9": use pyrtc.codecs.vpx when it loads
 
 
 # Real-time libvpx as libwebrtc runs it: CBR, a 1 s buffer, undershoot allowed, little overshoot.
@@ -69,8 +75,12 @@ _VPX_REALTIME = {
     "undershoot-pct": "100",
     "overshoot-pct": "15",
 }
-VP8_CONFIG = VideoEncoderConfig("libvpx", {**_VPX_REALTIME, "cpu-used": "-6"}, False, True)
-VP9_CONFIG = VideoEncoderConfig("libvpx-vp9", {**_VPX_REALTIME, "cpu-used": "8"}, False, True)
+VP8_CONFIG = VideoEncoderConfig(
+    "libvpx", {**_VPX_REALTIME, "cpu-used": "-6"}, False, True, libvpx_codec="vp8"
+)
+VP9_CONFIG = VideoEncoderConfig(
+    "libvpx-vp9", {**_VPX_REALTIME, "cpu-used": "8"}, False, True, libvpx_codec="vp9"
+)
 H264_CONFIG = VideoEncoderConfig(
     "libx264",
     {
@@ -97,9 +107,11 @@ def _pts_90khz(frame: av.VideoFrame) -> int | None:
 class VideoEncoder:
     """A real-time video encoder: ``encode(frame)`` returns the encoded frame(s) at once.
 
-    The FFmpeg encoder opens on the first frame (its size sets the stream's size) and reopens
-    when the size changes. Input frames are converted to yuv420p when needed; the caller's frame
-    object is left as it was (it may be shared by several senders).
+    The encoder opens on the first frame (its size sets the stream's size) and reopens when
+    the size changes. VP8/VP9 run on libvpx directly (:mod:`pyrtc.codecs.vpx`) when it loads,
+    everything else (and VP8/VP9 without it) on FFmpeg. Input frames are converted to yuv420p
+    when needed; the caller's frame object is left as it was (it may be shared by several
+    senders).
     """
 
     def __init__(
@@ -113,6 +125,7 @@ class VideoEncoder:
         self._applied = target_bitrate
         self._ceiling = target_bitrate
         self._context: av.VideoCodecContext | None = None
+        self._libvpx: vpx.VpxEncoder | None = None
         self._size: tuple[int, int] | None = None
         self._last_pts: int | None = None
         self._keyframe_requested = False
@@ -123,7 +136,11 @@ class VideoEncoder:
 
     @property
     def target_bitrate(self) -> int:
-        """Bits per second the rate control aims at; set it from the bandwidth estimate."""
+        """Bits per second the rate control aims at; set it from the bandwidth estimate.
+
+        A change is applied before the next frame is encoded, or waits for the next keyframe
+        where the encoder cannot be retargeted (see :attr:`pending_bitrate`).
+        """
         return self._target
 
     @target_bitrate.setter
@@ -135,7 +152,7 @@ class VideoEncoder:
     @property
     def pending_bitrate(self) -> bool:
         """Whether a bitrate change waits for the next keyframe (see the module docstring)."""
-        return self._context is not None and self._target != self._applied
+        return self._opened and self._target != self._applied and not self._live_update_possible()
 
     def request_keyframe(self) -> None:
         """Make the next encoded frame a keyframe (call on RTCP PLI or FIR)."""
@@ -163,17 +180,22 @@ class VideoEncoder:
         self._last_pts = pts
 
         size = (frame.width, frame.height)
-        if self._context is None or size != self._size or (keyframe and self.pending_bitrate):
+        if not self._opened or size != self._size or (keyframe and self.pending_bitrate):
             self._open(size)
             keyframe = False  # a freshly opened encoder starts with a keyframe
         elif self._target != self._applied and self._live_update_possible():
-            assert self._context is not None
-            self._context.bit_rate = self._target
+            if self._libvpx is not None:
+                self._libvpx.set_bitrate(self._target)
+            else:
+                assert self._context is not None
+                self._context.bit_rate = self._target
             self._applied = self._target
-        context = self._context
-        assert context is not None
 
         source = frame if frame.format.name == "yuv420p" else frame.reformat(format="yuv420p")
+        if self._libvpx is not None:
+            return self._libvpx.encode(source, pts, keyframe)
+        context = self._context
+        assert context is not None
         saved = (source.pts, source.time_base, source.pict_type)
         source.pts = pts
         source.time_base = _TIME_BASE
@@ -193,17 +215,38 @@ class VideoEncoder:
         ]
 
     def close(self) -> None:
-        """Flush and release the FFmpeg encoder (a later ``encode`` opens a new one)."""
+        """Flush and release the encoder (a later ``encode`` opens a new one)."""
+        if self._libvpx is not None:
+            self._libvpx.close()  # no look-ahead: nothing is buffered
+            self._libvpx = None
         if self._context is not None:
             with contextlib.suppress(av.FFmpegError):  # an encoder that failed has no output
                 self._context.encode(None)
             self._context = None
 
+    @property
+    def _opened(self) -> bool:
+        return self._context is not None or self._libvpx is not None
+
     def _live_update_possible(self) -> bool:
+        if self._libvpx is not None:
+            return True
         return self._config.live_bitrate and self._target <= self._ceiling
 
     def _open(self, size: tuple[int, int]) -> None:
         self.close()
+        library = vpx.load() if self._config.libvpx_codec is not None else None
+        if library is not None and self._config.libvpx_codec in library.interfaces:
+            assert self._config.libvpx_codec is not None
+            self._libvpx = vpx.VpxEncoder(
+                library, self._config.libvpx_codec, size, self._target, self._framerate
+            )
+        else:
+            self._context = self._open_ffmpeg(size)
+        self._size = size
+        self._applied = self._ceiling = self._target
+
+    def _open_ffmpeg(self, size: tuple[int, int]) -> av.VideoCodecContext:
         context = av.CodecContext.create(self._config.ffmpeg_name, "w")
         assert isinstance(context, av.VideoCodecContext)
         context.width, context.height = size
@@ -224,9 +267,7 @@ class VideoEncoder:
                 context.open()
         except av.FFmpegError as exc:
             raise CodecError(f"cannot open {self._config.ffmpeg_name}: {exc}") from exc
-        self._context = context
-        self._size = size
-        self._applied = self._ceiling = self._target
+        return context
 
 
 class VideoDecoder:

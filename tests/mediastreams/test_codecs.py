@@ -26,6 +26,7 @@ from pyrtc.codecs import (
     codec_info,
     get_decoder,
     get_encoder,
+    vpx,
 )
 from pyrtc.codecs.audio import pcm_level
 from pyrtc.errors import ParseError
@@ -146,8 +147,11 @@ def test_h264_bitrate_follows_target_in_place_without_keyframe() -> None:
 
 
 @pytest.mark.parametrize("name", ["VP8", "VP9", "AV1"])
-def test_bitrate_change_waits_for_next_keyframe_where_ffmpeg_cannot_reconfigure(name: str) -> None:
+def test_bitrate_change_waits_for_next_keyframe_where_ffmpeg_cannot_reconfigure(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     need(name)
+    monkeypatch.setattr(vpx, "load", lambda: None)  # VP8/VP9 on FFmpeg's libvpx wrapper
     encoder = video_encoder(name, 1_000_000)
     rate(encoder, 0, 15)
     high, _ = rate(encoder, 15, 30)

@@ -1,6 +1,7 @@
 """Encoders and decoders for WebRTC's codecs, through PyAV/FFmpeg.
 
-Video: VP8, VP9 (libvpx), H.264 (libx264 encoder, FFmpeg decoder), AV1 (SVT-AV1 encoder,
+Video: VP8, VP9 (libvpx, encoding driven through its C API when it loads: see
+:mod:`pyrtc.codecs.vpx`), H.264 (libx264 encoder, FFmpeg decoder), AV1 (SVT-AV1 encoder,
 dav1d decoder); audio: Opus, PCMU/PCMA (G.711), G.722. Encoders turn ``av`` frames into
 :class:`EncodedFrame` objects (not RTP-packetized); decoders turn encoded frames back into
 ``av`` frames. Look them up by SDP encoding name::

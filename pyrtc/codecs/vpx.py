@@ -40,6 +40,7 @@ import os
 import platform
 import sys
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import av
@@ -187,13 +188,13 @@ class Libvpx:
     interfaces: dict[str, int]  # "vp8"/"vp9" -> vpx_codec_iface_t pointer
 
 
-def _library_paths() -> list[str]:
+def _library_paths() -> Iterator[str]:
+    """PyAV's bundled libvpx first; the system's only if that one is missing or fails."""
     bundled = os.path.join(os.path.dirname(os.path.dirname(av.__file__)), "av.libs")
-    paths = sorted(glob.glob(os.path.join(bundled, "libvpx*.so*")))
-    system = ctypes.util.find_library("vpx")
+    yield from sorted(glob.glob(os.path.join(bundled, "libvpx*.so*")))
+    system = ctypes.util.find_library("vpx")  # may run ldconfig: only when needed
     if system is not None:
-        paths.append(system)
-    return paths
+        yield system
 
 
 def _declare(lib: ctypes.CDLL) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fractions
+import glob
+import os
 import random
 
 import av
@@ -64,6 +67,20 @@ def test_library_passes_the_checks_and_reports_its_abi() -> None:
     assert library.version.startswith("v1.")
     # libvpx 1.16's VPX_ENCODER_ABI_VERSION; a probe, not a table, finds it
     assert library.abi_version > 0
+
+
+def test_other_libraries_and_missing_files_are_refused() -> None:
+    assert vpx._load_from("/nonexistent/libvpx.so.9") is None
+    libs = os.path.join(os.path.dirname(os.path.dirname(av.__file__)), "av.libs")
+    (opus,) = glob.glob(os.path.join(libs, "libopus*.so*"))
+    assert vpx._load_from(opus) is None  # loads, but has no libvpx symbols
+
+
+def test_a_wrong_abi_version_is_rejected_by_libvpx() -> None:
+    library = libvpx()
+    for wrong in (library.abi_version - 1, library.abi_version + 1):
+        with pytest.raises(CodecError, match="ABI"):
+            VpxEncoder(dataclasses.replace(library, abi_version=wrong), "vp8", (64, 48), 1000, 30)
 
 
 @pytest.mark.parametrize("name", CODECS)

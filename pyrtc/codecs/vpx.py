@@ -48,6 +48,8 @@ import av
 from pyrtc.codecs.base import EncodedFrame
 from pyrtc.codecs.errors import CodecError
 
+__all__ = ["KEYFRAME_INTERVAL", "Libvpx", "VpxEncoder", "load"]
+
 # vpx_codec.h / vpx_encoder.h / vpx_image.h / vp8cx.h constants
 _VPX_CODEC_OK = 0
 _VPX_CODEC_ABI_MISMATCH = 3
@@ -71,7 +73,7 @@ _MAX_ABI_VERSION = 128  # probe bound; libvpx 1.16 is at 39
 _MAX_PACKETS = 16  # per encoded frame: one frame packet, maybe a statistics packet
 _MAX_KBPS = 1_000_000  # libvpx caps rc_target_bitrate there
 
-CODECS = ("vp8", "vp9")
+_CODECS = ("vp8", "vp9")
 KEYFRAME_INTERVAL = 3000  # frames; keyframes come from PLI/FIR, not from a short interval
 
 
@@ -299,7 +301,7 @@ def _load_from(path: str) -> Libvpx | None:
     except (OSError, AttributeError):
         return None
     interfaces = {}
-    for codec in CODECS:
+    for codec in _CODECS:
         iface = _interface(lib, codec)
         if iface is not None and _defaults_match(lib, iface):
             interfaces[codec] = iface

@@ -186,7 +186,8 @@ cdef class RtpPacket:
     # The fields are declared in pyrtc/_native/rtp.pxd.
 
     cdef void _detached_views(self):
-        # a packet made with RtpPacket.__new__ has neither views nor a datagram: make it empty
+        # no datagram behind the packet (constructed, or made by RtpPacket.__new__): a view
+        # that is still None is empty
         if self._data is None:
             if self._csrc is None:
                 self._csrc = []
@@ -227,8 +228,11 @@ cdef class RtpPacket:
             else _checked(padding_size, 255, "padding size")
         )
         self._payload = _as_bytes(payload)
-        self._csrc = [] if csrc == () else list(csrc)
-        self._extensions = {} if extensions is None else dict(extensions)
+        # no CSRCs / extensions: the views stay None until read (see _detached_views)
+        self._csrc = None if csrc == () else list(csrc)
+        self._extensions = None if extensions is None else dict(extensions)
+        self._csrc_count = 0
+        self._ext_offset = -1
         self._data = None
 
     @staticmethod
@@ -238,51 +242,7 @@ cdef class RtpPacket:
         ``data`` is ``bytes`` (kept by reference, not copied) or any other buffer (copied
         once). Raises :class:`RtpParseError` when the packet is malformed.
         """
-        cdef bytes buf = _as_bytes(data)
-        cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(buf)
-        cdef Py_ssize_t n = PyBytes_GET_SIZE(buf)
-        cdef Py_ssize_t pos
-        cdef Py_ssize_t end = n
-        cdef Py_ssize_t ext_offset = -1
-        cdef Py_ssize_t ext_length = 0
-        cdef unsigned int padding = 0
-        cdef unsigned char first
-        if n < HEADER_LENGTH:
-            raise RtpParseError(f"RTP packet of {n} bytes is shorter than its 12-byte header")
-        first = p[0]
-        if first >> 6 != 2:
-            raise RtpParseError(f"RTP version {first >> 6} is not 2")
-        pos = HEADER_LENGTH + 4 * (first & 0x0F)
-        if n < pos:
-            raise RtpParseError("RTP packet is truncated inside its CSRC list")
-        if first & 0x10:
-            if n < pos + 4:
-                raise RtpParseError("RTP packet is truncated inside its extension header")
-            ext_offset = pos
-            ext_length = 4 * <Py_ssize_t>_be16(p + pos + 2)
-            pos += 4 + ext_length
-            if n < pos:
-                raise RtpParseError("RTP header extension runs past the end of the packet")
-        if first & 0x20:
-            padding = p[n - 1]
-            if padding == 0 or padding > n - pos:
-                raise RtpParseError(f"RTP padding count {padding} is invalid")
-            end = n - padding
-
-        cdef RtpPacket packet = RtpPacket.__new__(RtpPacket)
-        packet._marker = p[1] >> 7
-        packet._payload_type = p[1] & 0x7F
-        packet._sequence_number = _be16(p + 2)
-        packet._timestamp = _be32(p + 4)
-        packet._ssrc = _be32(p + 8)
-        packet._padding_size = padding
-        packet._data = buf
-        packet._csrc_count = first & 0x0F
-        packet._ext_offset = ext_offset
-        packet._ext_length = ext_length
-        packet._payload_offset = pos
-        packet._payload_length = end - pos
-        return packet
+        return parse_bytes(_as_bytes(data))
 
     def serialize(self):
         """Return the packet as bytes (RFC 3550 §5.1).
@@ -291,9 +251,15 @@ cdef class RtpPacket:
         otherwise (RFC 8285 §4.2/§4.3, mixed streams per ``a=extmap-allow-mixed``). Padding
         bytes are zeros followed by the count.
         """
+        return self._serialize(0)
+
+    cdef bytes _serialize(self, Py_ssize_t reserve):
+        """:meth:`serialize` into a new ``bytes`` with ``reserve`` more bytes (left unset) at
+        its end, for a native caller that appends to the packet in place (the SRTP tag)."""
         # Phase 1 converts everything into locals; it may run Python code (int conversions)
         # and fail. Phase 2 writes from those locals only, so nothing can change under it.
-        self._detached_views()
+        if self._data is None and self._payload is None:
+            self._detached_views()  # made by RtpPacket.__new__: no fields set at all
         cdef bytes data = self._data
         cdef list csrc = self._csrc
         cdef dict extensions = self._extensions
@@ -345,7 +311,7 @@ cdef class RtpPacket:
             HEADER_LENGTH + 4 * csrc_count + (4 + ext_size if has_ext else 0)
             + payload_length + padding_size
         )
-        cdef bytes out = PyBytes_FromStringAndSize(NULL, total)
+        cdef bytes out = PyBytes_FromStringAndSize(NULL, total + reserve)
         cdef unsigned char *o = <unsigned char *>PyBytes_AS_STRING(out)
         cdef Py_ssize_t pos = HEADER_LENGTH
         o[0] = first
@@ -354,8 +320,9 @@ cdef class RtpPacket:
         _put32(o + 4, timestamp)
         _put32(o + 8, ssrc)
         if csrc is None:
-            memcpy(o + pos, src + HEADER_LENGTH, 4 * csrc_count)
-            pos += 4 * csrc_count
+            if csrc_count:  # from the parsed datagram (a constructed packet has none)
+                memcpy(o + pos, src + HEADER_LENGTH, 4 * csrc_count)
+                pos += 4 * csrc_count
         else:
             for i in range(csrc_count):
                 _put32(o + pos, csrc_values[i])
@@ -493,6 +460,54 @@ cdef class RtpPacket:
             f"{self.payload_length} bytes)"
         )
 
+
+
+cdef RtpPacket parse_bytes(bytes buf):
+    """:meth:`RtpPacket.parse` for native callers: ``buf`` is kept by reference."""
+    cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(buf)
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(buf)
+    cdef Py_ssize_t pos
+    cdef Py_ssize_t end = n
+    cdef Py_ssize_t ext_offset = -1
+    cdef Py_ssize_t ext_length = 0
+    cdef unsigned int padding = 0
+    cdef unsigned char first
+    if n < HEADER_LENGTH:
+        raise RtpParseError(f"RTP packet of {n} bytes is shorter than its 12-byte header")
+    first = p[0]
+    if first >> 6 != 2:
+        raise RtpParseError(f"RTP version {first >> 6} is not 2")
+    pos = HEADER_LENGTH + 4 * (first & 0x0F)
+    if n < pos:
+        raise RtpParseError("RTP packet is truncated inside its CSRC list")
+    if first & 0x10:
+        if n < pos + 4:
+            raise RtpParseError("RTP packet is truncated inside its extension header")
+        ext_offset = pos
+        ext_length = 4 * <Py_ssize_t>_be16(p + pos + 2)
+        pos += 4 + ext_length
+        if n < pos:
+            raise RtpParseError("RTP header extension runs past the end of the packet")
+    if first & 0x20:
+        padding = p[n - 1]
+        if padding == 0 or padding > n - pos:
+            raise RtpParseError(f"RTP padding count {padding} is invalid")
+        end = n - padding
+
+    cdef RtpPacket packet = RtpPacket.__new__(RtpPacket)
+    packet._marker = p[1] >> 7
+    packet._payload_type = p[1] & 0x7F
+    packet._sequence_number = _be16(p + 2)
+    packet._timestamp = _be32(p + 4)
+    packet._ssrc = _be32(p + 8)
+    packet._padding_size = padding
+    packet._data = buf
+    packet._csrc_count = first & 0x0F
+    packet._ext_offset = ext_offset
+    packet._ext_length = ext_length
+    packet._payload_offset = pos
+    packet._payload_length = end - pos
+    return packet
 
 def wrap_rtx(RtpPacket packet not None, payload_type, sequence_number, ssrc):
     """Build the RTX packet retransmitting ``packet`` (RFC 4588 §4).

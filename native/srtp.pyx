@@ -14,7 +14,10 @@ from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE, PyList_New, PyList_S
 from cpython.ref cimport Py_INCREF
 from libc.stdint cimport int64_t, uint32_t
 
+from pyrtc._native.rtp cimport RtpPacket, parse_bytes
+
 from pyrtc.errors import Error, ParseError
+from pyrtc._native.rtp import RtpParseError
 
 
 cdef extern from "srtp_impl.h" nogil:
@@ -261,6 +264,8 @@ cdef class SrtpSession:
         cdef Py_buffer view
         if not self.ready:
             raise SrtpError("session is not initialised")
+        if op == PROTECT_RTP and type(packet) is RtpPacket:
+            return self._protect_packet(<RtpPacket>packet, rc)
         if PyBytes_CheckExact(packet):
             return self._transform(op, <const unsigned char *>PyBytes_AS_STRING(packet),
                                    PyBytes_GET_SIZE(packet), rc)
@@ -269,6 +274,23 @@ cdef class SrtpSession:
             return self._transform(op, <const unsigned char *>view.buf, view.len, rc)
         finally:
             PyBuffer_Release(&view)
+
+    cdef object _protect_packet(self, RtpPacket packet, int *rc):
+        """Serialize ``packet`` with room for the tag and protect it in place: one buffer,
+        no plaintext copy."""
+        cdef Py_ssize_t tag = self.s.rtp_tag_len
+        cdef bytes out = packet._serialize(tag)
+        cdef Py_ssize_t n = PyBytes_GET_SIZE(out) - tag
+        cdef unsigned char *o = <unsigned char *>PyBytes_AS_STRING(out)
+        if n > 200000:
+            rc[0] = SRTP_E_TOO_LONG
+            return None
+        rc[0] = srtp_protect_rtp(&self.s, o, <int>n, o)
+        if rc[0] != SRTP_OK:
+            if rc[0] == SRTP_E_NOMEM:
+                raise MemoryError()
+            return None
+        return out
 
     cdef object _transform(self, int op, const unsigned char *p, Py_ssize_t n, int *rc):
         cdef Py_ssize_t out_len
@@ -303,7 +325,11 @@ cdef class SrtpSession:
         return out
 
     def protect(self, rtp):
-        """Encrypt and authenticate one RTP packet (RFC 3711 §3.3, RFC 7714 §8)."""
+        """Encrypt and authenticate one RTP packet (RFC 3711 §3.3, RFC 7714 §8).
+
+        ``rtp`` is the serialized packet or an :class:`~pyrtc.rtp.RtpPacket`, which is then
+        serialized straight into the SRTP datagram (no intermediate plaintext ``bytes``).
+        """
         return self._run(PROTECT_RTP, rtp)
 
     def unprotect(self, srtp):
@@ -319,7 +345,8 @@ cdef class SrtpSession:
         return self._run(UNPROTECT_RTCP, srtcp)
 
     def protect_many(self, list packets not None):
-        """``[protect(p) for p in packets]`` in one call; stops at the first error."""
+        """``[protect(p) for p in packets]`` in one call (bytes or ``RtpPacket`` items); stops
+        at the first error."""
         cdef Py_ssize_t i, count = PyList_GET_SIZE(packets)
         result = PyList_New(count)
         for i in range(count):
@@ -335,6 +362,24 @@ cdef class SrtpSession:
         cdef int rc
         for i in range(count):
             item = self._attempt(UNPROTECT_RTP, <object>PyList_GET_ITEM(packets, i), &rc)
+            Py_INCREF(item)
+            PyList_SET_ITEM(result, i, item)
+        return result
+
+    def unprotect_packets(self, list packets not None):
+        """Unprotect each packet and parse it as RTP (:class:`~pyrtc.rtp.RtpPacket`, kept
+        over the decrypted bytes); a packet rejected by SRTP or malformed as RTP gives
+        ``None``."""
+        cdef Py_ssize_t i, count = PyList_GET_SIZE(packets)
+        result = PyList_New(count)
+        cdef int rc
+        for i in range(count):
+            item = self._attempt(UNPROTECT_RTP, <object>PyList_GET_ITEM(packets, i), &rc)
+            if item is not None:
+                try:
+                    item = parse_bytes(<bytes>item)
+                except RtpParseError:
+                    item = None
             Py_INCREF(item)
             PyList_SET_ITEM(result, i, item)
         return result

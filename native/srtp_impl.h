@@ -439,7 +439,7 @@ static int64_t srtp_estimate_index(int64_t hi, uint16_t seq) {
     return v < 0 ? -1 : (v << 16) | seq;  /* -1: the sequence number precedes ROC 0 */
 }
 
-/* Protect one RTP packet: out receives n + rtp_tag_len bytes. */
+/* Protect one RTP packet: out receives n + rtp_tag_len bytes; out may be p (in place). */
 static int srtp_protect_rtp(srtp_session *s, const unsigned char *p, int n, unsigned char *out) {
     int h, rc;
     uint32_t ssrc;
@@ -455,7 +455,7 @@ static int srtp_protect_rtp(srtp_session *s, const unsigned char *p, int n, unsi
     index = srtp_estimate_index(st->rtp_hi, srtp_be16(p + 2));
     if (index < 0) return SRTP_E_BEHIND;
     if ((index >> 16) > SRTP_MAX_ROC) return SRTP_E_EXHAUSTED;
-    memcpy(out, p, (size_t)h);
+    if (out != p) memcpy(out, p, (size_t)h);  /* out == p: protecting in place */
     if (s->aead) {
         srtp_gcm_iv(s->rtp.salt, ssrc, index, iv);
         rc = srtp_gcm_seal(s->rtp.enc, iv, p, h, NULL, 0, p + h, out + h, n - h, out + n);

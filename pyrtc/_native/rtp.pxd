@@ -27,3 +27,7 @@ cdef class RtpPacket:
 
     cdef void _detached_views(self)
     cdef bytes payload_bytes(self)
+    cdef bytes _serialize(self, Py_ssize_t reserve)
+
+
+cdef RtpPacket parse_bytes(bytes buf)

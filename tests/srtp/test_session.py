@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pyrtc.rtp import RtpPacket
 from pyrtc.srtp import (
     Profile,
     SrtpError,
@@ -171,6 +172,53 @@ def test_batches_match_single_calls() -> None:
     tampered[-1] ^= 1
     result = receiver.unprotect_many([*batch[:3], bytes(tampered), batch[3], batch[3], b"junk"])
     assert result == [*packets[:3], None, packets[3], None, None]
+
+
+rtp_packets = st.builds(
+    RtpPacket,
+    payload_type=st.integers(0, 127),
+    marker=st.integers(0, 1),
+    sequence_number=st.integers(0, 0xFFFF),
+    timestamp=st.integers(0, 0xFFFFFFFF),
+    ssrc=st.integers(0, 3),
+    payload=st.binary(max_size=1400),
+    csrc=st.lists(st.integers(0, 0xFFFFFFFF), max_size=3),
+    extensions=st.none() | st.dictionaries(st.integers(1, 14), st.binary(min_size=1, max_size=4)),
+    padding_size=st.integers(0, 255),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(list(Profile)), st.lists(rtp_packets, min_size=1, max_size=8))
+def test_rtp_packet_objects_protect_like_their_bytes(
+    profile: Profile, packets: list[RtpPacket]
+) -> None:
+    # protect(RtpPacket) serializes straight into the SRTP datagram: same bytes as
+    # protect(packet.serialize()), and unprotect_packets parses them back.
+    for index, packet in enumerate(packets):
+        packet.sequence_number = index  # new and increasing per SSRC: none is refused
+    serialized = [p.serialize() for p in packets]
+    from_bytes, from_objects = make(profile), make(profile)
+    single = [from_bytes.protect(data) for data in serialized]
+    assert from_objects.protect_many(packets) == single
+    received = make(profile).unprotect_packets(single)
+    assert [p.serialize() for p in received if p is not None] == serialized
+
+
+def test_unprotect_packets_rejects_like_unprotect_many() -> None:
+    profile = Profile.AES_CM_128_HMAC_SHA1_80
+    sender = make(profile)
+    good = sender.protect_many([RtpPacket(96, 0, seq, 9, 1, b"x" * seq) for seq in range(4)])
+    tampered = bytearray(good[1])
+    tampered[-1] ^= 1
+    # authentic SRTP, but its padding count runs past the payload: not a valid RTP packet
+    bad_padding = sender.protect(bytes([0xA0]) + rtp(10)[1:-1] + b"\xff")
+    result = make(profile).unprotect_packets(
+        [good[0], bytes(tampered), good[1], good[1], bad_padding, b"junk", good[3]]
+    )
+    numbers = [None if p is None else p.sequence_number for p in result]
+    assert numbers == [0, None, 1, None, None, None, 3]
+    assert result[2] is not None and result[2].payload == b"x"
 
 
 def test_stream_table_is_bounded_and_removable() -> None:

@@ -22,7 +22,7 @@ def test_frames_are_real_vp8_keyframe_then_deltas() -> None:
     assert len(FRAMES) == media.PIPELINE_FRAMES
     key_flags = [frame[0] & 1 == 0 for frame in FRAMES]  # P bit of the VP8 frame tag
     assert key_flags == [True] + [False] * (len(FRAMES) - 1)
-    assert 20_000 < len(FRAMES[0]) < 60_000
+    assert 5_000 < len(FRAMES[0]) < 60_000  # a 640x480 keyframe at 2 Mbit/s
     assert max(len(frame) for frame in FRAMES[1:]) > 5_000
 
 
@@ -65,7 +65,8 @@ def test_aiortc_pipeline_delivers_every_frame(profile: Profile) -> None:
 def test_cases_count_one_run_of_rtp_packets(profile: Profile) -> None:
     name = media.pipeline_case_name(profile, udp=True)
     (case,) = [c for c in media.cases() if c.name == name]
-    assert case.target == 5.0 and case.baseline is not None
+    assert case.target == (5.0 if profile in media.TARGET_PROFILES else None)
+    assert case.baseline is not None
     assert case.ops_per_call == sum(
         len(vp8_packetize(frame, media.PIPELINE_MTU)) for frame in FRAMES
     )
@@ -91,6 +92,7 @@ def test_wire_format_is_srtp_libsrtp_accepts(profile: Profile) -> None:
         pipeline.link.close()
     libsrtp_profile = {
         Profile.AEAD_AES_128_GCM: Policy.SRTP_PROFILE_AEAD_AES_128_GCM,
+        Profile.AEAD_AES_256_GCM: Policy.SRTP_PROFILE_AEAD_AES_256_GCM,
         Profile.AES_CM_128_HMAC_SHA1_80: Policy.SRTP_PROFILE_AES128_CM_SHA1_80,
     }[profile]
     key, salt = media.srtp_keys(profile)

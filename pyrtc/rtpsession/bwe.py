@@ -58,7 +58,8 @@ class LossBasedEstimator:
 
     @property
     def target(self) -> int:
-        """The bitrate to encode at: the loss-based estimate, capped by the REMB."""
+        """The bitrate to encode at: the loss-based estimate, capped by the REMB (and in
+        :class:`GccEstimator` by the delay-based estimate)."""
         return int(max(self.minimum, min(self._estimate, self._cap())))
 
     def _cap(self) -> float:

@@ -2,7 +2,7 @@
 estimator's target through a FIFO bottleneck (20 ms each way); the receiver records arrivals
 in a :class:`TwccRecorder` and sends real transport-cc feedback every 100 ms. The delay-based
 half keeps the queue short where the loss-based estimator alone fills it to the limit, and
-follows the capacity down and up."""
+follows the capacity down and up. Last, the same with RTP video frames between RtpSessions."""
 
 from __future__ import annotations
 
@@ -14,10 +14,14 @@ from pyrtc.rtpsession import (
     GccEstimator,
     LossBasedEstimator,
     PacketFeedback,
+    TransportFeedbackReceived,
     TransportSequence,
     TwccRecorder,
 )
-from pyrtc.sim import Link, Simulator
+from pyrtc.sansio import Event
+from pyrtc.sim import Link, Simulator, TraceRecord
+
+from .helpers import send_video, video_pair
 
 SIZE = 1200  # bytes on the wire, IPv4/UDP headers included
 HEADERS = 28
@@ -163,3 +167,51 @@ def test_target_falls_below_600k_within_2_s_of_the_drop() -> None:
     sender, _, _ = run(gcc, 2_000_000, 17.0, changes=((15.0, 500_000),))
     fallen = next(now for now, target in sender.targets if now >= 15.0 and target < 600_000)
     assert fallen - 15.0 < 2.0
+
+
+def test_rtp_video_over_sessions_keeps_the_queue_short() -> None:
+    """The real pipeline: 30 fps VP8-like frames sized to the target, sent by an RtpSender
+    whose RtpSession numbers them transport-wide; the receiving RtpSession's feedback comes
+    back as TransportFeedbackReceived events that feed the estimator."""
+    sim = Simulator(seed=5)
+    send_session, sender, recv_session, _ = video_pair(rtx=False, nack=False)
+    gcc = GccEstimator(600_000, minimum=100_000, maximum=3_000_000)
+    targets: list[tuple[float, int]] = []
+    arrivals: list[tuple[float, float]] = []
+
+    def on_event(now: float, event: Event) -> None:
+        if isinstance(event, TransportFeedbackReceived):
+            gcc.transport_feedback(event.packets, now)
+            targets.append((now, gcc.target))
+
+    capacity = 1_000_000
+    link = Link(delay=0.02, bandwidth=capacity, queue_limit=QUEUE_LIMIT)
+    a, b = sim.add_pair(send_session, recv_session, link=link, on_event=on_event)
+    forward = sim.link(a.address[0], b.address[0])
+    sent_at: dict[int, float] = {}
+
+    def trace(record: TraceRecord) -> None:
+        """One-way delay of each RTP packet (payload type 96) the sender emits."""
+        data = record.data
+        if record.src != a.address or len(data) < 12 or data[1] & 0x7F != 96:
+            return
+        seq = int.from_bytes(data[2:4], "big")
+        if record.kind == "send":
+            sent_at[seq] = record.time
+        elif record.kind == "deliver":
+            arrivals.append((record.time, record.time - sent_at[seq]))
+
+    sim.add_tracer(trace)
+
+    def frame(index: int) -> None:
+        send_video(sender, index, sim.now, size=max(gcc.target // 8 // 30, 200))
+
+    for index in range(30 * 40):
+        sim.call_at(index / 30, functools.partial(frame, index))
+    sim.run_for(40.0)
+    settled = [target for now, target in targets if now >= 15.0]
+    assert 0.5 * capacity <= min(settled) and max(settled) <= 1.1 * capacity
+    base = min(delay for _, delay in arrivals)
+    queued = [delay - base for now, delay in arrivals if now >= 15.0]
+    assert percentile_95(queued) < 0.2
+    assert forward.stats.drops["queue"] == 0

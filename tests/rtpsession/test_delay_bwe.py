@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyrtc.rtpsession import DelayBasedEstimator, GccEstimator, PacketFeedback, RtpSessionError
-from pyrtc.rtpsession.delay_bwe import InterArrival, TrendlineDetector
+from pyrtc.rtpsession.delay_bwe import AimdRateControl, InterArrival, TrendlineDetector
 
 SIZE = 1200
 PEER_CLOCK = 5000.0  # the receiver's clock is far from ours: only differences count
@@ -159,6 +159,50 @@ def test_overuse_needs_more_than_10_ms_above_the_threshold() -> None:
     # 5 ms of send spacing per group, the first counted half: 2.5, 7.5, 12.5 > 10 ms
     assert run >= 3
     assert "overusing" not in states[:first]
+
+
+def test_aimd_multiplicative_far_from_capacity_additive_near_it() -> None:
+    control = AimdRateControl(1_000_000, minimum=50_000, maximum=10_000_000)
+    control.update("normal", None, now=0.0)  # hold -> increase: the smallest step
+    assert control.state == "increase" and control.bitrate == 1_001_000
+    control.update("normal", None, now=1.0)
+    assert control.bitrate == pytest.approx(1_001_000 * 1.08)  # 8 % in a second
+    # over-use: 0.85 x acknowledged, and the capacity is known from now on
+    control.update("overusing", 1_000_000, now=1.1)
+    assert control.bitrate == pytest.approx(850_000) and control.state == "hold"
+    assert control.capacity == pytest.approx(1_000_000)
+    control.update("normal", 850_000, now=1.2)  # hold -> increase
+    control.update("normal", 850_000, now=2.2)
+    # near the capacity: a 30 fps frame of 850 kbit/s is 3 packets of 9444 bits; one of
+    # them per response time (default RTT 200 ms + 100 ms) is 31.5 kbit/s per second
+    assert control.bitrate == pytest.approx(850_000 + 850_000 / 30 / 3 / 0.3)
+    # the acknowledged bitrate leaves the capacity's band: back to 8 % per second
+    control.update("normal", 1_300_000, now=3.2)
+    assert control.capacity is None
+    assert control.bitrate == pytest.approx((850_000 + 850_000 / 30 / 3 / 0.3) * 1.08)
+
+
+def test_aimd_limits() -> None:
+    control = AimdRateControl(1_000_000, minimum=50_000, maximum=2_000_000)
+    control.update("normal", 100_000, now=0.0)
+    control.update("normal", 100_000, now=1.0)
+    assert control.bitrate == 1_000_000  # above 1.5 x what gets through + 10 kbit/s: no growth
+    control.update("underusing", 100_000, now=1.1)
+    assert control.state == "hold" and control.bitrate == 1_000_000
+    # over-use never raises the rate, even if more got through
+    control.update("overusing", 2_000_000, now=1.2)
+    assert control.bitrate == 1_000_000
+    assert not control.time_to_reduce(900_000, now=1.25)  # within an RTT of the last cut
+    assert control.time_to_reduce(400_000, now=1.25)  # unless the throughput collapsed
+    assert control.time_to_reduce(900_000, now=1.45)
+    control.update("overusing", None, now=1.45)  # nothing measured: halve
+    assert control.bitrate == 500_000
+    for step in range(10):
+        control.update("overusing", 10_000, now=2.0 + step)
+    assert control.bitrate == 50_000
+    for step in range(200):
+        control.update("normal", None, now=20.0 + step)
+    assert control.bitrate == 2_000_000
 
 
 def test_lost_packets_are_skipped_and_repeated_reports_counted_once() -> None:

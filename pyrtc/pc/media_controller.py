@@ -5,8 +5,8 @@ answers (RFC 9429 sections 5.2.1 and 5.3.1), applies the peer's sections (transc
 association of section 5.10, codec and direction negotiation of RFC 3264 section 6.1), and
 once DTLS-SRTP keys exist runs the :class:`~pyrtc.pc.rtp.MediaTransport` of the BUNDLE
 group: SRTP in, decoded frames out to the receivers' tracks; PLI/FIR to the encoders. Loss
-reports, transport-cc feedback and REMB feed one :class:`~pyrtc.rtpsession.bwe.LossBasedEstimator`
-for the group, whose target becomes the video encoders' bitrate.
+reports, transport-cc feedback and REMB feed one :class:`~pyrtc.rtpsession.bwe.GccEstimator`
+(loss-based and delay-based) for the group, whose target becomes the video encoders' bitrate.
 """
 
 from __future__ import annotations

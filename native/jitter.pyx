@@ -8,6 +8,9 @@ share a timestamp and run from a frame start to the marker bit; frames are relea
 order and only when the previous frame was released or they are keyframes. Audio mode (no
 ``codec``) releases one packet per frame and reports each missing packet as a lost frame
 (for packet loss concealment) once the next packet is due.
+
+Playout times map RTP timestamps through a time base: the smallest transit seen since the
+base was last re-anchored (on a timestamp jump or a lasting rise of the path delay).
 """
 
 from libc.limits cimport LLONG_MIN
@@ -71,6 +74,7 @@ cdef class _Packet:
     cdef long long ts
     cdef bint marker
     cdef int flags
+    cdef double due  # video: playout time of the frame it heads, fixed on arrival
 
 
 cdef class _Store:
@@ -156,7 +160,8 @@ cdef class JitterBuffer:
     ``codec`` (video) is an object with ``payload_info(payload) -> int`` (bit 1: starts a frame,
     bit 2: keyframe) and ``depacketize(payloads) -> bytes``, such as ``pyrtc.media.VP8``.
     Without one the buffer works in audio mode. Delays are in seconds: the target playout
-    delay is ``3 * jitter`` bounded by ``min_delay`` and ``max_delay``; a gap older than
+    delay is ``3 * jitter`` bounded by ``min_delay`` and ``max_delay`` (a video frame's
+    deadline is fixed when the packet that starts it arrives); a gap older than
     ``max_delay`` is given up. Missing packets are NACKed at once and then every ``rtt`` up to
     ``max_nack_retries`` times (only when ``nack``). The buffer holds at most ``max_packets``
     packets and ``max_bytes`` payload bytes; beyond that the oldest frames are dropped.
@@ -191,6 +196,8 @@ cdef class JitterBuffer:
     cdef long long _scan
     cdef Py_ssize_t _bytes
     cdef double _base
+    cdef double _prev_base
+    cdef long long _epoch
     cdef int _unplayable
     cdef bint _has_transit
     cdef double _last_transit
@@ -241,6 +248,7 @@ cdef class JitterBuffer:
         self._need_keyframe = not self.audio
         self._scan_head = LLONG_MIN
         self._base = INFINITY
+        self._epoch = LLONG_MIN
         self._last_request = -INFINITY
 
     # --- public read-outs ---------------------------------------------------------------
@@ -298,7 +306,7 @@ cdef class JitterBuffer:
         cdef int flags = 0 if self.audio else self._payload_info(payload)
         cdef long long ext, ts, delta, s
         cdef double transit, d, arrival
-        cdef bint rebase
+        cdef bint fits, current, rebase
         cdef _Packet p
         if not self._started:
             self._started = True
@@ -332,8 +340,13 @@ cdef class JitterBuffer:
             self._has_transit = True
             self._last_transit = transit
         arrival = now - <double>ts / self.clock_rate  # this packet's transit in seconds
-        rebase = self.audio and self._needs_rebase(ext, arrival)
-        self._base = min(self._base, arrival)
+        # a packet from before the last re-anchoring, arriving late, is timed on the old base
+        # (and must not move the new one), unless it fits the new one (it was only reordered)
+        fits = self._fits(arrival)
+        current = fits or ext >= self._epoch
+        rebase = self._needs_rebase(ext, arrival, fits)
+        if current and not rebase:
+            self._base = min(self._base, arrival)
 
         if ext < self._head:
             if self._released_any or self._head - ext >= self.max_packets:
@@ -361,6 +374,10 @@ cdef class JitterBuffer:
         p.ts = ts
         p.marker = marker
         p.flags = flags
+        if not self.audio:
+            p.due = <double>ts / self.clock_rate + self._target_delay() + (
+                self._base if current else min(self._prev_base, arrival)
+            )
         self._packets.put(p)
         self._bytes += len(payload)
         if (flags & (FRAME_START | KEYFRAME)) == (FRAME_START | KEYFRAME):
@@ -427,12 +444,12 @@ cdef class JitterBuffer:
             if end >= self._head:
                 p = self._packets.at(self._head)
                 if self._need_keyframe and not self._released_any and not self._is_key(end):
-                    t = min(t, self._playout(p.ts) + self.max_delay)
+                    t = min(t, p.due + self.max_delay)
                     s = self._due_keyframe(INFINITY)
                     if s > self._head:
-                        t = min(t, self._playout(self._packets.at(s).ts))
+                        t = min(t, self._packets.at(s).due)
                 else:
-                    t = min(t, self._playout(p.ts))
+                    t = min(t, p.due)
             else:
                 s = self._first_absent()
                 if s in self._missing:
@@ -440,7 +457,7 @@ cdef class JitterBuffer:
                 if self._key_starts:
                     s = min(self._key_starts)
                     if s > self._head and self._complete_from(s):
-                        t = min(t, self._playout(self._packets.at(s).ts))
+                        t = min(t, self._packets.at(s).due)
         return None if t == INFINITY else t
 
     # --- internals ------------------------------------------------------------------------
@@ -450,6 +467,7 @@ cdef class JitterBuffer:
         return min(max(d, self.min_delay), self.max_delay)
 
     cdef double _playout(self, long long ts):
+        """Audio: the playout time of timestamp ``ts`` now (video fixes it per frame)."""
         return <double>ts / self.clock_rate + self._base + self._target_delay()
 
     cdef bint _nacked(self, long long ext):
@@ -460,14 +478,29 @@ cdef class JitterBuffer:
         m = self._missing.get(ext)
         return m is not None and m.retries > 0
 
-    cdef bint _needs_rebase(self, long long ext, double arrival):
-        """Whether this new packet is the second in a row already too late to play on arrival.
+    cdef bint _fits(self, double arrival):
+        """Whether a packet of transit ``arrival`` fits the current base: mapped through it,
+        the packet is due at most ``max_delay`` before it arrived (else the timestamps jumped
+        back, or the path delay rose) and at most ``target + max_delay`` after (else the
+        timestamps jumped forward)."""
+        cdef double late = arrival - self._base - self._target_delay()
+        return -self.max_delay - self._target_delay() <= late <= self.max_delay
+
+    cdef bint _needs_rebase(self, long long ext, double arrival, bint fits):
+        """Whether the time base must be re-anchored at this new packet.
 
         The time base is the smallest transit seen, so a timestamp jump backwards or a lasting
-        rise of the path delay beyond ``max_delay`` would make every later packet too late.
+        rise of the path delay beyond ``max_delay`` would make every later packet due before
+        it arrives: too late to play (audio), or released with no delay at all (video). Audio
+        waits for the second such packet in a row, as re-anchoring drops what it holds. Video
+        keeps its frames (their deadlines are fixed), so it re-anchors at once, and also on a
+        jump the other way (the timestamps jumped forward), so that packets from before the
+        jump arriving late are still timed on the old base.
         """
         if ext <= self._highest:  # reordered or retransmitted: says nothing about the stream
             return False
+        if not self.audio:
+            return not fits
         if arrival - self._base - self._target_delay() <= self.max_delay:
             self._unplayable = 0
             return False
@@ -475,12 +508,18 @@ cdef class JitterBuffer:
         return self._unplayable >= 2
 
     cdef void _rebase(self, long long ext, double arrival):
-        """Map timestamps through ``arrival`` from now on; what is held before ``ext`` was
-        timed on the old base and is dropped (it would stall playout or come out too late)."""
-        cdef Py_ssize_t held = self._packets.count
-        self._discard_before(ext)
-        self.dropped_frames += held - self._packets.count
+        """Map timestamps through ``arrival`` from ``ext`` on. Audio drops what it holds before
+        ``ext``: it was timed on the old base and would stall playout or come out too late.
+        Video frames keep the deadlines they got on arrival, and packets before ``ext``
+        arriving late are timed on the old base."""
+        cdef Py_ssize_t held
+        if self.audio:
+            held = self._packets.count
+            self._discard_before(ext)
+            self.dropped_frames += held - self._packets.count
+        self._prev_base = self._base
         self._base = arrival
+        self._epoch = ext
         self._unplayable = 0
 
     cdef void _add_missing(self, long long s, double now):
@@ -623,13 +662,13 @@ cdef class JitterBuffer:
                 if start > self._head:
                     self._skip(start, "start" if not self._released_any else "loss", now)
                     continue
-                if not self._released_any and now < self._playout(p.ts) + self.max_delay:
+                if not self._released_any and now < p.due + self.max_delay:
                     # at start-up the keyframe may still arrive reordered behind this frame
                     self._request_keyframe("start", now)
                     return None
                 self._skip(end + 1, "start" if not self._released_any else "loss", now)
                 continue
-            if now < self._playout(p.ts):
+            if now < p.due:
                 return None
             payloads = [self._packets.at(s).payload for s in range(self._head, end + 1)]
             start = self._head
@@ -652,7 +691,7 @@ cdef class JitterBuffer:
         start = min(self._key_starts)
         if start <= self._head or not self._complete_from(start):
             return -1
-        if now < self._playout(self._packets.at(start).ts):
+        if now < self._packets.at(start).due:
             return -1
         return start
 

@@ -175,8 +175,8 @@ def test_late_frame_before_a_keyframe_is_waited_for() -> None:
     for p in frames[0] + frames[2]:
         jb.insert(p, 0.0)
     got = drain(jb, 0.02)
-    assert len(got) == 1 and len(jb.nack_list(0.02)) == len(frames[1])
-    # the burst arrived at once, so keyframe 2 is due min_delay after the burst
+    assert got == [] and len(jb.nack_list(0.02)) == len(frames[1])
+    # a frame's deadline is fixed on arrival: frame 0 and keyframe 2 are due min_delay later
     assert jb.get_timer() == pytest.approx(0.05)
     for p in frames[1]:
         jb.insert(p, 0.03)
@@ -443,6 +443,22 @@ def test_audio_recovers_from_timestamps_jumping_back_or_the_delay_rising(
     assert jb.dropped_frames == 1
 
 
+def test_a_late_audio_packet_from_before_a_jump_does_not_undo_the_new_base() -> None:
+    # packet 49 comes 50 ms late, after 51 re-anchored the base 5 s later: too late to play,
+    # and its transit (the old base) must not become the base again, or 51 and 52 would be
+    # too late as well until two more packets re-anchored it once more
+    jb = JitterBuffer(48000)
+    arrivals = sorted((10.0 + 0.02 * i + (0.05 if i == 49 else 0.0), i) for i in range(100))
+    got: list[Frame] = []
+    for now, i in arrivals:
+        ts = 960 * i - (5 * 48000 if i >= 50 else 0)
+        jb.insert(RtpPacket(111, False, i, ts & 0xFFFFFFFF, 1, bytes([i])), now)
+        got += drain(jb, now)
+    got += drain(jb, arrivals[-1][0] + 0.1)
+    assert [f.data[0] for f in got if not f.lost] == [*range(49), *range(51, 100)]
+    assert jb.late == 1 and jb.dropped_frames == 1  # 49 came after 50 and 51; 50 too late
+
+
 def test_a_steady_audio_stream_keeps_its_time_base() -> None:
     undisturbed = JitterBuffer(48000)
     assert audio_run(undisturbed, 100, 100) == list(range(100))
@@ -469,26 +485,129 @@ def test_a_nacked_packet_arriving_a_round_trip_late_leaves_the_jitter_alone(nack
         assert jb.jitter > 0.0
 
 
-def test_a_timestamp_jump_does_not_hold_video_frames_back() -> None:
-    # a transit change beyond max_delay (here the sender's timestamps jump back 5 s) is not
-    # jitter: counted, it would hold the target at max_delay and stall the frames queued
-    jb = JitterBuffer(CLOCK, VP8, min_delay=0.05)
-    seq = 0
-    released: list[int] = []
-    for i in range(40):
-        ts = 3000 * i - (5 * CLOCK if i >= 30 else 0)
-        pkts = packets_of(vp8_frame(i, key=i in (0, 30)), seq, ts)
+def video_run(
+    jb: JitterBuffer, arrivals: list[tuple[float, RtpPacket]], limit: float = 100.0
+) -> list[tuple[bytes, float]]:
+    """Insert each packet at its arrival time and release frames and take NACK lists exactly
+    at the buffer's timers (the virtual clock jumps from arrival to timer to arrival); returns
+    each released frame's data with its release time."""
+    pending = sorted(arrivals, key=lambda a: a[0])
+    got: list[tuple[bytes, float]] = []
+    now = 0.0
+    for _ in range(10 * len(pending) + 100):
+        timer = jb.get_timer()
+        if pending and (timer is None or pending[0][0] <= timer):
+            now, packet = pending.pop(0)
+            jb.insert(packet, now)
+        elif timer is not None and timer <= limit:
+            now = max(now, timer)
+        else:
+            return got
+        jb.nack_list(now)  # nothing is resent: reordered packets fill the gaps
+        got += [(frame.data, now) for frame in drain(jb, now)]
+    raise AssertionError("the buffer kept asking to be called")
+
+
+def shifted_stream(
+    count: int, shift_at: int, ts_shift: int, delay_shift: float
+) -> tuple[list[bytes], list[list[tuple[float, RtpPacket]]]]:
+    """``count`` 30 fps frames of 3 packets (only the first a keyframe), sent from t = 1 s
+    over a path of constant delay; from frame ``shift_at`` on the timestamps move by
+    ``ts_shift`` and the path delay by ``delay_shift``. Returns the frames' data and, per
+    frame, its packets with their arrival times."""
+    datas, frames, seq = [], [], 0
+    for i in range(count):
+        shifted = i >= shift_at
+        data = vp8_frame(i, size=2500, key=i == 0)
+        pkts = packets_of(data, seq, 3000 * i + (ts_shift if shifted else 0))
         seq += len(pkts)
-        now = 1 + i / 30
-        for p in pkts:
-            jb.insert(p, now)
-        released += [f.timestamp for f in drain(jb, now)]
-        assert jb.target_delay == pytest.approx(0.05)
-        if i == 30:  # frame 29, due 50 ms after its arrival, is released on time (and the
-            # keyframe after the jump with it: its timestamp maps to the past)
-            on_time = [f.timestamp for f in drain(jb, 1 + 29 / 30 + 0.05)]
-            assert on_time == [3000 * 29, 3000 * 30 - 5 * CLOCK + 2**32]
-            released += on_time
-    released += [f.timestamp for f in drain(jb, 3.0)]
-    assert released == [(3000 * i - (5 * CLOCK if i >= 30 else 0)) % 2**32 for i in range(40)]
-    assert jb.jitter < 1e-6 and jb.dropped_frames == 0
+        arrival = 1 + i / 30 + (delay_shift if shifted else 0.0)
+        datas.append(data)
+        frames.append([(arrival, p) for p in pkts])
+    return datas, frames
+
+
+@pytest.mark.parametrize(
+    ("ts_shift", "delay_shift"),
+    [(-10 * CLOCK, 0.0), (10 * CLOCK, 0.0), (-(1 << 31) + 1, 0.0), (0, 1.0), (-10 * CLOCK, 1.0)],
+    ids=["back 10 s", "forward 10 s", "back 2^31 - 1", "delay +1 s", "back 10 s, delay +1 s"],
+)
+def test_video_frames_after_a_timestamp_jump_keep_the_playout_delay(
+    ts_shift: int, delay_shift: float
+) -> None:
+    # The time base is the smallest transit seen. Without re-anchoring, after a backwards
+    # jump (or a lasting rise of the path delay) every frame mapped to the past and came out
+    # with no delay at all. Now the base re-anchors at the first packet after the jump and
+    # each frame is due min_delay after it arrived, on both sides of the jump.
+    jb = JitterBuffer(CLOCK, VP8, min_delay=0.05)
+    datas, frames = shifted_stream(60, 30, ts_shift, delay_shift)
+    got = video_run(jb, [a for f in frames for a in f])
+    assert [data for data, _ in got] == datas
+    for (_, released), frame in zip(got, frames, strict=True):
+        assert released == pytest.approx(frame[0][0] + 0.05)
+    assert jb.dropped_frames == 0 and jb.late == 0 and events(jb) == []
+    assert jb.target_delay == pytest.approx(0.05) and jb.packet_count == 0
+
+
+def test_a_packet_from_before_a_jump_arriving_after_it_is_timed_on_the_old_base() -> None:
+    # frame 29's first packet comes 43 ms late, after frame 30 re-anchored the base 10 s
+    # later: timed on the new base it would be due 10 s late and hold up every frame
+    jb = JitterBuffer(CLOCK, VP8, min_delay=0.05)
+    datas, frames = shifted_stream(40, 30, -10 * CLOCK, 0.0)
+    late = frames[29][0][1]
+    frames[29][0] = (frames[30][0][0] + 0.01, late)
+    got = video_run(jb, [a for f in frames for a in f])
+    assert [data for data, _ in got] == datas
+    released = [t for _, t in got]
+    # frame 29 is due when it would have been had the packet come on time; 30 on the new base
+    assert released[29] == pytest.approx(frames[29][1][0] + 0.05)
+    assert released[30] == pytest.approx(frames[30][0][0] + 0.05)
+    assert jb.dropped_frames == 0 and events(jb) == []
+
+
+def test_an_outlier_late_packet_does_not_move_the_video_base() -> None:
+    # a packet held up beyond max_delay that arrives reordered says nothing about the path
+    jb = JitterBuffer(CLOCK, VP8, min_delay=0.05, max_delay=0.3, nack=False)
+    datas, frames = shifted_stream(30, 30, 0, 0.0)
+    held = frames[10][1][1]
+    frames[10][1] = (frames[10][1][0] + 0.4, held)  # past max_delay: frame 10 is given up
+    got = video_run(jb, [a for f in frames for a in f])
+    assert [data for data, _ in got] == datas[:10]  # nothing after it but a keyframe helps
+    assert events(jb) == [KeyframeRequest("loss")]
+    for (_, released), frame in zip(got, frames[:10], strict=False):
+        assert released == pytest.approx(frame[0][0] + 0.05)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    # from frame 2 on: a jump between frames 0 and 1 that reorders them has no earlier base
+    # to tell which side of it is on time (frame 0 may be taken for 0.3 s late and skipped)
+    shift_at=st.integers(2, 29),
+    ts_shift=st.integers(0, 2**32 - 1),
+    delay_shift=st.sampled_from([0.0, 0.2, 1.0, -0.03]),
+)
+@example(seed=1, shift_at=15, ts_shift=-10 * CLOCK % 2**32, delay_shift=0.0)
+@example(seed=1, shift_at=15, ts_shift=10 * CLOCK, delay_shift=0.0)
+def test_property_a_timestamp_jump_loses_and_stalls_nothing(
+    seed: int, shift_at: int, ts_shift: int, delay_shift: float
+) -> None:
+    """Any timestamp offset from any frame on, with arrival jitter that reorders packets:
+    every frame comes out exactly once, in order, none later than ``max_delay`` after it was
+    complete, and after a jump beyond ``max_delay`` none earlier than ``min_delay`` after it
+    would arrive with no jitter (the base re-anchored)."""
+    rng = random.Random(seed)
+    datas, frames = shifted_stream(30, shift_at, ts_shift, delay_shift)
+    arrivals = [(t + rng.uniform(0, 0.02), p) for f in frames for t, p in f]
+    complete = [max(t for t, p in arrivals if p.timestamp == f[0][1].timestamp) for f in frames]
+    jb = JitterBuffer(CLOCK, VP8, min_delay=0.05, max_delay=0.3)
+    got = video_run(jb, arrivals)
+    assert [data for data, _ in got] == datas
+    for (_, released), done in zip(got, complete, strict=True):
+        assert done <= released <= done + 0.3 + 1e-9
+    signed = ts_shift - 2**32 if ts_shift >= 2**31 else ts_shift
+    if abs(delay_shift - signed / CLOCK) > 0.3 + 0.15:  # the transit change at the jump
+        for (_, released), frame in zip(got, frames, strict=True):
+            assert released >= frame[0][0] + 0.05 - 1e-9
+    # a packet of frame 1 arriving first asks for a keyframe at start-up; no loss, no overflow
+    assert jb.dropped_frames == 0 and set(events(jb)) <= {KeyframeRequest("start")}

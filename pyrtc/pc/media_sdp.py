@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pyrtc.codecs import can_decode, can_encode
 from pyrtc.rtp import ABS_SEND_TIME, AUDIO_LEVEL, MID, TRANSPORT_CC
 from pyrtc.sdp import (
     Codec,
@@ -53,13 +54,32 @@ AUDIO_CODECS: tuple[Codec, ...] = (
 )
 """Our audio codecs in order of preference (payload types as Chromium numbers them)."""
 
-VIDEO_CODECS: tuple[Codec, ...] = (
-    Codec(96, "VP8", 90000, None, FmtpParameters(), _VIDEO_FEEDBACK),
-    Codec(97, "rtx", 90000, None, FmtpParameters([("apt", "96")])),
-    Codec(98, "H264", 90000, None, _H264_FMTP, _VIDEO_FEEDBACK),
-    Codec(99, "rtx", 90000, None, FmtpParameters([("apt", "98")])),
-)
-"""Our video codecs in order of preference, each followed by its RTX format."""
+_VP9_FMTP = FmtpParameters([("profile-id", "0")])
+_AV1_FMTP = FmtpParameters([("level-idx", "5"), ("profile", "0"), ("tier", "0")])
+
+
+def _video_codecs() -> tuple[Codec, ...]:
+    """VP8, H.264, VP9 (RFC 9628 section 6: profile 0) and AV1 (AV1 RTP payload format
+    section 7: main profile, level 3.1, main tier) each followed by its RTX format, keeping
+    only those this FFmpeg/libvpx build can both encode and decode (SVT-AV1 and dav1d for AV1
+    are often missing). VP9 and AV1 use Chromium's payload types where ours do not clash."""
+    formats = (
+        Codec(96, "VP8", 90000, None, FmtpParameters(), _VIDEO_FEEDBACK),
+        Codec(98, "H264", 90000, None, _H264_FMTP, _VIDEO_FEEDBACK),
+        Codec(100, "VP9", 90000, None, _VP9_FMTP, _VIDEO_FEEDBACK),
+        Codec(45, "AV1", 90000, None, _AV1_FMTP, _VIDEO_FEEDBACK),
+    )
+    codecs: list[Codec] = []
+    for codec in formats:
+        if can_encode(codec.name) and can_decode(codec.name):
+            apt = FmtpParameters([("apt", str(codec.payload_type))])
+            codecs += [codec, Codec(codec.payload_type + 1, "rtx", 90000, None, apt)]
+    return tuple(codecs)
+
+
+VIDEO_CODECS: tuple[Codec, ...] = _video_codecs()
+"""Our video codecs in order of preference, each followed by its RTX format: VP8 (96/97),
+H.264 (98/99), VP9 (100/101), AV1 (45/46), those missing from this FFmpeg left out."""
 
 EXTENSIONS: dict[str, tuple[tuple[int, str], ...]] = {
     "audio": ((1, AUDIO_LEVEL), (2, ABS_SEND_TIME), (3, TRANSPORT_CC), (4, MID)),
@@ -74,14 +94,20 @@ def local_codecs(kind: str) -> tuple[Codec, ...]:
 
 
 def _same_codec(ours: Codec, theirs: Codec) -> bool:
-    """Whether an offered format is one of ours: name and clock rate (RFC 4855 section 3),
-    and for H.264 packetization mode 1 with a constrained-baseline-compatible profile."""
+    """Whether an offered format is one of ours: name and clock rate (RFC 4855 section 3);
+    for H.264 packetization mode 1 with a constrained-baseline-compatible profile, for VP9
+    profile 0 (RFC 9628 section 6, ``profile-id`` absent means 0), for AV1 the main profile
+    (AV1 RTP payload format section 7.2, ``profile`` absent means 0)."""
     if ours.mime_subtype != theirs.mime_subtype or ours.clock_rate != theirs.clock_rate:
         return False
     if ours.mime_subtype == "h264":
         profile = (theirs.parameters.get("profile-level-id") or "42000a").lower()
         mode = theirs.parameters.get("packetization-mode") or "0"
         return mode == "1" and profile[:2] == "42" and profile[2:4] in ("e0", "c0", "00")
+    if ours.mime_subtype == "vp9":
+        return (theirs.parameters.get("profile-id") or "0") == "0"
+    if ours.mime_subtype == "av1":
+        return (theirs.parameters.get("profile") or "0") == "0"
     return True
 
 

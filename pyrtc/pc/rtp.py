@@ -25,7 +25,18 @@ from pyrtc.codecs.audio import PTIME
 from pyrtc.codecs.base import Decoder, Encoder
 from pyrtc.dtls import SrtpKeyingMaterial
 from pyrtc.errors import Error
-from pyrtc.media import H264, VP8, JitterBuffer, Vp8Packetizer, h264_packetize
+from pyrtc.media import (
+    AV1,
+    H264,
+    VP8,
+    VP9,
+    JitterBuffer,
+    VideoCodec,
+    Vp8Packetizer,
+    Vp9Packetizer,
+    av1_packetize,
+    h264_packetize,
+)
 from pyrtc.media.errors import PacketizeError
 from pyrtc.mediastreams import MediaStreamError, MediaStreamTrack
 from pyrtc.pc.media_sdp import local_codecs
@@ -51,6 +62,8 @@ the bandwidth estimate may raise it back to without reopening the encoder."""
 VOICE_ACTIVITY_LEVEL = 50
 """RFC 6464 levels below this (louder than -50 dBov) set the voice activity bit."""
 _DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
+_PAYLOAD_FORMATS: dict[str, VideoCodec] = {"vp8": VP8, "vp9": VP9, "h264": H264, "av1": AV1}
+"""The jitter buffer's payload format for each video codec we negotiate (``mime_subtype``)."""
 _ENCODERS = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="pyrtc-encoder")
 """Encoding runs off the event loop (FFmpeg releases the GIL); one frame per sender at once."""
 
@@ -211,6 +224,7 @@ class RTCRtpSender:
         self._pc: RTCPeerConnection | None = None
         self._timestamp_offset = random.getrandbits(32)
         self._vp8 = Vp8Packetizer(random.getrandbits(15))
+        self._vp9 = Vp9Packetizer(random.getrandbits(15))
         self._encoding: concurrent.futures.Future[list[EncodedFrame]] | None = None
         self.frames_encoded = 0
         self.source_frames = 0
@@ -387,11 +401,18 @@ class RTCRtpSender:
             self.source_duration += frame.samples / frame.sample_rate
 
     def _packetize(self, codec: Codec, data: bytes) -> list[bytes]:
+        """RTP payloads of one encoded frame in the negotiated format: VP8 (RFC 7741) and VP9
+        (RFC 9628) with a PictureID running across frames, H.264 (RFC 6184, mode 1), AV1
+        (AV1 RTP payload format section 4); audio frames go in one payload each."""
         name = codec.mime_subtype
         if name == "vp8":
             return self._vp8.packetize(data, MTU)
+        if name == "vp9":
+            return self._vp9.packetize(data, MTU)
         if name == "h264":
             return h264_packetize(data, MTU)
+        if name == "av1":
+            return av1_packetize(data, MTU)
         return [data]
 
 
@@ -431,7 +452,7 @@ class RTCRtpReceiver:
         codec = self._codecs[0]
         rtx = {c.payload_type: c.rtx_apt for c in self._codecs if c.rtx_apt is not None}
         if self.kind == "video":
-            packetization = H264 if codec.mime_subtype == "h264" else VP8
+            packetization = _PAYLOAD_FORMATS[codec.mime_subtype]
             buffer = JitterBuffer(codec.clock_rate, packetization, min_delay=0.05)
         else:
             buffer = JitterBuffer(codec.clock_rate)

@@ -15,6 +15,7 @@ from pyrtc.pc import (
     RTCPeerConnection,
     RTCRtpCodecParameters,
     RTCSessionDescription,
+    media_sdp,
 )
 from pyrtc.pc.media_sdp import (
     RTP_PROTO,
@@ -38,7 +39,7 @@ def chromium_offer() -> RTCSessionDescription:
 
 async def test_answer_to_chromium_keeps_its_payload_types() -> None:
     pc = RTCPeerConnection(addresses=LOOPBACK)
-    tracks = []
+    tracks: list[RemoteStreamTrack] = []
     pc.on("track", tracks.append)
     try:
         await pc.setRemoteDescription(chromium_offer())
@@ -51,9 +52,13 @@ async def test_answer_to_chromium_keeps_its_payload_types() -> None:
         assert audio.formats == ["111", "0", "8"]
         assert [c.name for c in audio.codecs] == ["opus", "PCMU", "PCMA"]
         assert audio.codecs[0].parameters.get("useinbandfec") == "1"
-        assert video.formats == ["96", "97", "102", "103"]
-        vp8, rtx, h264, h264_rtx = video.codecs
+        # ours in our order (VP8, H.264, VP9, AV1), Chromium's numbers: VP9 profile 0 is its 98
+        assert video.formats == ["96", "97", "102", "103", "98", "99", "45", "46"]
+        vp8, rtx, h264, h264_rtx, vp9, vp9_rtx, av1, av1_rtx = video.codecs
         assert (vp8.name, rtx.rtx_apt, h264.name, h264_rtx.rtx_apt) == ("VP8", 96, "H264", 102)
+        assert (vp9.name, vp9_rtx.rtx_apt, av1.name, av1_rtx.rtx_apt) == ("VP9", 98, "AV1", 45)
+        assert vp9.parameters.format() == "profile-id=0"
+        assert av1.parameters.format() == "level-idx=5;profile=0;tier=0"
         assert h264.parameters.get("packetization-mode") == "1"
         assert set(vp8.feedback) == {
             RtcpFeedback("transport-cc"),
@@ -110,7 +115,13 @@ async def test_offer_sections_and_directions() -> None:
         assert (receive_only.mid, video_section.kind, audio_section.kind) == ("0", "video", "audio")
         assert offer.bundle_groups == [("0", "1")]
         assert video_section.direction == "recvonly" and not video_section.ssrcs
-        assert video_section.formats == ["96", "97", "98", "99"]
+        assert video_section.formats == ["96", "97", "98", "99", "100", "101", "45", "46"]
+        assert [c.name for c in video_section.codecs[::2]] == ["VP8", "H264", "VP9", "AV1"]
+        assert [c.rtx_apt for c in video_section.codecs[1::2]] == [96, 98, 100, 45]
+        vp9, av1 = video_section.codecs[4], video_section.codecs[6]
+        assert vp9.parameters.format() == "profile-id=0"
+        assert av1.parameters.format() == "level-idx=5;profile=0;tier=0"
+        assert vp9.feedback == av1.feedback == video_section.codecs[0].feedback
         assert audio_section.direction == "sendrecv" and len(audio_section.ssrcs) == 1
         assert not audio_section.ssrc_groups  # no RTX for audio
         assert pc.getSenders()[1].track is audio and pc.getReceivers()[0].track.kind == "video"
@@ -131,13 +142,17 @@ async def test_codec_preferences_and_stop() -> None:
         offer = SessionDescription.parse((await pc.createOffer()).sdp)
         assert offer.media[0].formats == ["98", "99"]
         with pytest.raises(MediaError):
-            transceiver.setCodecPreferences([RTCRtpCodecParameters("video/AV1", 90000, 45)])
+            transceiver.setCodecPreferences([RTCRtpCodecParameters("video/H265", 90000, 49)])
         transceiver.setCodecPreferences([])
         assert SessionDescription.parse((await pc.createOffer()).sdp).media[0].formats == [
             "96",
             "97",
             "98",
             "99",
+            "100",
+            "101",
+            "45",
+            "46",
         ]
         transceiver.stop()
         assert transceiver.stopped and transceiver.currentDirection == "stopped"
@@ -232,3 +247,107 @@ async def test_remote_track_queue_is_bounded() -> None:
     track.stop()
     with pytest.raises(MediaStreamError):
         await track.recv()
+
+
+@pytest.mark.parametrize(
+    ("preferences", "answered"),
+    [
+        (["VP9", "rtx"], [(98, "VP9"), (99, 98)]),
+        (["AV1", "rtx"], [(45, "AV1"), (46, 45)]),
+        (["AV1", "VP9"], [(45, "AV1"), (98, "VP9")]),
+        (
+            ["VP9", "AV1", "VP8", "rtx"],
+            [(98, "VP9"), (99, 98), (45, "AV1"), (46, 45), (96, "VP8"), (97, 96)],
+        ),
+    ],
+)
+async def test_answer_to_chromium_with_preferred_codecs(
+    preferences: list[str], answered: list[tuple[int, str | int]]
+) -> None:
+    """The answerer's codec preferences pick and order the codecs of Chromium's offer: VP9
+    is its profile-0 format (98, not the profile-2 100), AV1 its 45; an RTX format (named by
+    payload type and the ``apt`` it repairs) follows its codec only when rtx is preferred."""
+    pc = RTCPeerConnection(addresses=LOOPBACK)
+    try:
+        transceiver = pc.addTransceiver("video", "recvonly")
+        transceiver.setCodecPreferences(
+            [RTCRtpCodecParameters(f"video/{name}", 90000, 0) for name in preferences]
+        )
+        await pc.setRemoteDescription(chromium_offer())
+        assert transceiver.mid == "1"  # the offer's video section took our transceiver
+        answer = SessionDescription.parse((await pc.createAnswer()).sdp)
+        video = answer.media[1]
+        assert video.port == 9
+        assert [
+            (c.payload_type, c.rtx_apt if c.name == "rtx" else c.name) for c in video.codecs
+        ] == answered
+        fmtp = {c.name: c.parameters.format() for c in video.codecs}
+        assert fmtp.get("VP9", "profile-id=0") == "profile-id=0"
+        assert fmtp.get("AV1", "level-idx=5;profile=0;tier=0") == "level-idx=5;profile=0;tier=0"
+    finally:
+        await pc.close()
+
+
+def _video(payload_type: int, name: str, **fmtp: str) -> Codec:
+    return Codec(payload_type, name, 90000, None, FmtpParameters(list(fmtp.items())))
+
+
+def _rtx(payload_type: int, apt: int) -> Codec:
+    return Codec(payload_type, "rtx", 90000, None, FmtpParameters([("apt", str(apt))]))
+
+
+def test_match_codecs_vp9_and_av1_profiles() -> None:
+    """VP9 matches only profile 0 (RFC 9628 section 6), AV1 only profile 0 (AV1 RTP payload
+    format section 7.2); an absent parameter means 0. RTX formats keep their own payload
+    types and follow the codec their ``apt`` names; the RTX of a refused format is dropped."""
+    vp9_only = tuple(c for c in VIDEO_CODECS if c.name in ("VP9", "rtx") and c.payload_type > 99)
+    av1_only = tuple(c for c in VIDEO_CODECS if c.name == "AV1" or c.rtx_apt == 45)
+    offered = [
+        _video(110, "VP9", **{"profile-id": "2"}),
+        _rtx(111, 110),
+        _video(112, "VP9", **{"profile-id": "0"}),
+        _rtx(113, 112),
+    ]
+    assert [(c.payload_type, c.name) for c in match_codecs(vp9_only, offered)] == [
+        (112, "VP9"),
+        (113, "rtx"),
+    ]
+    assert match_codecs(vp9_only, offered[:2]) == []
+    assert [c.payload_type for c in match_codecs(vp9_only, [_video(120, "vp9")])] == [120]
+    offered = [
+        _video(40, "AV1", profile="1"),
+        _rtx(41, 40),
+        _video(42, "AV1", profile="2"),
+        _video(43, "AV1", profile="0", **{"level-idx": "8"}),
+        _rtx(44, 43),
+    ]
+    matched = match_codecs(av1_only, offered)
+    assert [(c.payload_type, c.rtx_apt) for c in matched] == [(43, None), (44, 43)]
+    assert matched[0].parameters.get("level-idx") == "8"  # the offerer's parameters kept
+    assert match_codecs(av1_only, offered[:3]) == []
+    assert [c.payload_type for c in match_codecs(av1_only, [_video(35, "AV1")])] == [35]
+
+
+def test_av1_left_out_without_an_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An FFmpeg without SVT-AV1 (or without an AV1 decoder): AV1 is neither offered nor
+    answered, and preferring it is refused; the other codecs keep their payload types."""
+    monkeypatch.setattr(media_sdp, "can_encode", lambda name: name != "AV1")
+    codecs = media_sdp._video_codecs()
+    assert [(c.payload_type, c.name) for c in codecs if c.name != "rtx"] == [
+        (96, "VP8"),
+        (98, "H264"),
+        (100, "VP9"),
+    ]
+    monkeypatch.setattr(media_sdp, "can_encode", lambda name: True)
+    monkeypatch.setattr(media_sdp, "can_decode", lambda name: name != "AV1")
+    assert "AV1" not in [c.name for c in media_sdp._video_codecs()]
+    monkeypatch.setattr(media_sdp, "VIDEO_CODECS", codecs)
+    pc = RTCPeerConnection(addresses=LOOPBACK)
+    transceiver = pc.addTransceiver("video")
+    with pytest.raises(MediaError):
+        transceiver.setCodecPreferences([RTCRtpCodecParameters("video/AV1", 90000, 45)])
+    offered = [_video(45, "AV1"), _rtx(46, 45), _video(98, "VP9"), _rtx(99, 98)]
+    assert [c.payload_type for c in match_codecs(media_sdp.local_codecs("video"), offered)] == [
+        98,
+        99,
+    ]

@@ -305,7 +305,7 @@ cdef class JitterBuffer:
             marker = packet.marker
         cdef int flags = 0 if self.audio else self._payload_info(payload)
         cdef long long ext, ts, delta, s
-        cdef double transit, d, arrival
+        cdef double transit, d, seconds, arrival, target, late
         cdef bint fits, current, rebase
         cdef _Packet p
         if not self._started:
@@ -339,12 +339,18 @@ cdef class JitterBuffer:
                     self._jitter += (d - self._jitter) / 16.0
             self._has_transit = True
             self._last_transit = transit
-        arrival = now - <double>ts / self.clock_rate  # this packet's transit in seconds
-        # a packet from before the last re-anchoring, arriving late, is timed on the old base
-        # (and must not move the new one), unless it fits the new one (it was only reordered)
-        fits = self._fits(arrival)
+        seconds = <double>ts / self.clock_rate
+        arrival = now - seconds  # this packet's transit in seconds
+        target = self._target_delay()
+        # Mapped through the base, this packet is due ``late`` seconds before it arrived. It
+        # fits the base if that is at most max_delay (else the timestamps jumped back or the
+        # path delay rose) and it is due at most target + max_delay after (else the
+        # timestamps jumped forward). A packet from before the last re-anchoring, arriving
+        # late, is timed on the old base and must not move the new one, unless it fits it.
+        late = arrival - self._base - target
+        fits = -self.max_delay - target <= late <= self.max_delay
         current = fits or ext >= self._epoch
-        rebase = self._needs_rebase(ext, arrival, fits)
+        rebase = self._needs_rebase(ext, late, fits)
         if current and not rebase:
             self._base = min(self._base, arrival)
 
@@ -375,7 +381,7 @@ cdef class JitterBuffer:
         p.marker = marker
         p.flags = flags
         if not self.audio:
-            p.due = <double>ts / self.clock_rate + self._target_delay() + (
+            p.due = seconds + target + (
                 self._base if current else min(self._prev_base, arrival)
             )
         self._packets.put(p)
@@ -478,16 +484,9 @@ cdef class JitterBuffer:
         m = self._missing.get(ext)
         return m is not None and m.retries > 0
 
-    cdef bint _fits(self, double arrival):
-        """Whether a packet of transit ``arrival`` fits the current base: mapped through it,
-        the packet is due at most ``max_delay`` before it arrived (else the timestamps jumped
-        back, or the path delay rose) and at most ``target + max_delay`` after (else the
-        timestamps jumped forward)."""
-        cdef double late = arrival - self._base - self._target_delay()
-        return -self.max_delay - self._target_delay() <= late <= self.max_delay
-
-    cdef bint _needs_rebase(self, long long ext, double arrival, bint fits):
-        """Whether the time base must be re-anchored at this new packet.
+    cdef bint _needs_rebase(self, long long ext, double late, bint fits):
+        """Whether the time base must be re-anchored at this new packet, which is due
+        ``late`` seconds before it arrived and ``fits`` the base or not (see :meth:`insert`).
 
         The time base is the smallest transit seen, so a timestamp jump backwards or a lasting
         rise of the path delay beyond ``max_delay`` would make every later packet due before
@@ -501,7 +500,7 @@ cdef class JitterBuffer:
             return False
         if not self.audio:
             return not fits
-        if arrival - self._base - self._target_delay() <= self.max_delay:
+        if late <= self.max_delay:
             self._unplayable = 0
             return False
         self._unplayable += 1

@@ -195,6 +195,7 @@ cdef class JitterBuffer:
     cdef long long _scan_head
     cdef long long _scan
     cdef Py_ssize_t _bytes
+    cdef double _target_scale
     cdef double _base
     cdef double _prev_base
     cdef long long _epoch
@@ -227,6 +228,7 @@ cdef class JitterBuffer:
         if max_packets < 1 or max_bytes < 1:
             raise ValueError("max_packets and max_bytes must be positive")
         self.clock_rate = clock_rate
+        self._target_scale = JITTER_FACTOR / clock_rate
         self.audio = codec is None
         if not self.audio:
             self._payload_info = codec.payload_info
@@ -469,7 +471,7 @@ cdef class JitterBuffer:
     # --- internals ------------------------------------------------------------------------
 
     cdef double _target_delay(self):
-        cdef double d = JITTER_FACTOR * self._jitter / self.clock_rate
+        cdef double d = self._jitter * self._target_scale
         return min(max(d, self.min_delay), self.max_delay)
 
     cdef double _playout(self, long long ts):

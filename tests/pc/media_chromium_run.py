@@ -1,10 +1,10 @@
 """pyrtc <-> real Chromium media calls; run by test_media_chromium.py inside ``unshare -n``.
 
-Both ways round, once with VP8 and once with H.264 forced by the offerer's codec
-preferences: Chromium offers its fake camera and microphone (sendrecv) and pyrtc answers
-with a ``VideoStreamTrack`` and an ``AudioStreamTrack`` of its own; then pyrtc offers its
-tracks and Chromium answers with its fake devices. Prints one JSON line: per call, what pyrtc
-decoded from Chromium and Chromium's inbound-rtp counters for what pyrtc sent.
+Both ways round, with the default VP8 and with H.264, VP9 (profile 0) and AV1 each forced by
+the offerer's codec preferences: Chromium offers its fake camera and microphone (sendrecv) and
+pyrtc answers with a ``VideoStreamTrack`` and an ``AudioStreamTrack`` of its own; then pyrtc
+offers its tracks and Chromium answers with its fake devices. Prints one JSON line: per call,
+what pyrtc decoded from Chromium and Chromium's inbound-rtp counters for what pyrtc sent.
 """
 
 from __future__ import annotations
@@ -23,21 +23,25 @@ from pyrtc.sdp import SessionDescription
 from tests.pc.chromium_run import CHROMIUM, FLAGS, progress, serve_page
 
 TIMEOUT = 20.0
-PREFER_H264_JS = """
-function preferH264(transceiver) {
+PREFER_CODEC_JS = """
+const WANTED = {
+  H264: f => /packetization-mode=1/.test(f) && /profile-level-id=42e01f/.test(f),
+  VP9: f => !/profile-id=[^0]/.test(f),
+  AV1: f => !/profile=[^0]/.test(f),
+};
+function preferCodec(transceiver, name) {
   const all = RTCRtpReceiver.getCapabilities('video').codecs;
-  const h264 = all.filter(c => c.mimeType === 'video/H264' &&
-    /packetization-mode=1/.test(c.sdpFmtpLine || '') &&
-    /profile-level-id=42e01f/.test(c.sdpFmtpLine || ''));
-  transceiver.setCodecPreferences(h264.concat(all.filter(c => c.mimeType === 'video/rtx')));
+  const wanted = all.filter(
+    c => c.mimeType === 'video/' + name && WANTED[name](c.sdpFmtpLine || ''));
+  transceiver.setCodecPreferences(wanted.concat(all.filter(c => c.mimeType === 'video/rtx')));
 }
 """
-OFFER_JS = """async h264 => {
+OFFER_JS = """async codec => {
   const stream = await navigator.mediaDevices.getUserMedia({audio: true, video: true});
   const pc = new RTCPeerConnection();
   window.pc = pc;
   stream.getTracks().forEach(t => pc.addTrack(t, stream));
-  if (h264) preferH264(pc.getTransceivers().find(t => t.sender.track.kind === 'video'));
+  if (codec) preferCodec(pc.getTransceivers().find(t => t.sender.track.kind === 'video'), codec);
   await pc.setLocalDescription();
   await new Promise(resolve => {
     if (pc.iceGatheringState === 'complete') return resolve();
@@ -85,7 +89,7 @@ STATS_JS = """async () => {
 }"""
 
 
-async def call(page: Any, pyrtc_offers: bool, h264: bool) -> dict[str, Any]:
+async def call(page: Any, pyrtc_offers: bool, codec: str | None) -> dict[str, Any]:
     pc = RTCPeerConnection(addresses=["127.0.0.1"])
     tracks: list[MediaStreamTrack] = []
     pc.on("track", tracks.append)
@@ -95,9 +99,9 @@ async def call(page: Any, pyrtc_offers: bool, h264: bool) -> dict[str, Any]:
             await page.evaluate(SETUP_JS)
             pc.addTrack(video)
             pc.addTrack(audio)
-            if h264:
+            if codec is not None:
                 (transceiver,) = [t for t in pc.getTransceivers() if t.kind == "video"]
-                transceiver.setCodecPreferences(H264_PREFERENCE)
+                transceiver.setCodecPreferences(PREFERENCES[codec])
             await pc.setLocalDescription(await pc.createOffer())
             local = pc.localDescription
             assert local is not None
@@ -105,7 +109,7 @@ async def call(page: Any, pyrtc_offers: bool, h264: bool) -> dict[str, Any]:
             await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], reply["type"]))
             answer = SessionDescription.parse(reply["sdp"])
         else:
-            offer = await page.evaluate(OFFER_JS, h264)
+            offer = await page.evaluate(OFFER_JS, codec)
             await pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], offer["type"]))
             pc.addTrack(video)
             pc.addTrack(audio)
@@ -149,16 +153,23 @@ async def call(page: Any, pyrtc_offers: bool, h264: bool) -> dict[str, Any]:
 
 
 CALLS = [
-    ("chromium_offers", False, False),
-    ("pyrtc_offers", True, False),
-    ("chromium_offers_h264", False, True),
-    ("pyrtc_offers_h264", True, True),
+    ("chromium_offers", False, None),
+    ("pyrtc_offers", True, None),
+    ("chromium_offers_h264", False, "H264"),
+    ("pyrtc_offers_h264", True, "H264"),
+    ("chromium_offers_vp9", False, "VP9"),
+    ("pyrtc_offers_vp9", True, "VP9"),
+    ("chromium_offers_av1", False, "AV1"),
+    ("pyrtc_offers_av1", True, "AV1"),
 ]
-"""Each call: its name, whether pyrtc offers, whether the offerer's video prefers H.264."""
-H264_PREFERENCE = [
-    RTCRtpCodecParameters("video/H264", 90000, 98),
-    RTCRtpCodecParameters("video/rtx", 90000, 99),
-]
+"""Each call: its name, whether pyrtc offers, the only video codec the offerer prefers."""
+PREFERENCES = {
+    name: [
+        RTCRtpCodecParameters(f"video/{name}", 90000, payload_type),
+        RTCRtpCodecParameters("video/rtx", 90000, payload_type + 1),
+    ]
+    for name, payload_type in (("H264", 98), ("VP9", 100), ("AV1", 45))
+}
 
 
 async def run_all() -> None:
@@ -168,12 +179,12 @@ async def run_all() -> None:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
             results = {}
-            for name, pyrtc_offers, h264 in CALLS:
+            for name, pyrtc_offers, codec in CALLS:
                 progress(f"call {name}")
                 page = await browser.new_page()
                 await page.goto(url)
-                await page.add_script_tag(content=PREFER_H264_JS)
-                results[name] = await asyncio.wait_for(call(page, pyrtc_offers, h264), TIMEOUT * 3)
+                await page.add_script_tag(content=PREFER_CODEC_JS)
+                results[name] = await asyncio.wait_for(call(page, pyrtc_offers, codec), TIMEOUT * 3)
                 await page.close()
         finally:
             await browser.close()
@@ -183,7 +194,7 @@ async def run_all() -> None:
 
 
 async def main() -> None:
-    async with asyncio.timeout(90):
+    async with asyncio.timeout(170):
         await run_all()
 
 

@@ -1,8 +1,9 @@
 """pyrtc <-> headless Chromium media calls (Debian /usr/bin/chromium via Playwright), with
 Chromium offering and with pyrtc offering: Chromium's fake camera and microphone to pyrtc,
 decoded; pyrtc's test pattern and silence to Chromium, whose getStats shows framesDecoded
-growing. Each way round twice: with the default VP8 and with H.264 forced by the offerer's
-codec preferences (``RTCRtpTransceiver.setCodecPreferences`` in Chromium or in pyrtc).
+growing. Each way round four times: with the default VP8 and with H.264, VP9 (profile 0) and
+AV1 each forced by the offerer's codec preferences (``RTCRtpTransceiver.setCodecPreferences``
+in Chromium or in pyrtc).
 ``media_chromium_run.py`` runs inside a loopback-only network namespace (``unshare -n``),
 as ``chromium_run.py`` does."""
 
@@ -22,49 +23,53 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def result() -> dict[str, Any]:
-    return run_in_namespace("tests.pc.media_chromium_run")
+    return run_in_namespace("tests.pc.media_chromium_run", timeout=180)
 
 
-CALLS = ["chromium_offers", "pyrtc_offers", "chromium_offers_h264", "pyrtc_offers_h264"]
-VIDEO_CODEC = {
-    "chromium_offers": "video/VP8",
-    "pyrtc_offers": "video/VP8",
-    "chromium_offers_h264": "video/H264",
-    "pyrtc_offers_h264": "video/H264",
+PREFERRED = {"h264": "H264", "vp9": "VP9", "av1": "AV1"}
+"""The codec each pair of calls forces, by the suffix of the calls' names."""
+VIDEO_CODEC = {"chromium_offers": "video/VP8", "pyrtc_offers": "video/VP8"} | {
+    f"{side}_offers_{suffix}": f"video/{name}"
+    for suffix, name in PREFERRED.items()
+    for side in ("chromium", "pyrtc")
 }
+CALLS = list(VIDEO_CODEC)
 
 
 def test_answer_accepts_chromium_media(result: dict[str, Any]) -> None:
     """Our answer keeps Chromium's sections, sendrecv, with the codecs we share."""
     assert result["chromium_offers"]["answer"] == [
         ["audio", 9, "sendrecv", ["opus", "PCMU", "PCMA"]],
-        ["video", 9, "sendrecv", ["VP8", "rtx", "H264", "rtx"]],
+        ["video", 9, "sendrecv", ["VP8", "rtx", "H264", "rtx", "VP9", "rtx", "AV1", "rtx"]],
     ]
 
 
 def test_chromium_accepts_our_offer(result: dict[str, Any]) -> None:
-    """Chromium's answer to our offer: both sections sendrecv, VP8/H264 with RTX, Opus."""
+    """Chromium's answer to our offer: both sections sendrecv, VP8 first (then H.264, VP9
+    and AV1) with RTX, Opus."""
     answer = result["pyrtc_offers"]["answer"]
     assert [(kind, direction) for kind, _, direction, _ in answer] == [
         ("video", "sendrecv"),
         ("audio", "sendrecv"),
     ]
-    assert answer[0][3][:2] == ["VP8", "rtx"] and "H264" in answer[0][3]
+    assert answer[0][3][:2] == ["VP8", "rtx"]
+    assert {"H264", "VP9", "AV1"} <= set(answer[0][3])
     assert answer[1][3][0] == "opus"
 
 
-@pytest.mark.parametrize("call", ["chromium_offers_h264", "pyrtc_offers_h264"])
-def test_h264_by_offerer_preference(result: dict[str, Any], call: str) -> None:
-    """The offerer prefers only H.264 (+ RTX): the answer keeps exactly that, and pyrtc's
-    sender and receiver use it."""
+@pytest.mark.parametrize("call", [c for c in CALLS if c.split("_")[-1] in PREFERRED])
+def test_codec_by_offerer_preference(result: dict[str, Any], call: str) -> None:
+    """The offerer prefers only H.264, VP9 or AV1 (+ RTX): the answer keeps exactly that,
+    and pyrtc's sender and receiver use it."""
+    name = PREFERRED[call.split("_")[-1]]
     answer = {kind: codecs for kind, _, _, codecs in result[call]["answer"]}
-    assert answer["video"] == ["H264", "rtx"]
-    assert result[call]["pyrtc_video_codecs"] == ["video/H264", "video/rtx"]
+    assert answer["video"] == [name, "rtx"]
+    assert result[call]["pyrtc_video_codecs"] == [f"video/{name}", "video/rtx"]
 
 
 @pytest.mark.parametrize("call", CALLS)
 def test_pyrtc_decodes_chromium(result: dict[str, Any], call: str) -> None:
-    """30 frames (VP8 or H.264) of Chromium's fake camera and 10 Opus frames of its
+    """30 frames (VP8, H.264, VP9 or AV1) of Chromium's fake camera and 10 Opus frames of its
     microphone, decoded by pyrtc."""
     result = result[call]
     assert result["pyrtc_state"] == "connected"

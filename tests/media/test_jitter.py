@@ -546,7 +546,8 @@ def test_video_frames_after_a_timestamp_jump_keep_the_playout_delay(
     for (_, released), frame in zip(got, frames, strict=True):
         assert released == pytest.approx(frame[0][0] + 0.05)
     assert jb.dropped_frames == 0 and jb.late == 0 and events(jb) == []
-    assert jb.target_delay == pytest.approx(0.05) and jb.packet_count == 0
+    # the transit change at the jump is not jitter: counted, it would raise the target delay
+    assert jb.jitter < 1e-6 and jb.target_delay == pytest.approx(0.05) and jb.packet_count == 0
 
 
 def test_a_packet_from_before_a_jump_arriving_after_it_is_timed_on_the_old_base() -> None:

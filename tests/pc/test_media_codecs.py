@@ -1,17 +1,20 @@
 """pyrtc <-> pyrtc video calls over loopback UDP in VP9 (RFC 9628) and AV1, each chosen by the
 offerer's ``setCodecPreferences``: the answer keeps that codec (with RTX), the sender
-packetizes it, the receiver's jitter buffer reassembles and decodes it, and a PLI from the
-callee brings a keyframe."""
+packetizes it, the receiver's jitter buffer reassembles and decodes it, a PLI from the
+callee brings a keyframe, and a lower ``maxBitrate`` reaches the encoder (libvpx: on the next
+frame; SVT-AV1 through FFmpeg: at the next keyframe)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import av
 import pytest
 
+from pyrtc.codecs import VideoEncoder
 from pyrtc.mediastreams import MediaStreamTrack, VideoStreamTrack
-from pyrtc.pc import RTCPeerConnection, RTCRtpCodecParameters
+from pyrtc.pc import RTCPeerConnection, RTCRtpCodecParameters, RTCRtpReceiver, RTCRtpSender
 from pyrtc.sdp import SessionDescription
 
 from .helpers import LOOPBACK, STEP, signal, wait_for_state
@@ -27,6 +30,29 @@ PREFERENCES = {
     ],
 }
 FMTP = {"VP9": "profile-id=0", "AV1": "level-idx=5;profile=0;tier=0"}
+LIVE_BITRATE = {"VP9": True, "AV1": False}
+"""Whether the encoder takes a new target on the next frame (else at the next keyframe)."""
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(int(STEP * 100)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("timed out")
+
+
+async def _pli(callee: RTCPeerConnection, receiver: RTCRtpReceiver, sender: RTCRtpSender) -> None:
+    """The callee sends a PLI (RFC 4585 section 6.3.1): the caller encodes a keyframe and
+    the callee decodes it."""
+    keyframes = sender.getStats()[0]["keyFramesEncoded"]
+    decoded = receiver.key_frames_decoded
+    core, loop = receiver._core, asyncio.get_running_loop()
+    assert core is not None
+    await _until(lambda: core.request_keyframe(loop.time()))  # PLIs are rate-limited
+    callee._schedule_flush()
+    await _until(lambda: receiver.key_frames_decoded > decoded)
+    assert sender.getStats()[0]["keyFramesEncoded"] > keyframes
 
 
 @pytest.mark.parametrize("name", ["VP9", "AV1"])
@@ -68,19 +94,23 @@ async def test_call_with_codec_preference(name: str) -> None:
         (sent,) = (await caller.getStats()).of_type("codec")
         assert sent.mimeType == f"video/{name}"
 
-        # a PLI from the callee: the caller's encoder sends a keyframe, the callee decodes it
         sender = transceiver.sender
+        await _pli(callee, receiver, sender)
+
+        # maxBitrate 300 kbit/s: the encoder's target drops without a keyframe
         keyframes = sender.getStats()[0]["keyFramesEncoded"]
-        decoded_keyframes = receiver.key_frames_decoded
-        core = receiver._core
-        assert core is not None and core.request_keyframe(asyncio.get_running_loop().time())
-        callee._schedule_flush()
-        for _ in range(int(STEP * 100)):
-            if receiver.key_frames_decoded > decoded_keyframes:
-                break
-            await asyncio.sleep(0.01)
-        assert sender.getStats()[0]["keyFramesEncoded"] > keyframes
-        assert receiver.key_frames_decoded > decoded_keyframes
+        parameters = sender.getParameters()
+        parameters.encodings[0].maxBitrate = 300_000
+        await sender.setParameters(parameters)
+        encoder = sender._encoder
+        assert isinstance(encoder, VideoEncoder) and encoder.target_bitrate == 300_000
+        encoded = sender.frames_encoded
+        await _until(lambda: sender.frames_encoded >= encoded + 5)
+        assert encoder.target_bitrate == 300_000
+        assert encoder.pending_bitrate is not LIVE_BITRATE[name]
+        assert sender.getStats()[0]["keyFramesEncoded"] == keyframes
+        await _pli(callee, receiver, sender)  # a keyframe made anyway applies a pending target
+        assert not encoder.pending_bitrate and encoder.target_bitrate == 300_000
     finally:
         video.stop()
         await caller.close()

@@ -208,6 +208,7 @@ cdef class JitterBuffer:
     cdef readonly int late
     cdef readonly int dropped_frames
     cdef readonly int lost_packets
+    cdef readonly int malformed
 
     def __init__(
         self,
@@ -289,6 +290,25 @@ cdef class JitterBuffer:
         Raises :class:`~pyrtc.media.DepacketizeError` (video) for a malformed payload, before
         the packet changes any state.
         """
+        return self._insert(packet, now) == 1
+
+    def insert_many(self, list packets not None, double now):
+        """:meth:`insert` every packet that arrived at ``now``, skipping ``None`` entries (what
+        ``SrtpSession.unprotect_packets`` gives for a rejected datagram); returns how many were
+        taken. A malformed payload is dropped and counted in :attr:`malformed` instead of
+        raising, so the packets after it still go in."""
+        cdef Py_ssize_t taken = 0
+        for packet in packets:
+            if packet is None:
+                continue
+            try:
+                taken += self._insert(packet, now)
+            except DepacketizeError:
+                self.malformed += 1
+        return taken
+
+    cdef int _insert(self, object packet, double now) except -1:
+        """:meth:`insert`: 1 taken, 0 duplicate or late."""
         cdef bytes payload
         cdef int seq16
         cdef long long ts32
@@ -325,7 +345,7 @@ cdef class JitterBuffer:
             ts = self._last_ts + (delta - 0x100000000 if delta >= TS_HALF else delta)
             if self._packets.get(ext) is not None:
                 self.duplicates += 1
-                return False
+                return 0
         self._last_ts = ts
 
         # RFC 3550 §A.8 with the arrival time in RTP units. A packet filling a gap that was
@@ -359,7 +379,7 @@ cdef class JitterBuffer:
         if ext < self._head:
             if self._released_any or self._head - ext >= self.max_packets:
                 self.late += 1
-                return False
+                return 0
             for s in range(ext + 1, self._head):  # reordered ahead of the first packet seen
                 if self._packets.get(s) is None:
                     self._add_missing(s, now)
@@ -392,7 +412,7 @@ cdef class JitterBuffer:
             self._key_starts.add(ext)
         while self._packets.count > self.max_packets or self._bytes > self.max_bytes:
             self._drop_oldest(now)
-        return True
+        return 1
 
     # --- output ---------------------------------------------------------------------------
 

@@ -392,9 +392,7 @@ class PyrtcPipeline:
             self._sequence = (sequence + len(payloads)) & 0xFFFF
             self._frame_count += 1
             self.packets_sent += len(payloads)
-            for packet in self._receiver.unprotect_packets(self.link.transfer(datagrams)):
-                if packet is not None:
-                    jitter.insert(packet, now)
+            jitter.insert_many(self._receiver.unprotect_packets(self.link.transfer(datagrams)), now)
             while (released_frame := jitter.pop_frame(now)) is not None:
                 released.append(released_frame.data)
         return released

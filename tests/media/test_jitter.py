@@ -230,6 +230,22 @@ def test_malformed_payload_rejected_without_state_change() -> None:
     assert jb.packet_count == 0 and jb.get_timer() is None
 
 
+def test_insert_many_matches_insert_and_keeps_the_packets_after_a_bad_one() -> None:
+    frames = stream(6)
+    one_by_one, batched = JitterBuffer(CLOCK, VP8), JitterBuffer(CLOCK, VP8)
+    malformed = RtpPacket(96, 1, 60_000, 0, 1, b"")
+    for index, packets in enumerate(frames):
+        now = index / 30
+        for packet in packets:
+            one_by_one.insert(packet, now)
+        mixed: list[RtpPacket | None] = [None, *packets[:1], malformed, *packets[1:], None]
+        assert batched.insert_many(mixed, now) == len(packets)
+        assert batched.insert_many(packets[:1], now) == 0  # a duplicate is not taken
+    assert batched.malformed == len(frames) and one_by_one.malformed == 0
+    done = [f.data for f in drain(one_by_one, 1.0)]
+    assert [f.data for f in drain(batched, 1.0)] == done and len(done) == len(frames)
+
+
 def test_h264_stap_a_keyframe() -> None:
     sps, pps = b"\x67\x42\xc0\x1f\xda", b"\x68\xce\x3c\x80"
     idr = b"\x65\x88" + bytes(range(1, 256)) * 20

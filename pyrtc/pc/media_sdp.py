@@ -61,8 +61,9 @@ _AV1_FMTP = FmtpParameters([("level-idx", "5"), ("profile", "0"), ("tier", "0")]
 def _video_codecs() -> tuple[Codec, ...]:
     """VP8, H.264, VP9 (RFC 9628 section 6: profile 0) and AV1 (AV1 RTP payload format
     section 7: main profile, level 3.1, main tier) each followed by its RTX format, keeping
-    only those this FFmpeg/libvpx build can both encode and decode (SVT-AV1 and dav1d for AV1
-    are often missing). VP9 and AV1 use Chromium's payload types where ours do not clash."""
+    only those the FFmpeg inside PyAV can both encode and decode (AV1 needs its SVT-AV1
+    encoder, which not every build has). VP9 and AV1 use Chromium's payload types where ours
+    do not clash (Chromium's VP9 profile 0 is 98, our H.264)."""
     formats = (
         Codec(96, "VP8", 90000, None, FmtpParameters(), _VIDEO_FEEDBACK),
         Codec(98, "H264", 90000, None, _H264_FMTP, _VIDEO_FEEDBACK),

@@ -51,7 +51,8 @@ _VIDEO: dict[str, tuple[CodecInfo, VideoEncoderConfig]] = {
     ),
     "H264": (CodecInfo("H264", "video", VIDEO_CLOCK_RATE, 0, "libx264", ("h264",)), H264_CONFIG),
     "AV1": (
-        CodecInfo("AV1", "video", VIDEO_CLOCK_RATE, 0, "libsvtav1", ("libdav1d", "av1")),
+        # FFmpeg's own "av1" decoder only drives hardware decoders: software ones only
+        CodecInfo("AV1", "video", VIDEO_CLOCK_RATE, 0, "libsvtav1", ("libdav1d", "libaom-av1")),
         AV1_CONFIG,
     ),
 }

@@ -53,6 +53,7 @@ class _Negotiated:
 
     def __init__(self) -> None:
         self.codecs: list[Codec] = []
+        self.offered_codecs: list[Codec] = []  # the remote offer's, kept for our answer
         self.extensions: list[tuple[int, str]] = []
         self.answer_direction = "inactive"
         self.remote_direction = "inactive"
@@ -129,6 +130,7 @@ class MediaController:
                 section.rejected = True
                 continue
             self._set_codecs(transceiver, codecs)
+            state.offered_codecs = remote.codecs
             state.extensions = match_extensions(section.kind, media.extmaps)
             state.remote_direction = remote.direction
             state.remote_ssrc, state.remote_rtx_ssrc = remote.ssrc, remote.rtx_ssrc
@@ -136,12 +138,23 @@ class MediaController:
             self._fire_track(transceiver, remote.direction)
 
     def answer_sections(self, sections: list[Section]) -> None:
-        """Fill in the media attributes of our answer's accepted audio/video sections."""
+        """Fill in the media attributes of our answer's accepted audio/video sections.
+
+        The offer's codecs are matched again here, so codec preferences set between
+        ``setRemoteDescription(offer)`` and ``createAnswer`` decide the answer, as in
+        browsers (RFC 9429 section 5.3.1); a section left with no common codec is rejected.
+        """
         for section in sections:
             transceiver = self._by_mid(section.mid)
             if transceiver is None or section.rejected:
                 continue
             state = self._state(transceiver)
+            codecs = match_codecs(transceiver._codecs_preferred, state.offered_codecs)
+            if not any(c.mime_subtype != "rtx" for c in codecs):
+                section.rejected = True
+                continue
+            self._set_codecs(transceiver, codecs)
+            section.formats = [str(c.payload_type) for c in codecs]
             state.answer_direction = answer_direction(state.remote_direction, transceiver.direction)
             section.media = self._local(
                 transceiver, state.answer_direction, state.codecs, state.extensions

@@ -288,6 +288,34 @@ async def test_answer_to_chromium_with_preferred_codecs(
         await pc.close()
 
 
+async def test_preferences_set_after_the_offer_decide_the_answer() -> None:
+    """As in browsers, preferences set between setRemoteDescription(offer) and createAnswer
+    pick the answer's codecs (RFC 9429 section 5.3.1); none in common rejects the section."""
+    pc = RTCPeerConnection(addresses=LOOPBACK)
+    try:
+        await pc.setRemoteDescription(chromium_offer())
+        (video,) = [t for t in pc.getTransceivers() if t.kind == "video"]
+        video.setCodecPreferences([RTCRtpCodecParameters("video/VP9", 90000, 0)])
+        answer = SessionDescription.parse((await pc.createAnswer()).sdp)
+        assert [(c.payload_type, c.name) for c in answer.media[1].codecs] == [(98, "VP9")]
+        assert video.receiver._codecs[0].name == "VP9"
+    finally:
+        await pc.close()
+
+    offerer, answerer = RTCPeerConnection(addresses=LOOPBACK), RTCPeerConnection(addresses=LOOPBACK)
+    try:
+        offered = offerer.addTransceiver("video", "sendrecv")
+        offered.setCodecPreferences([RTCRtpCodecParameters("video/VP8", 90000, 96)])
+        await answerer.setRemoteDescription(await offerer.createOffer())
+        (video,) = answerer.getTransceivers()
+        video.setCodecPreferences([RTCRtpCodecParameters("video/H264", 90000, 98)])
+        answer = SessionDescription.parse((await answerer.createAnswer()).sdp)
+        assert answer.media[0].port == 0  # no codec in common: rejected
+    finally:
+        await offerer.close()
+        await answerer.close()
+
+
 def _video(payload_type: int, name: str, **fmtp: str) -> Codec:
     return Codec(payload_type, name, 90000, None, FmtpParameters(list(fmtp.items())))
 

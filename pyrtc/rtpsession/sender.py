@@ -27,6 +27,7 @@ from pyrtc.rtcp import (
     RtcpRrPacket,
     RtcpSenderInfo,
     RtcpSrPacket,
+    RtcpTransportCcPacket,
     RtcpXrPacket,
     XrDlrrBlock,
     XrRrtrBlock,
@@ -45,7 +46,7 @@ from pyrtc.rtp import (
     wrap_rtx,
 )
 from pyrtc.rtpsession.errors import RtpSessionError
-from pyrtc.rtpsession.events import KeyframeRequested, ReceiverReportReceived
+from pyrtc.rtpsession.events import KeyframeRequested, PacketFeedback, ReceiverReportReceived
 from pyrtc.rtpsession.reports import RtcpStream, delay_since
 
 __all__ = ["RtpSender", "TransportSequence"]
@@ -84,6 +85,17 @@ class TransportSequence:
         if entry is None or entry[0] != sequence_number:
             return None
         return entry[1], entry[2]
+
+    def match(self, feedback: RtcpTransportCcPacket) -> tuple[PacketFeedback, ...]:
+        """The packets one transport-cc feedback reports that are still remembered, with
+        their send time and size (draft-holmer-rmcat-transport-wide-cc-01 section 3.1)."""
+        out = []
+        for seq, receive_us in feedback.packets:
+            sent = self.lookup(seq)
+            if sent is not None:
+                receive = None if receive_us is None else receive_us / 1e6
+                out.append(PacketFeedback(seq, sent[0], sent[1], receive))
+        return tuple(out)
 
 
 @dataclass(slots=True)

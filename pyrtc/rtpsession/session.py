@@ -29,7 +29,6 @@ from pyrtc.rtcp import (
 from pyrtc.rtp import TRANSPORT_CC, HeaderExtensionsMap, RtpPacket, RtpParseError
 from pyrtc.rtpsession.events import (
     BitrateEstimateReceived,
-    PacketFeedback,
     TransportFeedbackReceived,
 )
 from pyrtc.rtpsession.receiver import RtpReceiver
@@ -149,20 +148,11 @@ class RtpSession:
                 if packet.ssrc in receivers:
                     receivers[packet.ssrc].receive_rtcp(packet, now)
             elif isinstance(packet, RtcpTransportCcPacket):
-                self._events.append(TransportFeedbackReceived(packet, self._match(packet)))
+                matched = self.transport_sequence.match(packet)
+                self._events.append(TransportFeedbackReceived(packet, matched))
             elif isinstance(packet, RtcpRembPacket):
                 self._events.append(BitrateEstimateReceived(packet.bitrate, tuple(packet.ssrcs)))
         self._share_rtt()
-
-    def _match(self, feedback: RtcpTransportCcPacket) -> tuple[PacketFeedback, ...]:
-        """The reported packets with their recorded send time and size."""
-        out = []
-        for seq, receive_us in feedback.packets:
-            sent = self.transport_sequence.lookup(seq)
-            if sent is not None:
-                receive = None if receive_us is None else receive_us / 1e6
-                out.append(PacketFeedback(seq, sent[0], sent[1], receive))
-        return tuple(out)
 
     def _share_rtt(self) -> None:
         """Give the jitter buffer of each receiver that has no RTT of its own (no RFC 3611

@@ -13,7 +13,6 @@ from pyrtc.rtcp import RtcpTransportCcPacket, parse_compound, serialize_compound
 from pyrtc.rtpsession import (
     GccEstimator,
     LossBasedEstimator,
-    PacketFeedback,
     TransportFeedbackReceived,
     TransportSequence,
     TwccRecorder,
@@ -41,13 +40,7 @@ class PacedSender:
     def receive(self, data: bytes, now: float) -> None:
         for packet in parse_compound(data):
             assert isinstance(packet, RtcpTransportCcPacket)
-            reports = []
-            for seq, receive_us in packet.packets:
-                sent = self.sequence.lookup(seq)
-                if sent is not None:
-                    receive = None if receive_us is None else receive_us / 1e6
-                    reports.append(PacketFeedback(seq, sent[0], sent[1], receive))
-            self.estimator.transport_feedback(reports, now)
+            self.estimator.transport_feedback(self.sequence.match(packet), now)
         self.targets.append((now, self.estimator.target))
 
     def datagrams_to_send(self, now: float) -> list[bytes]:

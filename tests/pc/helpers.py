@@ -58,6 +58,30 @@ async def media_call(*local: Any) -> AsyncIterator[tuple[Any, Any, list[Any]]]:
 
 
 @asynccontextmanager
+async def video_call(codecs: list[Any]) -> AsyncIterator[tuple[Any, Any, list[Any], Any]]:
+    """A caller sending one ``VideoStreamTrack`` on a ``sendonly`` transceiver that prefers
+    ``codecs``, and a callee whose ``track`` events are collected: ``(caller, callee, remote
+    tracks, transceiver)``, not yet signaled. The track is stopped and both connections
+    closed when the block ends."""
+    from pyrtc.mediastreams import VideoStreamTrack
+    from pyrtc.pc import RTCPeerConnection
+
+    caller = RTCPeerConnection(addresses=LOOPBACK)
+    callee = RTCPeerConnection(addresses=LOOPBACK)
+    tracks: list[Any] = []
+    callee.on("track", tracks.append)
+    video = VideoStreamTrack()
+    transceiver = caller.addTransceiver(video, "sendonly")
+    transceiver.setCodecPreferences(codecs)
+    try:
+        yield caller, callee, tracks, transceiver
+    finally:
+        video.stop()
+        await caller.close()
+        await callee.close()
+
+
+@asynccontextmanager
 async def closing(*connections: Any) -> AsyncIterator[None]:
     """Close every connection when the block ends, however it ends."""
     try:

@@ -24,7 +24,7 @@ from pyrtc.pc import RTCPeerConnection, RTCRtpCodecParameters
 from pyrtc.rtcp import RtcpRembPacket, serialize_compound
 from pyrtc.rtpsession.bwe import LossBasedEstimator
 
-from .helpers import LOOPBACK, STEP, signal, wait_for_state
+from .helpers import LOOPBACK, STEP, signal, video_call, wait_for_state
 
 
 def frames(count: int) -> list[av.VideoFrame]:
@@ -66,16 +66,10 @@ def test_estimate_changes_make_no_keyframes(codec: str) -> None:
 
 
 async def test_call_target_follows_loss() -> None:
-    caller = RTCPeerConnection(addresses=LOOPBACK)
-    callee = RTCPeerConnection(addresses=LOOPBACK)
-    tracks: list[MediaStreamTrack] = []
-    callee.on("track", tracks.append)
-    video = VideoStreamTrack()
-    transceiver = caller.addTransceiver(video, "sendonly")
-    transceiver.setCodecPreferences([RTCRtpCodecParameters("video/H264", 90000, 98)])
     rng = random.Random(3)
     loss = {"rate": 0.2}
-    try:
+    async with video_call([RTCRtpCodecParameters("video/H264", 90000, 98)]) as call:
+        caller, callee, tracks, transceiver = call
         await signal(caller, callee)
         for sock in caller._sockets.values():
             send = sock.send
@@ -115,10 +109,6 @@ async def test_call_target_follows_loss() -> None:
         assert len(tracks) == 1
         stats = sender.getStats()[0]
         assert stats["keyFramesEncoded"] <= 1 + stats["pliCount"] + stats["firCount"]
-    finally:
-        video.stop()
-        await caller.close()
-        await callee.close()
 
 
 async def test_remb_from_the_peer_caps_the_encoder() -> None:

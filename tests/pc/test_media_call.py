@@ -12,7 +12,7 @@ from pyrtc.mediastreams import AudioStreamTrack, MediaStreamTrack, VideoStreamTr
 from pyrtc.pc import RTCPeerConnection, RTCRtpCodecParameters
 from pyrtc.sdp import SessionDescription
 
-from .helpers import LOOPBACK, STEP, media_call, signal, wait_for_state
+from .helpers import LOOPBACK, STEP, media_call, signal, video_call, wait_for_state
 
 
 async def _collect(track: MediaStreamTrack, count: int) -> list[object]:
@@ -117,14 +117,8 @@ async def test_lossy_video_is_repaired_and_reported() -> None:
 async def test_h264_by_codec_preference() -> None:
     """setCodecPreferences([H264]) on the offerer: both sides agree on H.264 (packetization
     mode 1) and the callee decodes it."""
-    caller = RTCPeerConnection(addresses=LOOPBACK)
-    callee = RTCPeerConnection(addresses=LOOPBACK)
-    tracks: list[MediaStreamTrack] = []
-    callee.on("track", tracks.append)
-    video = VideoStreamTrack()
-    transceiver = caller.addTransceiver(video, "sendonly")
-    transceiver.setCodecPreferences([RTCRtpCodecParameters("video/H264", 90000, 98)])
-    try:
+    async with video_call([RTCRtpCodecParameters("video/H264", 90000, 98)]) as call:
+        caller, callee, tracks, transceiver = call
         await signal(caller, callee)
         assert callee.localDescription is not None
         (section,) = SessionDescription.parse(callee.localDescription.sdp).media
@@ -134,10 +128,6 @@ async def test_h264_by_codec_preference() -> None:
         frames = await _collect(remote, 30)
         sizes = {(f.width, f.height) for f in frames if isinstance(f, av.VideoFrame)}
         assert sizes == {(640, 480)}
-    finally:
-        video.stop()
-        await caller.close()
-        await callee.close()
 
 
 async def test_video_added_by_renegotiation() -> None:

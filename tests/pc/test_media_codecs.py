@@ -13,11 +13,10 @@ import av
 import pytest
 
 from pyrtc.codecs import VideoEncoder
-from pyrtc.mediastreams import MediaStreamTrack, VideoStreamTrack
 from pyrtc.pc import RTCPeerConnection, RTCRtpCodecParameters, RTCRtpReceiver, RTCRtpSender
 from pyrtc.sdp import SessionDescription
 
-from .helpers import LOOPBACK, STEP, signal, wait_for_state
+from .helpers import STEP, signal, video_call, wait_for_state
 
 PREFERENCES = {
     "VP9": [
@@ -57,14 +56,8 @@ async def _pli(callee: RTCPeerConnection, receiver: RTCRtpReceiver, sender: RTCR
 
 @pytest.mark.parametrize("name", ["VP9", "AV1"])
 async def test_call_with_codec_preference(name: str) -> None:
-    caller = RTCPeerConnection(addresses=LOOPBACK)
-    callee = RTCPeerConnection(addresses=LOOPBACK)
-    tracks: list[MediaStreamTrack] = []
-    callee.on("track", tracks.append)
-    video = VideoStreamTrack()
-    transceiver = caller.addTransceiver(video, "sendonly")
-    transceiver.setCodecPreferences(PREFERENCES[name])
-    try:
+    async with video_call(PREFERENCES[name]) as call:
+        caller, callee, tracks, transceiver = call
         await signal(caller, callee)
         assert callee.localDescription is not None
         (section,) = SessionDescription.parse(callee.localDescription.sdp).media
@@ -111,7 +104,3 @@ async def test_call_with_codec_preference(name: str) -> None:
         assert sender.getStats()[0]["keyFramesEncoded"] == keyframes
         await _pli(callee, receiver, sender)  # a keyframe made anyway applies a pending target
         assert not encoder.pending_bitrate and encoder.target_bitrate == 300_000
-    finally:
-        video.stop()
-        await caller.close()
-        await callee.close()

@@ -141,6 +141,16 @@ cdef tuple _limits(object replay_window, object max_streams):
     )
 
 
+cdef inline object _outcome(int rc, object out):
+    """``out`` of a transform that succeeded, ``None`` for a rejected packet (``rc`` says
+    why); running out of memory raises."""
+    if rc != SRTP_OK:
+        if rc == SRTP_E_NOMEM:
+            raise MemoryError()
+        return None
+    return out
+
+
 cdef enum Op:
     PROTECT_RTP
     UNPROTECT_RTP
@@ -286,11 +296,7 @@ cdef class SrtpSession:
             rc[0] = SRTP_E_TOO_LONG
             return None
         rc[0] = srtp_protect_rtp(&self.s, o, <int>n, o)
-        if rc[0] != SRTP_OK:
-            if rc[0] == SRTP_E_NOMEM:
-                raise MemoryError()
-            return None
-        return out
+        return _outcome(rc[0], out)
 
     cdef object _transform(self, int op, const unsigned char *p, Py_ssize_t n, int *rc):
         cdef Py_ssize_t out_len
@@ -318,11 +324,7 @@ cdef class SrtpSession:
             rc[0] = srtp_protect_rtcp(&self.s, p, <int>n, o)
         else:
             rc[0] = srtp_unprotect_rtcp(&self.s, p, <int>n, o)
-        if rc[0] != SRTP_OK:
-            if rc[0] == SRTP_E_NOMEM:
-                raise MemoryError()
-            return None
-        return out
+        return _outcome(rc[0], out)
 
     def protect(self, rtp):
         """Encrypt and authenticate one RTP packet (RFC 3711 §3.3, RFC 7714 §8).

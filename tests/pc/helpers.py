@@ -58,11 +58,13 @@ async def media_call(*local: Any) -> AsyncIterator[tuple[Any, Any, list[Any]]]:
 
 
 @asynccontextmanager
-async def video_call(codecs: list[Any]) -> AsyncIterator[tuple[Any, Any, list[Any], Any]]:
+async def video_call(
+    codecs: list[Any] | None = None,
+) -> AsyncIterator[tuple[Any, Any, list[Any], Any]]:
     """A caller sending one ``VideoStreamTrack`` on a ``sendonly`` transceiver that prefers
-    ``codecs``, and a callee whose ``track`` events are collected: ``(caller, callee, remote
-    tracks, transceiver)``, not yet signaled. The track is stopped and both connections
-    closed when the block ends."""
+    ``codecs`` (default: our default order), and a callee whose ``track`` events are
+    collected: ``(caller, callee, remote tracks, transceiver)``, not yet signaled. The track
+    is stopped and both connections closed when the block ends."""
     from pyrtc.mediastreams import VideoStreamTrack
     from pyrtc.pc import RTCPeerConnection
 
@@ -72,7 +74,7 @@ async def video_call(codecs: list[Any]) -> AsyncIterator[tuple[Any, Any, list[An
     callee.on("track", tracks.append)
     video = VideoStreamTrack()
     transceiver = caller.addTransceiver(video, "sendonly")
-    transceiver.setCodecPreferences(codecs)
+    transceiver.setCodecPreferences(codecs or [])
     try:
         yield caller, callee, tracks, transceiver
     finally:

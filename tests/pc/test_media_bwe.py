@@ -19,12 +19,11 @@ import av
 import pytest
 
 from pyrtc.codecs import VideoEncoder, get_encoder
-from pyrtc.mediastreams import MediaStreamTrack, VideoStreamTrack
-from pyrtc.pc import RTCPeerConnection, RTCRtpCodecParameters
+from pyrtc.pc import RTCRtpCodecParameters
 from pyrtc.rtcp import RtcpRembPacket, serialize_compound
 from pyrtc.rtpsession.bwe import LossBasedEstimator
 
-from .helpers import LOOPBACK, STEP, signal, video_call, wait_for_state
+from .helpers import STEP, signal, video_call, wait_for_state
 
 
 def frames(count: int) -> list[av.VideoFrame]:
@@ -114,13 +113,8 @@ async def test_call_target_follows_loss() -> None:
 async def test_remb_from_the_peer_caps_the_encoder() -> None:
     """A REMB (draft-alvestrand-rmcat-remb-03) sent over SRTCP by the callee lowers the
     caller's video encoder target to the receiver's estimate."""
-    caller = RTCPeerConnection(addresses=LOOPBACK)
-    callee = RTCPeerConnection(addresses=LOOPBACK)
-    tracks: list[MediaStreamTrack] = []
-    callee.on("track", tracks.append)
-    video = VideoStreamTrack()
-    transceiver = caller.addTransceiver(video, "sendonly")
-    try:
+    async with video_call() as call:
+        caller, callee, tracks, transceiver = call
         await signal(caller, callee)
         (remote,) = tracks
         await asyncio.wait_for(remote.recv(), STEP)  # media flows both keyed ways
@@ -138,7 +132,3 @@ async def test_remb_from_the_peer_caps_the_encoder() -> None:
         assert stats["targetBitrate"] == 250_000
         # VP8 takes the new target on the next frame: the REMB did not force a keyframe
         assert stats["keyFramesEncoded"] <= 1 + stats["pliCount"] + stats["firCount"]
-    finally:
-        video.stop()
-        await caller.close()
-        await callee.close()

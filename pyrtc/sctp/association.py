@@ -82,6 +82,7 @@ _UNSUPPORTED_RECONFIG_REQUESTS = (14, 15, 17, 18)
 # Error cause codes (RFC 9260 §3.3.10).
 CAUSE_INVALID_STREAM = 1
 CAUSE_UNRECOGNIZED_CHUNK = 6
+CAUSE_INVALID_MANDATORY_PARAMETER = 7
 CAUSE_NO_USER_DATA = 9
 CAUSE_USER_ABORT = 12
 CAUSE_PROTOCOL_VIOLATION = 13
@@ -625,6 +626,10 @@ class Association:
         if cookie is None or ack.initiate_tag == 0:
             raise SctpParseError("INIT ACK without a State Cookie")
         self._peer_tag = ack.initiate_tag
+        if ack.outbound_streams == 0 or ack.inbound_streams == 0:
+            # §3.3.3: zero streams either way: destroy the association (and tell the peer)
+            self._abort([(CAUSE_INVALID_MANDATORY_PARAMETER, b"")], "INIT ACK with zero streams")
+            return
         self._sender.peer_forward_tsn, self._peer_reconfig = self._peer_extensions(ack.params)
         self._outbound_streams = min(self.config.outbound_streams, ack.inbound_streams)
         self._inbound_streams = min(self.config.inbound_streams, ack.outbound_streams)
@@ -756,8 +761,21 @@ class Association:
             self._sack_now = True
 
     def _schedule_sack(self, now: float) -> None:
-        """Delayed acknowledgement: every second packet or after ``delayed_ack`` (§6.2)."""
+        """Delayed acknowledgement: every second packet or after ``delayed_ack`` (§6.2).
+
+        In SHUTDOWN-SENT, DATA is answered at once with a SHUTDOWN, restarting T2, and with a
+        SACK too when the SHUTDOWN's cumulative ack cannot cover what arrived: gaps or
+        duplicates (§9.2).
+        """
         self._sack_due = False
+        receiver = self._receiver
+        if self.state is State.SHUTDOWN_SENT and receiver is not None:
+            shutdown = ShutdownChunk(receiver.cumulative_tsn)
+            self._outbox.append(self._packet(self._peer_tag, [shutdown.encode()]))
+            self._t2_at = now + self._rto.rto
+            if receiver.has_gaps or receiver.has_duplicates:
+                self._sack_now = True
+            return
         self._packets_unacked += 1
         if self._packets_unacked >= 2:
             self._sack_now = True

@@ -67,6 +67,11 @@ class Receiver:
         """Whether TSNs above the cumulative TSN are held (a SACK should go out at once)."""
         return bool(self._above)
 
+    @property
+    def has_duplicates(self) -> bool:
+        """Whether duplicate TSNs arrived since the last SACK (it reports them, §6.2)."""
+        return bool(self._duplicates)
+
     def receive(
         self, chunk: DataChunk, room: int, accept_next: bool, out: list[MessageReceived]
     ) -> bool:

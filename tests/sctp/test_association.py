@@ -94,6 +94,29 @@ def test_listener_keeps_no_state_until_cookie_echo() -> None:
     assert isinstance(client.next_event(), AssociationEstablished)
 
 
+@pytest.mark.parametrize("field", ["outbound_streams", "inbound_streams"])
+def test_init_ack_with_zero_streams_aborts(field: str) -> None:
+    """RFC 9260 section 3.3.3: an INIT ACK with OS or MIS 0 destroys the association; the
+    peer is told with an ABORT (Invalid Mandatory Parameter)."""
+    client, server = Association(), Association()
+    client.connect()
+    (init,) = client.datagrams_to_send(0.0)
+    server.receive(init, 0.0)
+    (init_ack,) = server.datagrams_to_send(0.0)
+    packet = parse_packet(init_ack)
+    (ack,) = packet.chunks
+    assert isinstance(ack, InitAckChunk)
+    setattr(ack, field, 0)
+    tag = packet.verification_tag
+    client.receive(serialize_packet(5000, 5000, tag, [ack.encode()]), 0.0)
+    assert client.state is State.CLOSED
+    (abort_packet,) = client.datagrams_to_send(0.0)
+    parsed = parse_packet(abort_packet)
+    (abort,) = parsed.chunks
+    assert isinstance(abort, AbortChunk) and abort.causes == [(7, b"")]
+    assert parsed.verification_tag == ack.initiate_tag
+
+
 def test_init_carries_webrtc_extensions() -> None:
     client = Association(SctpConfig(outbound_streams=1024, receive_buffer=131072))
     client.connect()
@@ -796,6 +819,32 @@ def test_shutdown_cumulative_ack_is_not_a_renege() -> None:
     assert pair.run(lambda: pair.client.state is State.CLOSED and pair.server.state is State.CLOSED)
     assert [m.data[0] for m in messages(pair.server_events)] == [0, 1, 2]
     assert pair.client._sender.reneged == 0
+
+
+def test_data_in_shutdown_sent_is_answered_with_shutdown_at_once() -> None:
+    """RFC 9260 section 9.2: in SHUTDOWN-SENT each packet with DATA gets a SHUTDOWN right
+    away (T2 restarted), and a SACK as well when there are gaps the SHUTDOWN cannot ack."""
+    pair = connected()
+    pair.server.shutdown()
+    for packet in pair.server.datagrams_to_send(pair.now):  # the SHUTDOWN is lost
+        assert chunk_types(packet) == ["ShutdownChunk"]
+    assert pair.server.state is State.SHUTDOWN_SENT
+    tag, tsn = pair.server._local_tag, pair.client._sender.next_tsn
+
+    def data(offset: int) -> bytes:
+        chunk = DataChunk((tsn + offset) & 0xFFFFFFFF, 0, offset, 53, b"late", 0x03)
+        return serialize_packet(5000, 5000, tag, [chunk.encode()])
+
+    pair.now += 0.5
+    pair.server.receive(data(0), pair.now)
+    (reply,) = pair.server.datagrams_to_send(pair.now)
+    assert chunk_types(reply) == ["ShutdownChunk"]
+    (shutdown,) = parse_packet(reply).chunks
+    assert isinstance(shutdown, ShutdownChunk) and shutdown.cumulative_tsn == tsn
+    assert pair.server._t2_at == pytest.approx(pair.now + pair.server._rto.rto)
+    pair.server.receive(data(2), pair.now)  # tsn + 1 is missing: a gap
+    types = [t for packet in pair.server.datagrams_to_send(pair.now) for t in chunk_types(packet)]
+    assert sorted(types) == ["SackChunk", "ShutdownChunk"]
 
 
 def test_a_repeated_shutdown_acknowledges_data_cumulatively() -> None:

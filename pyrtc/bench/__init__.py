@@ -8,11 +8,24 @@ asserted in the test suite, because the machines are shared and noisy.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pkgutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from unittest import mock
+
+
+@contextlib.contextmanager
+def aioice_on_loopback(enabled: bool = True) -> Iterator[None]:
+    """Pin aioice's host candidates to 127.0.0.1 while the block runs (aioice never gathers
+    there on its own; the tests pin it the same way). ``enabled=False`` changes nothing."""
+    if not enabled:
+        yield
+        return
+    with mock.patch("aioice.ice.get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"]):
+        yield
 
 
 @dataclass

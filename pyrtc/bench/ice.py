@@ -11,17 +11,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
-from unittest import mock
 
-from pyrtc.bench import Case
+from pyrtc.bench import Case, aioice_on_loopback
 from pyrtc.net.ice import Connection
 
 LOOPBACK = ["127.0.0.1"]
 
 
-async def _pyrtc_session() -> None:
-    a = Connection(True, addresses=LOOPBACK)
-    b = Connection(False, addresses=LOOPBACK)
+def _pyrtc_connection(controlling: bool) -> Connection:
+    return Connection(controlling, addresses=LOOPBACK)
+
+
+def _aioice_connection(controlling: bool) -> Any:
+    import aioice
+
+    return aioice.Connection(controlling, use_ipv6=False)
+
+
+async def _session(make: Callable[[bool], Any]) -> None:
+    a, b = make(True), make(False)
     await asyncio.gather(a.gather_candidates(), b.gather_candidates())
     a.remote_username, a.remote_password = b.local_username, b.local_password
     b.remote_username, b.remote_password = a.local_username, a.local_password
@@ -36,53 +44,22 @@ async def _pyrtc_session() -> None:
     await b.close()
 
 
-async def _pyrtc_gather() -> None:
-    a = Connection(True, addresses=LOOPBACK)
-    await a.gather_candidates()
-    await a.close()
-
-
-async def _aioice_session() -> None:
-    import aioice
-
-    a = aioice.Connection(True, use_ipv6=False)
-    b = aioice.Connection(False, use_ipv6=False)
-    await asyncio.gather(a.gather_candidates(), b.gather_candidates())
-    a.remote_username, a.remote_password = b.local_username, b.local_password
-    b.remote_username, b.remote_password = a.local_username, a.local_password
-    for candidate in b.local_candidates:
-        await a.add_remote_candidate(candidate)
-    for candidate in a.local_candidates:
-        await b.add_remote_candidate(candidate)
-    await a.add_remote_candidate(None)
-    await b.add_remote_candidate(None)
-    await asyncio.gather(a.connect(), b.connect())
-    await a.close()
-    await b.close()
-
-
-async def _aioice_gather() -> None:
-    import aioice
-
-    a = aioice.Connection(True, use_ipv6=False)
+async def _gather(make: Callable[[bool], Any]) -> None:
+    a = make(True)
     await a.gather_candidates()
     await a.close()
 
 
 def _runner(
-    session: Callable[[], Coroutine[Any, Any, None]], patch_aioice: bool
+    job: Callable[[Callable[[bool], Any]], Coroutine[Any, Any, None]],
+    make: Callable[[bool], Any],
+    patch_aioice: bool,
 ) -> Callable[[], object]:
     loop = asyncio.new_event_loop()
 
     def run() -> None:
-        if patch_aioice:
-            # aioice never gathers on 127.0.0.1; pin it there as the tests do.
-            with mock.patch(
-                "aioice.ice.get_host_addresses", lambda use_ipv4, use_ipv6: list(LOOPBACK)
-            ):
-                loop.run_until_complete(asyncio.wait_for(session(), 10))
-        else:
-            loop.run_until_complete(asyncio.wait_for(session(), 10))
+        with aioice_on_loopback(patch_aioice):
+            loop.run_until_complete(asyncio.wait_for(job(make), 10))
 
     return run
 
@@ -98,16 +75,16 @@ def cases() -> list[Case]:
         Case(
             group="ice",
             name="connect (gather+checks+close)",
-            ours=_runner(_pyrtc_session, False),
-            baseline=_runner(_aioice_session, True) if have_baseline else None,
+            ours=_runner(_session, _pyrtc_connection, False),
+            baseline=_runner(_session, _aioice_connection, True) if have_baseline else None,
             baseline_name="aioice Connection",
             target=2.0,
         ),
         Case(
             group="ice",
             name="gather host + close",
-            ours=_runner(_pyrtc_gather, False),
-            baseline=_runner(_aioice_gather, True) if have_baseline else None,
+            ours=_runner(_gather, _pyrtc_connection, False),
+            baseline=_runner(_gather, _aioice_connection, True) if have_baseline else None,
             baseline_name="aioice Connection",
         ),
     ]

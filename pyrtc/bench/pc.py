@@ -18,9 +18,8 @@ import asyncio
 import atexit
 from collections.abc import Callable, Coroutine
 from typing import Any
-from unittest import mock
 
-from pyrtc.bench import Case
+from pyrtc.bench import Case, aioice_on_loopback
 
 LOOPBACK = ["127.0.0.1"]
 MESSAGE = 16384
@@ -137,13 +136,7 @@ def _runner(
     atexit.register(close)
 
     def run() -> None:
-        if patch_aioice:
-            # aioice never gathers on 127.0.0.1; pin it there as the tests do.
-            with mock.patch(
-                "aioice.ice.get_host_addresses", lambda use_ipv4, use_ipv6: list(LOOPBACK)
-            ):
-                loop.run_until_complete(asyncio.wait_for(job(), 60))
-        else:
+        with aioice_on_loopback(patch_aioice):
             loop.run_until_complete(asyncio.wait_for(job(), 60))
 
     return run

@@ -4,38 +4,25 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pyrtc.pc import RTCConfiguration, RTCIceServer, RTCPeerConnection
 from tests.pc.helpers import LOOPBACK, signal
+from tests.turn.coturn import Coturn, run_coturn
 
 pytestmark = pytest.mark.interop
 
 
-def _coturn_module() -> Any:
-    path = Path(__file__).parent.parent / "turn" / "coturn.py"
-    spec = importlib.util.spec_from_file_location("_pc_tests_coturn", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    module = _coturn_module()
-    with module.run_coturn(tmp_path_factory.mktemp("coturn-pc")) as server:
+def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coturn]:
+    with run_coturn(tmp_path_factory.mktemp("coturn-pc")) as server:
         yield server
 
 
-async def test_relay_only_data_channel(coturn: Any) -> None:
+async def test_relay_only_data_channel(coturn: Coturn) -> None:
     server = RTCIceServer(
         urls=f"turn:127.0.0.1:{coturn.port}", username="alice", credential="s3cret"
     )

@@ -23,6 +23,7 @@ from pyrtc.sctp.chunks import (
     FLAG_IMMEDIATE,
     FLAG_T,
     FORWARD_TSN,
+    PARAM_COOKIE_PRESERVATIVE,
     PARAM_FORWARD_TSN_SUPPORTED,
     PARAM_STATE_COOKIE,
     PARAM_SUPPORTED_EXTENSIONS,
@@ -81,6 +82,7 @@ _UNSUPPORTED_RECONFIG_REQUESTS = (14, 15, 17, 18)
 
 # Error cause codes (RFC 9260 §3.3.10).
 CAUSE_INVALID_STREAM = 1
+CAUSE_STALE_COOKIE = 3
 CAUSE_UNRECOGNIZED_CHUNK = 6
 CAUSE_INVALID_MANDATORY_PARAMETER = 7
 CAUSE_NO_USER_DATA = 9
@@ -218,18 +220,22 @@ class Association:
             raise SctpError(f"cannot connect in state {self.state.value}")
         self._initiated = True
         self._local_tag = self._random_tag()
+        self._send_init([])
+        self._t1_at = -1.0  # armed when the INIT is actually handed out
+
+    def _send_init(self, extra_params: list[tuple[int, bytes]]) -> None:
+        """Send INIT (again) and wait for the INIT ACK in COOKIE-WAIT (§5.1 step A)."""
         init = InitChunk(
             self._local_tag,
             self.config.receive_buffer,
             self.config.outbound_streams,
             self.config.inbound_streams,
             self._local_tsn,
-            self._extension_params(),
+            [*extra_params, *self._extension_params()],
         )
         self._init_packet = self._packet(0, [init.encode()])
         self.state = State.COOKIE_WAIT
         self._outbox.append(self._init_packet)
-        self._t1_at = -1.0  # armed when the INIT is actually handed out
 
     def send(
         self,
@@ -561,11 +567,31 @@ class Association:
                 self._close(None)
                 return False
         elif kind is ErrorChunk:
-            pass  # reported errors do not change our state (RFC 9260 §3.3.10)
+            assert isinstance(chunk, ErrorChunk)
+            self._on_error(chunk, now)
         elif kind is UnknownChunk:
             assert isinstance(chunk, UnknownChunk)
             return self._on_unknown(chunk)
         return self.state is not State.CLOSED
+
+    def _on_error(self, chunk: ErrorChunk, now: float) -> None:
+        """Reported errors change nothing (§3.3.10), except a Stale Cookie answering our
+        COOKIE ECHO: INIT again, asking for a longer cookie life (§5.2.6)."""
+        if self.state is not State.COOKIE_ECHOED:
+            return
+        for code, value in chunk.causes:
+            if code == CAUSE_STALE_COOKIE and len(value) == 4:
+                self._init_retransmits += 1
+                if self._init_retransmits > self.config.max_init_retransmits:
+                    self._abort([], "handshake timed out")
+                    return
+                # suggest twice the staleness (ms), as the increment the cookie lacked
+                staleness_ms = int.from_bytes(value, "big") // 1000
+                increment = min(2 * staleness_ms + 1, 0xFFFFFFFF).to_bytes(4, "big")
+                self._cookie_echo = self._receiver = None  # the next INIT ACK sets them
+                self._send_init([(PARAM_COOKIE_PRESERVATIVE, increment)])
+                self._t1_at = now + self._rto.rto
+                return
 
     def _on_unknown(self, chunk: UnknownChunk) -> bool:
         """Apply the action bits of an unrecognized chunk type (RFC 9260 §3.2)."""
@@ -589,7 +615,7 @@ class Association:
             local_tag, local_tsn = self._local_tag, self._local_tsn
         fwd, reconfig = self._peer_extensions(init.params)
         state = CookieState(
-            expires=now + self.config.cookie_lifetime,
+            expires=now + self._cookie_lifetime(init),
             local_tag=local_tag,
             peer_tag=init.initiate_tag,
             local_tsn=local_tsn,
@@ -610,6 +636,15 @@ class Association:
             [(PARAM_STATE_COOKIE, cookie), *self._extension_params()],
         )
         self._outbox.append(self._packet(init.initiate_tag, [ack.encode()]))
+
+    def _cookie_lifetime(self, init: InitChunk) -> float:
+        """``cookie_lifetime``, lengthened by the Cookie Preservative an INIT sent after a
+        Stale Cookie error asks for (§5.2.6), by at most ``cookie_lifetime`` again."""
+        lifetime = self.config.cookie_lifetime
+        increment = find_param(init.params, PARAM_COOKIE_PRESERVATIVE)
+        if increment is not None and len(increment) == 4:
+            lifetime += min(int.from_bytes(increment, "big") / 1000, lifetime)
+        return lifetime
 
     @staticmethod
     def _peer_extensions(params: list[tuple[int, bytes]]) -> tuple[bool, bool]:
@@ -649,7 +684,11 @@ class Association:
         """Validate a COOKIE ECHO and establish if appropriate (RFC 9260 §5.1.5, §5.2.4)."""
         try:
             state = open_cookie(self._cookie_key, chunk.cookie, now)
-        except StaleCookieError:
+        except StaleCookieError as exc:
+            # §5.1.5 step 3: tell the peer how stale (microseconds), with its INIT's tag
+            staleness = min(int(exc.staleness * 1e6), 0xFFFFFFFF).to_bytes(4, "big")
+            error = ErrorChunk([(CAUSE_STALE_COOKIE, staleness)])
+            self._outbox.append(self._packet(exc.peer_tag, [error.encode()]))
             return False
         if tag != state.local_tag:
             raise SctpParseError("COOKIE ECHO verification tag does not match its cookie")

@@ -22,7 +22,16 @@ COOKIE_LENGTH = _body.size + _MAC_LENGTH
 
 
 class StaleCookieError(SctpParseError):
-    """The cookie's MAC is valid but its lifetime has passed (RFC 9260 §5.1.5 step 3)."""
+    """The cookie's MAC is valid but its lifetime has passed (RFC 9260 §5.1.5 step 3).
+
+    ``staleness`` is how long ago it expired (seconds) and ``peer_tag`` the tag of the INIT
+    it answered: what the Stale Cookie ERROR needs (§3.3.10.3, §8.5.1).
+    """
+
+    def __init__(self, staleness: float, peer_tag: int) -> None:
+        super().__init__(f"state cookie expired {staleness:.3f} s ago")
+        self.staleness = staleness
+        self.peer_tag = peer_tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +82,7 @@ def open_cookie(key: bytes, cookie: bytes, now: float) -> CookieState:
     version, expires, *fields = _body.unpack(body)
     if version != _VERSION:
         raise SctpParseError("unknown state cookie version")
-    if now > expires:
-        raise StaleCookieError("state cookie expired")
     ltag, ptag, ltsn, ptsn, prwnd, os_, is_, fwd, reconfig = fields
+    if now > expires:
+        raise StaleCookieError(now - expires, ptag)
     return CookieState(expires, ltag, ptag, ltsn, ptsn, prwnd, os_, is_, bool(fwd), bool(reconfig))

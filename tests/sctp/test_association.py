@@ -117,6 +117,43 @@ def test_init_ack_with_zero_streams_aborts(field: str) -> None:
     assert parsed.verification_tag == ack.initiate_tag
 
 
+def test_stale_cookie_is_reported_and_the_handshake_retried() -> None:
+    """RFC 9260 section 5.1.5 step 3 / 5.2.6: a COOKIE ECHO that arrives after the cookie's
+    life gets a Stale Cookie ERROR (staleness in microseconds, the INIT's tag); the initiator
+    INITs again with a Cookie Preservative, the responder lengthens the cookie's life by it,
+    and the handshake completes."""
+    client, server = Association(), Association(SctpConfig(cookie_lifetime=1.0))
+    client.connect()
+    (init,) = client.datagrams_to_send(0.0)
+    server.receive(init, 0.0)
+    (init_ack,) = server.datagrams_to_send(0.0)
+    client.receive(init_ack, 0.0)
+    (echo,) = client.datagrams_to_send(0.0)
+    server.receive(echo, 1.25)  # 250 ms too late
+    assert server.state is State.CLOSED
+    (error_packet,) = server.datagrams_to_send(1.25)
+    parsed = parse_packet(error_packet)
+    (error,) = parsed.chunks
+    assert isinstance(error, ErrorChunk)
+    assert error.causes == [(3, (250_000).to_bytes(4, "big"))]
+    assert parsed.verification_tag == client._local_tag
+    client.receive(error_packet, 1.25)
+    assert client.state is State.COOKIE_WAIT
+    (again,) = client.datagrams_to_send(1.25)
+    (init2,) = parse_packet(again).chunks
+    assert isinstance(init2, InitChunk)
+    assert (9, (501).to_bytes(4, "big")) in init2.params  # twice the staleness, in ms
+    server.receive(again, 2.0)
+    (init_ack2,) = server.datagrams_to_send(2.0)
+    client.receive(init_ack2, 2.0)
+    (echo2,) = client.datagrams_to_send(2.0)
+    server.receive(echo2, 3.3)  # 1.3 s: past 1 s, within the 1.501 s the INIT asked for
+    assert server.established
+    (cookie_ack,) = server.datagrams_to_send(3.3)
+    client.receive(cookie_ack, 3.3)
+    assert client.established
+
+
 def test_init_carries_webrtc_extensions() -> None:
     client = Association(SctpConfig(outbound_streams=1024, receive_buffer=131072))
     client.connect()

@@ -31,8 +31,10 @@ def test_seal_open_roundtrip() -> None:
 
 
 def test_expired_cookie_is_stale() -> None:
-    with pytest.raises(StaleCookieError):
+    with pytest.raises(StaleCookieError) as raised:
         open_cookie(KEY, seal_cookie(KEY, STATE), now=100.5)
+    assert raised.value.staleness == pytest.approx(100.5 - STATE.expires)
+    assert raised.value.peer_tag == STATE.peer_tag
 
 
 def test_wrong_key_rejected() -> None:

@@ -271,7 +271,8 @@ cdef class RtpPacket:
         cdef tuple csrc_snapshot
         cdef Py_ssize_t csrc_count = self._csrc_count
         cdef Py_ssize_t ext_size = self._ext_length  # extension data, without its header
-        cdef bint has_ext = extensions is None and self._ext_offset >= 0
+        # only a parsed datagram has raw parts to copy (RtpPacket.__new__ leaves _ext_offset 0)
+        cdef bint has_ext = extensions is None and data is not None and self._ext_offset >= 0
         cdef bint raw_ext = has_ext
         cdef bint two_byte = False
         cdef Py_ssize_t i

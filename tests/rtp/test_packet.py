@@ -230,6 +230,21 @@ def test_bare_new_instance_is_an_empty_packet() -> None:
         assert value in (bytes.fromhex("80000000 00000000 00000000"), [], {}, b"", 0)
 
 
+def test_bare_new_instance_with_some_fields_set_serializes() -> None:
+    # a field set before any view is read: the parts still unset are empty, not read from
+    # a datagram the packet does not have
+    header = bytes.fromhex("80000000 00000000 00000000")
+    packet = RtpPacket.__new__(RtpPacket)
+    packet.payload = b"abc"
+    assert packet.serialize() == header + b"abc"
+    packet = RtpPacket.__new__(RtpPacket)
+    packet.csrc = [7]
+    assert packet.serialize() == bytes.fromhex("81000000 00000000 00000000 00000007")
+    packet = RtpPacket.__new__(RtpPacket)
+    packet.extensions = {1: b"x"}
+    assert packet.serialize() == bytes.fromhex("90000000 00000000 00000000 bede0001 10780000")
+
+
 def test_copy_and_pickle() -> None:
     parsed = RtpPacket.parse(FULL)
     assert pickle.loads(pickle.dumps(parsed)).serialize() == FULL

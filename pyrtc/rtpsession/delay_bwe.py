@@ -28,7 +28,7 @@ group are left out.
 from __future__ import annotations
 
 import math
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
@@ -420,7 +420,9 @@ class DelayBasedEstimator:
         """What the peer received over the last 500 ms (bit/s), once that much was seen."""
         self._receive_rate = _ReceiveRate()
         self._rtts: deque[float] = deque(maxlen=RTT_SAMPLES)
-        self._seen: dict[int, float] = {}  # sequence number -> send time, received ones
+        # sequence number -> send time of the received ones, oldest first (an OrderedDict:
+        # dropping a plain dict's first key again and again rescans its deleted slots)
+        self._seen: OrderedDict[int, float] = OrderedDict()
         self._last_feedback: float | None = None
 
     @property
@@ -471,10 +473,10 @@ class DelayBasedEstimator:
         seen = self._seen
         if seen.get(packet.sequence_number) == packet.send_time:
             return False
-        seen.pop(packet.sequence_number, None)
         seen[packet.sequence_number] = packet.send_time
+        seen.move_to_end(packet.sequence_number)
         if len(seen) > SEEN_HISTORY:
-            del seen[next(iter(seen))]
+            seen.popitem(last=False)
         return True
 
     def _measure_rtt(self, received: Sequence[PacketFeedback], now: float) -> None:

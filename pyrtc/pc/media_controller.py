@@ -128,6 +128,7 @@ class MediaController:
             codecs = match_codecs(transceiver._codecs_preferred, remote.codecs)
             if transceiver.stopped or not any(c.mime_subtype != "rtx" for c in codecs):
                 section.rejected = True
+                state.answer_direction = "inactive"
                 continue
             self._set_codecs(transceiver, codecs)
             state.offered_codecs = remote.codecs
@@ -152,6 +153,7 @@ class MediaController:
             codecs = match_codecs(transceiver._codecs_preferred, state.offered_codecs)
             if not any(c.mime_subtype != "rtx" for c in codecs):
                 section.rejected = True
+                state.answer_direction = "inactive"  # not the previous answer's
                 continue
             self._set_codecs(transceiver, codecs)
             section.formats = [str(c.payload_type) for c in codecs]

@@ -27,7 +27,7 @@ from pyrtc.pc.media_sdp import (
 from pyrtc.rtp import ABS_SEND_TIME, AUDIO_LEVEL, MID, TRANSPORT_CC
 from pyrtc.sdp import Codec, FmtpParameters, RtcpFeedback, SessionDescription
 
-from .helpers import LOOPBACK
+from .helpers import LOOPBACK, signal
 
 FIXTURES = Path(__file__).parent.parent / "sdp" / "fixtures"
 
@@ -379,3 +379,24 @@ def test_av1_left_out_without_an_encoder(monkeypatch: pytest.MonkeyPatch) -> Non
         98,
         99,
     ]
+
+
+async def test_section_rejected_in_a_later_answer_is_inactive() -> None:
+    """A renegotiation whose answer rejects a section that was active (preferences set after
+    the offer leave no codec in common) makes that transceiver's current direction inactive."""
+    offerer, answerer = RTCPeerConnection(addresses=LOOPBACK), RTCPeerConnection(addresses=LOOPBACK)
+    try:
+        offered = offerer.addTransceiver("video", "sendrecv")
+        offered.setCodecPreferences([RTCRtpCodecParameters("video/VP8", 90000, 96)])
+        await signal(offerer, answerer)
+        (video,) = answerer.getTransceivers()
+        assert video.currentDirection == "recvonly"
+        await answerer.setRemoteDescription(await offerer.createOffer())
+        video.setCodecPreferences([RTCRtpCodecParameters("video/H264", 90000, 98)])
+        answer = await answerer.createAnswer()
+        assert SessionDescription.parse(answer.sdp).media[0].port == 0
+        await answerer.setLocalDescription(answer)
+        assert video.currentDirection == "inactive"
+    finally:
+        await offerer.close()
+        await answerer.close()

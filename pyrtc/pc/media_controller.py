@@ -61,6 +61,21 @@ class _Negotiated:
         self.remote_rtx_ssrc: int | None = None
 
 
+def _in_answer_order(codecs: list[Codec], answered: list[Codec]) -> list[Codec]:
+    """``codecs`` (as :func:`match_codecs` returns them) in the order the answer lists them,
+    each RTX format still right after the codec it repairs, whatever its place in the answer:
+    the first entry is what we send and decode."""
+    rank = {c.payload_type: index for index, c in enumerate(answered)}
+    groups: list[list[Codec]] = []
+    for codec in codecs:
+        if codec.rtx_apt is not None and groups:
+            groups[-1].append(codec)
+        else:
+            groups.append([codec])
+    groups.sort(key=lambda group: rank[group[0].payload_type])
+    return [codec for group in groups for codec in group]
+
+
 class MediaController:
     """Transceivers of one peer connection and the media transport of its BUNDLE group."""
 
@@ -180,9 +195,8 @@ class MediaController:
                 continue
             remote = remote_media(media)
             state = self._state(transceiver)
-            order = [c.payload_type for c in remote.codecs]
             codecs = match_codecs(transceiver._codecs_preferred, remote.codecs)
-            self._set_codecs(transceiver, sorted(codecs, key=lambda c: order.index(c.payload_type)))
+            self._set_codecs(transceiver, _in_answer_order(codecs, remote.codecs))
             state.extensions = match_extensions(section.kind, media.extmaps)
             state.remote_ssrc, state.remote_rtx_ssrc = remote.ssrc, remote.rtx_ssrc
             transceiver.currentDirection = reverse_direction(remote.direction)

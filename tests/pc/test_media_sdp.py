@@ -3,6 +3,7 @@ negotiation, transceiver association and the sender/receiver API (no network nee
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import av
@@ -397,6 +398,39 @@ async def test_section_rejected_in_a_later_answer_is_inactive() -> None:
         assert SessionDescription.parse(answer.sdp).media[0].port == 0
         await answerer.setLocalDescription(answer)
         assert video.currentDirection == "inactive"
+    finally:
+        await offerer.close()
+        await answerer.close()
+
+
+async def test_answer_order_keeps_rtx_after_its_codec() -> None:
+    """The answerer's format order decides which codec we send (RFC 3264 section 6.1), but an
+    RTX format listed before its codec is never taken for the codec itself."""
+    offerer, answerer = RTCPeerConnection(addresses=LOOPBACK), RTCPeerConnection(addresses=LOOPBACK)
+    try:
+        transceiver = offerer.addTransceiver("video", "sendrecv")
+        transceiver.setCodecPreferences(
+            [
+                RTCRtpCodecParameters("video/VP8", 90000, 96),
+                RTCRtpCodecParameters("video/rtx", 90000, 97),
+                RTCRtpCodecParameters("video/H264", 90000, 98),
+            ]
+        )
+        await offerer.setLocalDescription(await offerer.createOffer())
+        assert offerer.localDescription is not None
+        await answerer.setRemoteDescription(offerer.localDescription)
+        answer = (await answerer.createAnswer()).sdp
+        reordered = re.sub(r"(m=video \S+ \S+) 96 97 98\r", "\\1 97 98 96\r", answer)
+        assert reordered != answer
+        await offerer.setRemoteDescription(RTCSessionDescription(reordered, "answer"))
+        codecs = transceiver.sender.getParameters().codecs
+        # the answer lists 97 (VP8's RTX), 98 (H.264), 96 (VP8): H.264 comes first
+        assert [(c.payloadType, c.mimeType) for c in codecs] == [
+            (98, "video/H264"),
+            (96, "video/VP8"),
+            (97, "video/rtx"),
+        ]
+        assert transceiver.receiver._codecs[0].name == "H264"
     finally:
         await offerer.close()
         await answerer.close()

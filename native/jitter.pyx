@@ -384,6 +384,8 @@ cdef class JitterBuffer:
                 if self._packets.get(s) is None:
                     self._add_missing(s, now)
             self._head = ext
+            # the frame walk may have stopped at a packet since skipped: it starts over
+            self._scan_head = LLONG_MIN
         if ext > self._highest:
             if ext - self._highest > self.max_packets:
                 self._reset(ext, now)

@@ -195,6 +195,24 @@ def test_keyframe_request_at_start() -> None:
     assert events(jb) == [KeyframeRequest("start")]
 
 
+def test_a_copy_of_a_skipped_start_up_packet_moves_the_head_back_safely() -> None:
+    # frame 1 comes packet by packet (the frame walk stops inside it each time) and is
+    # skipped at start-up for want of a keyframe; a late copy of its first packet then moves
+    # the head back there. The walk must start over, not resume at a packet since dropped
+    # (that raised KeyError from pop_frame and get_timer).
+    jb = JitterBuffer(CLOCK, VP8)
+    frames = stream(4, key_every=3)
+    for p in frames[1]:
+        jb.insert(p, 0.0)
+        assert drain(jb, 0.0) == []
+    assert drain(jb, 1.0) == [] and jb.dropped_frames == 1 and jb.packet_count == 0
+    assert jb.insert(frames[1][0], 1.0) and jb.packet_count == 1
+    assert drain(jb, 1.0) == [] and jb.get_timer() == 1.0  # NACK the rest of frame 1 now
+    for p in frames[3]:
+        jb.insert(p, 1.1)
+    assert [f.data for f in drain(jb, 2.0)] == [vp8_frame(3, key=True)]
+
+
 def test_interarrival_jitter_hand_computed() -> None:
     jb = JitterBuffer(8000)  # audio: 8 kHz, 20 ms packets of 160 samples
     arrivals = [0.000, 0.020, 0.045, 0.060, 0.090]

@@ -359,25 +359,21 @@ cdef class SrtpSession:
 
     def unprotect_many(self, list packets not None):
         """Unprotect each packet; a rejected packet (any ``SrtpError``) gives ``None``."""
-        cdef Py_ssize_t i, count = PyList_GET_SIZE(packets)
-        result = PyList_New(count)
-        cdef int rc
-        for i in range(count):
-            item = self._attempt(UNPROTECT_RTP, <object>PyList_GET_ITEM(packets, i), &rc)
-            Py_INCREF(item)
-            PyList_SET_ITEM(result, i, item)
-        return result
+        return self._unprotect_list(packets, False)
 
     def unprotect_packets(self, list packets not None):
         """Unprotect each packet and parse it as RTP (:class:`~pyrtc.rtp.RtpPacket`, kept
         over the decrypted bytes); a packet rejected by SRTP or malformed as RTP gives
         ``None``."""
+        return self._unprotect_list(packets, True)
+
+    cdef list _unprotect_list(self, list packets, bint parse):
         cdef Py_ssize_t i, count = PyList_GET_SIZE(packets)
         result = PyList_New(count)
         cdef int rc
         for i in range(count):
             item = self._attempt(UNPROTECT_RTP, <object>PyList_GET_ITEM(packets, i), &rc)
-            if item is not None:
+            if parse and item is not None:
                 try:
                     item = parse_bytes(<bytes>item)
                 except RtpParseError:

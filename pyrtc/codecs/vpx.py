@@ -71,7 +71,7 @@ _VP9E_SET_AQ_MODE = 36
 _STRUCT_BYTES = 4096
 _MAX_ABI_VERSION = 128  # probe bound; libvpx 1.16 is at 39
 _MAX_PACKETS = 16  # per encoded frame: one frame packet, maybe a statistics packet
-_MAX_KBPS = 1_000_000  # libvpx caps rc_target_bitrate there
+_MAX_KBPS = 1_000_000  # accepted unchecked; VP8 multiplies it by 1000 in an int: 1e9 still fits
 
 _CODECS = ("vp8", "vp9")
 KEYFRAME_INTERVAL = 3000  # frames; keyframes come from PLI/FIR, not from a short interval

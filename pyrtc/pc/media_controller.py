@@ -54,6 +54,7 @@ class _Negotiated:
     def __init__(self) -> None:
         self.codecs: list[Codec] = []
         self.offered_codecs: list[Codec] = []  # the remote offer's, kept for our answer
+        self.codec_rejected = False  # rejected for want of a common codec (may change)
         self.extensions: list[tuple[int, str]] = []
         self.answer_direction = "inactive"
         self.remote_direction = "inactive"
@@ -122,7 +123,10 @@ class MediaController:
     def apply_remote_offer(self, sections: list[Section], offer: SessionDescription) -> None:
         """Associate each offered audio/video section with a transceiver (reusing an unused
         one of the same kind, else a new ``recvonly`` one), negotiate its codecs and
-        extensions, and reject sections with no common codec."""
+        extensions, and reject sections with no common codec (until preferences change:
+        :meth:`answer_sections` matches again)."""
+        for known in self.transceivers:
+            self._state(known).codec_rejected = False
         for section, media in zip(sections, offer.media, strict=True):
             if section.kind not in ("audio", "video") or section.rejected:
                 continue
@@ -140,38 +144,52 @@ class MediaController:
             transceiver.mid = section.mid
             remote = remote_media(media)
             state = self._state(transceiver)
-            codecs = match_codecs(transceiver._codecs_preferred, remote.codecs)
-            if transceiver.stopped or not any(c.mime_subtype != "rtx" for c in codecs):
+            if transceiver.stopped:
                 section.rejected = True
                 state.answer_direction = "inactive"
                 continue
-            self._set_codecs(transceiver, codecs)
             state.offered_codecs = remote.codecs
             state.extensions = match_extensions(section.kind, media.extmaps)
             state.remote_direction = remote.direction
             state.remote_ssrc, state.remote_rtx_ssrc = remote.ssrc, remote.rtx_ssrc
-            section.formats = [str(c.payload_type) for c in codecs]
-            self._fire_track(transceiver, remote.direction)
+            self._accept_codecs(section, transceiver)
+
+    def _accept_codecs(self, section: Section, transceiver: RTCRtpTransceiver) -> bool:
+        """Match the offer's codecs with the transceiver's preferences: the section takes the
+        common ones (and the remote track shows), or is rejected when there are none."""
+        state = self._state(transceiver)
+        codecs = match_codecs(transceiver._codecs_preferred, state.offered_codecs)
+        if not any(c.mime_subtype != "rtx" for c in codecs):
+            section.rejected = state.codec_rejected = True
+            state.answer_direction = "inactive"  # not a previous answer's
+            return False
+        section.rejected = state.codec_rejected = False
+        self._set_codecs(transceiver, codecs)
+        section.formats = [str(c.payload_type) for c in codecs]
+        self._fire_track(transceiver, state.remote_direction)
+        return True
 
     def answer_sections(self, sections: list[Section]) -> None:
         """Fill in the media attributes of our answer's accepted audio/video sections.
 
         The offer's codecs are matched again here, so codec preferences set between
         ``setRemoteDescription(offer)`` and ``createAnswer`` decide the answer, as in
-        browsers (RFC 9429 section 5.3.1); a section left with no common codec is rejected.
+        browsers (RFC 9429 section 5.3.1); a section left with no common codec is rejected,
+        and accepted again by a later ``createAnswer`` once the preferences allow a codec.
         """
         for section in sections:
             transceiver = self._by_mid(section.mid)
-            if transceiver is None or section.rejected:
+            if transceiver is None:
                 continue
             state = self._state(transceiver)
-            codecs = match_codecs(transceiver._codecs_preferred, state.offered_codecs)
-            if not any(c.mime_subtype != "rtx" for c in codecs):
+            if section.rejected and not state.codec_rejected:
+                continue  # rejected by the offer, or our transceiver is stopped
+            if transceiver.stopped:
                 section.rejected = True
-                state.answer_direction = "inactive"  # not the previous answer's
+                state.answer_direction = "inactive"
                 continue
-            self._set_codecs(transceiver, codecs)
-            section.formats = [str(c.payload_type) for c in codecs]
+            if not self._accept_codecs(section, transceiver):
+                continue
             state.answer_direction = answer_direction(state.remote_direction, transceiver.direction)
             section.media = self._local(
                 transceiver, state.answer_direction, state.codecs, state.extensions

@@ -312,6 +312,10 @@ async def test_preferences_set_after_the_offer_decide_the_answer() -> None:
         video.setCodecPreferences([RTCRtpCodecParameters("video/H264", 90000, 98)])
         answer = SessionDescription.parse((await answerer.createAnswer()).sdp)
         assert answer.media[0].port == 0  # no codec in common: rejected
+        video.setCodecPreferences([])  # our defaults again: VP8 is common, it is accepted
+        answer = SessionDescription.parse((await answerer.createAnswer()).sdp)
+        assert answer.media[0].port != 0
+        assert [c.name for c in answer.media[0].codecs][:1] == ["VP8"]
     finally:
         await offerer.close()
         await answerer.close()

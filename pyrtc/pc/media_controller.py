@@ -261,8 +261,12 @@ class MediaController:
     # -- running streams ----------------------------------------------------------------------
 
     def start(self, stack: TransportStack) -> None:
-        """Once DTLS is connected and after each negotiation: key SRTP (first time) and
-        start the streams whose direction was agreed."""
+        """Once DTLS is connected and after each negotiation: key SRTP (first time), start
+        the streams whose direction was agreed and pause the senders whose direction no
+        longer sends."""
+        for transceiver in self.transceivers:
+            if not transceiver._sending:
+                transceiver.sender._pause()  # e.g. renegotiated to recvonly or inactive
         negotiated = [
             t
             for t in self.transceivers

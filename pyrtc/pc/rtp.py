@@ -294,7 +294,11 @@ class RTCRtpSender:
     # -- pipeline (called by the peer connection) -------------------------------------------
 
     def _start(self, pc: RTCPeerConnection, media: MediaTransport, mid: str | None) -> None:
-        if self._core is not None or not self._codecs:
+        if self._core is not None:
+            if self._task is None and not self._core.stopped:
+                self._restart()  # resumed by a negotiation that sends again
+            return
+        if not self._codecs:
             return
         codec = self._codecs[0]
         rtx = next((c for c in self._codecs if c.rtx_apt == codec.payload_type), None)
@@ -320,6 +324,14 @@ class RTCRtpSender:
             self._task = None
         if self._track is not None:
             self._task = asyncio.get_running_loop().create_task(self._run(self._track))
+
+    def _pause(self) -> None:
+        """Stop sending while the negotiated direction has no send (RFC 3264 section 6.1); the
+        stream keeps its SSRC, sequence numbers and encoder, so sending resumes where it left
+        off, with no BYE."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
 
     def _stop(self) -> None:
         """Stop the pipeline; a running stream says BYE (RFC 3550 section 6.6)."""
@@ -354,6 +366,9 @@ class RTCRtpSender:
             bitrate = self._bitrate_ceiling if self.kind == "video" else self._max_bitrate
             self._encoder = get_encoder(codec.name, bitrate)
         encoder = self._encoder
+        if self._encoding is not None and not self._encoding.done():
+            # a pipeline restarted while its last frame was encoding: one encode at a time
+            await asyncio.wait([asyncio.wrap_future(self._encoding)])
         while True:
             try:
                 frame = await track.recv()

@@ -130,6 +130,30 @@ async def test_h264_by_codec_preference() -> None:
         assert sizes == {(640, 480)}
 
 
+async def test_renegotiated_direction_pauses_and_resumes_sending() -> None:
+    """RFC 3264 section 6.1: a renegotiation to ``inactive`` stops our RTP (no BYE: the
+    stream resumes with its SSRC and sequence numbers when ``sendonly`` comes back)."""
+    async with video_call() as (caller, callee, tracks, transceiver):
+        await signal(caller, callee)
+        (remote,) = tracks
+        await _collect(remote, 5)
+        sender = transceiver.sender
+        transceiver.direction = "inactive"
+        await signal(caller, callee)
+        assert transceiver.currentDirection == "inactive"
+        await asyncio.sleep(0.3)  # frames already in flight settle
+        core = sender._core
+        assert core is not None and not core.stopped
+        sent = core.packets_sent
+        await asyncio.sleep(0.5)  # ~15 frame times
+        assert core.packets_sent == sent
+        transceiver.direction = "sendonly"
+        await signal(caller, callee)
+        assert transceiver.currentDirection == "sendonly"
+        await _collect(remote, 5)
+        assert sender._core is core and core.packets_sent > sent
+
+
 async def test_video_added_by_renegotiation() -> None:
     """A data-only connection, then addTrack and a second offer/answer on the running
     transport: SRTP is keyed from the existing DTLS association and frames arrive."""

@@ -15,6 +15,7 @@ from pyrtc.pc import (
     RemoteStreamTrack,
     RTCPeerConnection,
     RTCRtpCodecParameters,
+    RTCRtpTransceiver,
     RTCSessionDescription,
     media_sdp,
 )
@@ -375,8 +376,7 @@ def test_av1_left_out_without_an_encoder(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(media_sdp, "can_decode", lambda name: name != "AV1")
     assert "AV1" not in [c.name for c in media_sdp._video_codecs()]
     monkeypatch.setattr(media_sdp, "VIDEO_CODECS", codecs)
-    pc = RTCPeerConnection(addresses=LOOPBACK)
-    transceiver = pc.addTransceiver("video")
+    transceiver = RTCRtpTransceiver("video", "sendrecv", None)
     with pytest.raises(MediaError):
         transceiver.setCodecPreferences([RTCRtpCodecParameters("video/AV1", 90000, 45)])
     offered = [_video(45, "AV1"), _rtx(46, 45), _video(98, "VP9"), _rtx(99, 98)]

@@ -767,10 +767,13 @@ cdef class JitterBuffer:
                 return None
             seq = self._head
             ts = self._lost_ts(s)
-            if now < self._playout(ts):
+            due = self._playout(ts)
+            if now < due:
                 return None
             self._discard_before(seq + 1)
             self._prev_seq = seq
             self._prev_ts = ts
+            if now - due > self.max_delay:  # too late to conceal, like a late packet:
+                continue  # an outage yields at most max_delay of markers, not one per packet
             self._released_any = True
             return _frame(b"", ts, False, True, seq, seq)

@@ -296,6 +296,24 @@ def test_audio_loss_marker_and_playout_delay() -> None:
     assert jb.nack_list(0.1) == []  # audio does not NACK by default
 
 
+def test_audio_outage_gives_at_most_max_delay_of_loss_markers() -> None:
+    """A 30 s gap (1500 packets) in a 20 ms audio stream: the markers of packets whose playout
+    time passed more than max_delay ago are skipped like late packets, so the decoder gets at
+    most max_delay of concealment, not 30 s of it in one burst."""
+    jb = JitterBuffer(48000, min_delay=0.04, max_delay=0.2)
+    jb.insert(RtpPacket(111, 0, 0, 0, 1, b"\x00"), 0.0)
+    first = jb.pop_frame(0.04)
+    assert first is not None and not first.lost
+    jb.insert(RtpPacket(111, 0, 1501, 960 * 1501, 1, b"\x01"), 30.02)
+    released = []
+    while (frame := jb.pop_frame(30.06)) is not None:
+        released.append(frame)
+    markers = [f for f in released if f.lost]
+    assert 1 <= len(markers) <= 11  # 200 ms of 20 ms packets (and the boundary one)
+    assert released[-1].data == b"\x01" and not released[-1].lost
+    assert [f.first_sequence for f in markers] == list(range(1501 - len(markers), 1501))
+
+
 def test_scripted_loss_and_jitter_with_retransmission() -> None:
     rng = random.Random(7)
     frames = stream(60, seq=65000, key_every=30)

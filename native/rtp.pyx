@@ -185,16 +185,23 @@ cdef class RtpPacket:
 
     # The fields are declared in pyrtc/_native/rtp.pxd.
 
+    def __cinit__(self):
+        # every instance, RtpPacket.__new__ ones too, starts as an empty packet with no
+        # datagram behind it: no raw extension block, no CSRCs to copy
+        self._payload = b""
+        self._ext_offset = -1
+
+    def __reduce__(self):
+        # pickled and copied as its wire bytes (RFC 3550 §5.1), which parse back to it
+        return (_from_wire, (self.serialize(),))
+
     cdef void _detached_views(self):
-        # no datagram behind the packet (constructed, or made by RtpPacket.__new__): a view
-        # that is still None is empty
+        # no datagram behind the packet: a view that is still None is empty
         if self._data is None:
             if self._csrc is None:
                 self._csrc = []
             if self._extensions is None:
                 self._extensions = {}
-            if self._payload is None:
-                self._payload = b""
 
     cdef bytes payload_bytes(self):
         """:attr:`payload` for native callers (copied out on first read, then cached)."""
@@ -258,8 +265,6 @@ cdef class RtpPacket:
         its end, for a native caller that appends to the packet in place (the SRTP tag)."""
         # Phase 1 converts everything into locals; it may run Python code (int conversions)
         # and fail. Phase 2 writes from those locals only, so nothing can change under it.
-        if self._data is None and self._payload is None:
-            self._detached_views()  # made by RtpPacket.__new__: no fields set at all
         cdef bytes data = self._data
         cdef list csrc = self._csrc
         cdef dict extensions = self._extensions
@@ -271,8 +276,7 @@ cdef class RtpPacket:
         cdef tuple csrc_snapshot
         cdef Py_ssize_t csrc_count = self._csrc_count
         cdef Py_ssize_t ext_size = self._ext_length  # extension data, without its header
-        # only a parsed datagram has raw parts to copy (RtpPacket.__new__ leaves _ext_offset 0)
-        cdef bint has_ext = extensions is None and data is not None and self._ext_offset >= 0
+        cdef bint has_ext = extensions is None and self._ext_offset >= 0
         cdef bint raw_ext = has_ext
         cdef bint two_byte = False
         cdef Py_ssize_t i
@@ -462,7 +466,6 @@ cdef class RtpPacket:
         )
 
 
-
 cdef RtpPacket parse_bytes(bytes buf):
     """:meth:`RtpPacket.parse` for native callers: ``buf`` is kept by reference."""
     cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(buf)
@@ -502,6 +505,7 @@ cdef RtpPacket parse_bytes(bytes buf):
     packet._timestamp = _be32(p + 4)
     packet._ssrc = _be32(p + 8)
     packet._padding_size = padding
+    packet._payload = None  # read from the datagram when first asked for
     packet._data = buf
     packet._csrc_count = first & 0x0F
     packet._ext_offset = ext_offset
@@ -509,6 +513,12 @@ cdef RtpPacket parse_bytes(bytes buf):
     packet._payload_offset = pos
     packet._payload_length = end - pos
     return packet
+
+
+def _from_wire(bytes data):
+    """The packet a pickle holds (see ``RtpPacket.__reduce__``)."""
+    return parse_bytes(data)
+
 
 def wrap_rtx(RtpPacket packet not None, payload_type, sequence_number, ssrc):
     """Build the RTX packet retransmitting ``packet`` (RFC 4588 §4).

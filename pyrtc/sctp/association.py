@@ -170,6 +170,7 @@ class Association:
         self._init_packet: bytes | None = None
         self._cookie_echo: bytes | None = None
         self._init_retransmits = 0
+        self._stale_cookies = 0  # Stale Cookie errors answered with a new INIT (§5.2.6)
         self._outbound_streams = cfg.outbound_streams
         self._inbound_streams = cfg.inbound_streams
         self._peer_reconfig = False
@@ -581,8 +582,8 @@ class Association:
             return
         for code, value in chunk.causes:
             if code == CAUSE_STALE_COOKIE and len(value) == 4:
-                self._init_retransmits += 1
-                if self._init_retransmits > self.config.max_init_retransmits:
+                self._stale_cookies += 1  # not reset by an INIT ACK, unlike T1's count
+                if self._stale_cookies > self.config.max_init_retransmits:
                     self._abort([], "handshake timed out")
                     return
                 # suggest twice the staleness (ms), as the increment the cookie lacked

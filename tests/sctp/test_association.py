@@ -154,6 +154,30 @@ def test_stale_cookie_is_reported_and_the_handshake_retried() -> None:
     assert client.established
 
 
+def test_endless_stale_cookies_end_the_handshake() -> None:
+    """Each Stale Cookie error makes a new INIT, but not forever: after
+    ``max_init_retransmits`` of them the handshake is given up, though every INIT ACK in
+    between restarted T1's own count."""
+    client = Association(SctpConfig(max_init_retransmits=3))
+    server = Association(SctpConfig(cookie_lifetime=0.001))
+    client.connect()
+    now = 0.0
+    for _ in range(10):
+        if client.state is State.CLOSED:
+            break
+        (init,) = client.datagrams_to_send(now)
+        server.receive(init, now)
+        (init_ack,) = server.datagrams_to_send(now)
+        client.receive(init_ack, now)
+        (echo,) = client.datagrams_to_send(now)
+        now += 1.0  # the echo always arrives long after the cookie expired
+        server.receive(echo, now)
+        (error,) = server.datagrams_to_send(now)
+        client.receive(error, now)
+    assert client.state is State.CLOSED
+    assert any(isinstance(e, AssociationClosed) for e in iter(client.next_event, None))
+
+
 def test_init_carries_webrtc_extensions() -> None:
     client = Association(SctpConfig(outbound_streams=1024, receive_buffer=131072))
     client.connect()

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from pyrtc.sansio import Address, Datagram, Event
+from pyrtc.sansio import Address, Event
 from pyrtc.sim import Link, SimError, Simulator, TraceRecord
+from tests.sim.helpers import Recorder
 
 A = ("192.0.2.1", 5000)
 B = ("198.51.100.2", 6000)
@@ -19,33 +20,22 @@ class Received(Event):
     addr: Address
 
 
-class Host:
-    """AddressedCore: sends what the test asks, logs arrivals (time, data, addr), may echo."""
+class Host(Recorder):
+    """A :class:`Recorder` that also logs each sender (:attr:`sources`), reports every arrival
+    as a :class:`Received` event and queues what the test asks it to ``send``."""
 
     def __init__(self, echo: bool = False) -> None:
-        self.echo = echo
-        self.arrivals: list[tuple[float, bytes, Address]] = []
-        self._out: list[Datagram] = []
+        super().__init__(echo)
+        self.sources: list[Address] = []
         self._events: list[Event] = []
 
     def send(self, data: bytes, addr: Address) -> None:
-        self._out.append((data, addr))
+        self.outbox.append((data, addr))
 
     def receive(self, data: bytes, addr: Address, now: float) -> None:
-        self.arrivals.append((now, data, addr))
+        super().receive(data, addr, now)
+        self.sources.append(addr)
         self._events.append(Received(data, addr))
-        if self.echo:
-            self._out.append((data, addr))
-
-    def datagrams_to_send(self, now: float) -> list[Datagram]:
-        out, self._out = self._out, []
-        return out
-
-    def get_timer(self) -> float | None:
-        return None
-
-    def handle_timer(self, now: float) -> None:
-        raise AssertionError("no timer was armed")
 
     def next_event(self) -> Event | None:
         return self._events.pop(0) if self._events else None
@@ -154,8 +144,8 @@ def test_run_until_stops_at_the_right_moment_and_times_out() -> None:
     a.send(b"hello", B)
     assert sim.run(until=lambda: bool(a.arrivals), timeout=5.0)
     assert sim.now == pytest.approx(0.5)
-    assert a.arrivals == [(sim.now, b"hello", B)]
-    assert b.arrivals == [(0.25, b"hello", A)]
+    assert a.arrivals == [(sim.now, b"hello")] and a.sources == [B]
+    assert b.arrivals == [(0.25, b"hello")] and b.sources == [A]
     assert not sim.run(until=lambda: len(a.arrivals) > 1, timeout=2.0)
     assert sim.now == pytest.approx(2.5)
 
@@ -189,8 +179,8 @@ def test_default_link_is_lossless_with_one_millisecond_delay() -> None:
     for i in range(100):
         a.send(b"%d" % i, B)
     sim.run_for(1.0)
-    assert [data for _, data, _ in b.arrivals] == [b"%d" % i for i in range(100)]
-    assert {t for t, _, _ in b.arrivals} == {0.001}
+    assert [data for _, data in b.arrivals] == [b"%d" % i for i in range(100)]
+    assert {t for t, _ in b.arrivals} == {0.001}
     assert sim.link(A[0], B[0]).stats.delivered == 100
 
 
@@ -262,7 +252,7 @@ def test_on_event_callback_drives_cores_at_the_same_instant() -> None:
     sim.add_endpoint(B, b, on_event=reply)
     a.send(b"ping", B)
     assert sim.run(until=lambda: bool(a.arrivals), timeout=1.0)
-    assert a.arrivals == [(0.002, b"pong", B)]
+    assert a.arrivals == [(0.002, b"pong")] and a.sources == [B]
 
 
 def test_ties_run_in_insertion_order() -> None:
